@@ -1,0 +1,67 @@
+"""Session files: versioned JSON that each dock contributes its state to.
+
+Loading validates everything before anything is applied, so a bad file leaves the app untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from vaeviz.core.atomic import write_text_atomic
+
+FORMAT = "vaeviz-session"
+VERSION = 1
+
+
+class SessionError(ValueError):
+    """A session file that cannot be used; the message says why, for the user."""
+
+
+def make_session(docks: dict[str, dict], app_version: str, extra: dict | None = None) -> dict:
+    """Build the session document from each dock's state (keyed by dock id)."""
+    doc = {"format": FORMAT, "version": VERSION, "app_version": app_version, "docks": docks}
+    if extra:
+        doc.update(extra)
+    return doc
+
+
+def parse_session(text: str) -> dict:
+    """Parse and check a session document; raise :class:`SessionError` with a clear reason."""
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SessionError(f"not a JSON file (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise SessionError("not a vaeviz session (the 'format' field is missing or different)")
+    version = doc.get("version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise SessionError("the session has no valid 'version' number")
+    if version > VERSION:
+        raise SessionError(
+            f"the session was saved by a newer vaeviz (session version {version}; this vaeviz reads up to {VERSION})"
+        )
+    if version < 1:
+        raise SessionError(f"unknown session version {version}")
+    docks = doc.get("docks")
+    if not isinstance(docks, dict) or not all(isinstance(v, dict) for v in docks.values()):
+        raise SessionError("the session's 'docks' field must map dock names to objects")
+    return doc
+
+
+def read_session(path: str | os.PathLike) -> dict:
+    """Read and check a session file."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    except UnicodeDecodeError:
+        raise SessionError("not a text file") from None
+    except OSError as exc:
+        raise SessionError(f"cannot read the file: {exc.strerror or exc}") from None
+    return parse_session(text)
+
+
+def write_session(path: str | os.PathLike, doc: dict[str, Any]) -> None:
+    """Write a session atomically (temporary file + replace): a failure leaves any old file intact."""
+    write_text_atomic(path, json.dumps(doc, indent=2, sort_keys=True, allow_nan=False) + "\n")

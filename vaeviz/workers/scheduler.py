@@ -1,0 +1,341 @@
+"""The compute worker's scheduling loop, free of Qt so it can be read and tested on its own.
+
+One thread runs :meth:`Scheduler.run`. Other threads only call the thread-safe command methods
+(``submit``, ``request``, ``cancel``, ``pause``, ``resume``, ``set_device``, ``stop``); results leave
+through the :class:`Emitter` callbacks, always from the scheduler's thread and in order, so a job's
+``started`` always precedes its ``progress`` and exactly one terminal event (finished, failed or
+cancelled) ends it.
+
+Long jobs are advanced round-robin in slices of about ``slice_s`` seconds. Latest-wins requests are
+kept one per key (a newer request replaces the pending one, which is reported cancelled) and are
+served between slices, and between snapshots within a slice, so a drag stays responsive while
+training runs.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+import time
+import traceback
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from vaeviz.core.device import DeviceInfo, select_device
+from vaeviz.core.jobs import JobContext, JobSpec
+
+
+class Emitter(Protocol):
+    """Where the scheduler reports; the Qt worker forwards each call to a signal."""
+
+    def started(self, job_id: int, name: str) -> None: ...
+    def progress(self, job_id: int, snapshot: Any) -> None: ...
+    def finished(self, job_id: int, result: Any) -> None: ...
+    def failed(self, job_id: int, message: str, details: str) -> None: ...
+    def cancelled(self, job_id: int) -> None: ...
+    def state(self, text: str) -> None: ...
+    def device(self, info: DeviceInfo) -> None: ...
+    def runtime(self, info: dict) -> None: ...
+
+
+@dataclass
+class _LongJob:
+    job_id: int
+    spec: JobSpec
+    gen: Any = None
+    started: bool = False
+    paused: bool = False
+    last: Any = None
+
+
+def describe_error(exc: BaseException) -> tuple[str, str]:
+    """Return a one-line message and the full traceback of an exception."""
+    text = str(exc).strip().splitlines()
+    message = f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+    return message, "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+
+
+class Scheduler:
+    """Owns the jobs; see the module docstring for the rules."""
+
+    def __init__(self, emit: Emitter, *, slice_s: float = 0.010, device: str = "auto") -> None:
+        self._emit = emit
+        self.slice_s = slice_s
+        self._cond = threading.Condition()
+        self._ids = itertools.count(1)
+        # Shared with command callers; guarded by self._cond.
+        self._incoming: deque[_LongJob] = deque()
+        self._requests: dict[str, tuple[int, JobSpec]] = {}
+        self._commands: deque[tuple] = deque()
+        self._stopping = False
+        self._device_pref = device
+        # Owned by the scheduler thread only.
+        self._jobs: list[_LongJob] = []
+        self._turn = 0
+        self._paused_all = False
+        self._device = DeviceInfo("cpu", "cpu")
+        self._state = ""
+
+    # ----- commands: any thread -------------------------------------------------------------
+    def new_id(self) -> int:
+        """Reserve a job id (ids are never reused)."""
+        with self._cond:
+            return next(self._ids)
+
+    def submit(self, spec: JobSpec, job_id: int | None = None) -> int:
+        """Queue a long job; return its id."""
+        with self._cond:
+            job_id = job_id if job_id is not None else next(self._ids)
+            self._incoming.append(_LongJob(job_id, spec))
+            self._cond.notify()
+        return job_id
+
+    def request(self, spec: JobSpec, job_id: int | None = None) -> int:
+        """Queue a latest-wins request under ``spec.key``; a pending one with that key is replaced."""
+        key = spec.key or spec.name
+        with self._cond:
+            job_id = job_id if job_id is not None else next(self._ids)
+            old = self._requests.get(key)
+            self._requests[key] = (job_id, spec)
+            if old is not None:
+                self._commands.append(("superseded", old[0]))
+            self._cond.notify()
+        return job_id
+
+    def cancel(self, job_id: int) -> None:
+        """Cancel a job or pending request by id; unknown or finished ids are ignored."""
+        self._command("cancel", job_id)
+
+    def cancel_all(self) -> None:
+        """Cancel every long job and pending request."""
+        self._command("cancel_all")
+
+    def pause(self, job_id: int | None = None) -> None:
+        """Pause one long job, or all long jobs (requests are still served)."""
+        self._command("pause", job_id)
+
+    def resume(self, job_id: int | None = None) -> None:
+        """Resume one long job, or lift a global pause."""
+        self._command("resume", job_id)
+
+    def set_device(self, preference: str) -> None:
+        """Switch device ("auto", "cuda", "mps", "cpu"); jobs started afterwards use it."""
+        self._command("device", preference)
+
+    def stop(self) -> None:
+        """Ask the loop to cancel everything and return."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify()
+
+    def _command(self, *cmd) -> None:
+        with self._cond:
+            self._commands.append(cmd)
+            self._cond.notify()
+
+    # ----- the loop: scheduler thread --------------------------------------------------------
+    def run(self) -> None:
+        """Serve jobs until :meth:`stop`; the caller's thread becomes the compute thread."""
+        self._set_state("starting")
+        self._start_runtime()
+        while True:
+            with self._cond:
+                while not self._stopping and not self._has_work_locked():
+                    self._set_state_locked_free()
+                    self._cond.wait()
+                if self._stopping:
+                    break
+                incoming, self._incoming = list(self._incoming), deque()
+                commands, self._commands = list(self._commands), deque()
+            self._jobs.extend(incoming)
+            for cmd in commands:
+                self._apply(cmd)
+            self._serve_requests()
+            self._set_state(self._describe_state())
+            job = self._next_runnable()
+            if job is not None:
+                self._run_slice(job)
+        self._shutdown()
+
+    def _has_work_locked(self) -> bool:
+        return bool(self._incoming or self._commands or self._requests or self._runnable())
+
+    def _set_state_locked_free(self) -> None:
+        # Called with the lock held just before sleeping; emitting is safe (queued to the GUI).
+        self._set_state(self._describe_state())
+
+    def _start_runtime(self) -> None:
+        info: dict = {}
+        try:
+            t0 = time.perf_counter()
+            import torch
+
+            threads = int(os.environ.get("VAEVIZ_TORCH_THREADS", "0")) or max(1, (os.cpu_count() or 2) - 1)
+            torch.set_num_threads(threads)  # leave a core to the GUI thread
+            info = {"torch": torch.__version__, "torch_threads": threads,
+                    "torch_import_s": round(time.perf_counter() - t0, 3)}
+        except Exception as exc:  # a broken torch must not take the worker down
+            message, details = describe_error(exc)
+            self._emit.failed(0, f"torch could not be loaded: {message}", details)
+            info = {"torch": "unavailable"}
+        self._emit.runtime(info)
+        self._choose_device(self._device_pref)
+
+    def _choose_device(self, preference: str) -> None:
+        try:
+            self._device = select_device(preference)
+        except Exception as exc:
+            message, details = describe_error(exc)
+            self._emit.failed(0, f"device selection failed: {message}", details)
+            self._device = DeviceInfo("cpu", "cpu", "device selection failed")
+        self._emit.device(self._device)
+
+    def _apply(self, cmd: tuple) -> None:
+        kind = cmd[0]
+        if kind == "superseded":
+            self._emit.cancelled(cmd[1])
+        elif kind == "cancel":
+            self._cancel(cmd[1])
+        elif kind == "cancel_all":
+            for job in list(self._jobs):
+                self._cancel(job.job_id)
+            with self._cond:
+                pending, self._requests = list(self._requests.values()), {}
+            for job_id, _ in pending:
+                self._emit.cancelled(job_id)
+        elif kind in ("pause", "resume"):
+            paused = kind == "pause"
+            if cmd[1] is None:
+                self._paused_all = paused
+                if not paused:
+                    for job in self._jobs:
+                        job.paused = False
+            else:
+                for job in self._jobs:
+                    if job.job_id == cmd[1]:
+                        job.paused = paused
+        elif kind == "device":
+            self._choose_device(cmd[1])
+
+    def _cancel(self, job_id: int) -> None:
+        for job in self._jobs:
+            if job.job_id == job_id:
+                self._jobs.remove(job)
+                self._close(job)
+                self._emit.cancelled(job_id)
+                return
+        with self._cond:
+            for key, (pending_id, _) in list(self._requests.items()):
+                if pending_id == job_id:
+                    del self._requests[key]
+                    break
+            else:
+                return
+        self._emit.cancelled(job_id)
+
+    def _close(self, job: _LongJob) -> None:
+        if job.gen is not None and hasattr(job.gen, "close"):
+            try:
+                job.gen.close()  # runs the job's finally blocks in this thread
+            except Exception:
+                pass
+
+    def _serve_requests(self) -> None:
+        while True:
+            with self._cond:
+                if not self._requests:
+                    return
+                key = next(iter(self._requests))
+                job_id, spec = self._requests.pop(key)
+            self._emit.started(job_id, spec.name)
+            try:
+                gen = spec.factory(JobContext(job_id, self._device.name))
+                result = None
+                while True:
+                    try:
+                        result = next(gen)
+                    except StopIteration as stop:
+                        if stop.value is not None:
+                            result = stop.value
+                        break
+            except Exception as exc:
+                self._emit.failed(job_id, *describe_error(exc))
+            else:
+                self._emit.finished(job_id, result)
+
+    def _runnable(self) -> list[_LongJob]:
+        return [] if self._paused_all else [j for j in self._jobs if not j.paused]
+
+    def _next_runnable(self) -> _LongJob | None:
+        runnable = self._runnable()
+        if not runnable:
+            return None
+        self._turn = (self._turn + 1) % len(runnable)
+        return runnable[self._turn]
+
+    def _urgent(self) -> bool:
+        # Lock-free peeks: a stale answer only shifts the check to the next snapshot.
+        return bool(self._requests or self._commands or self._stopping)
+
+    def _run_slice(self, job: _LongJob) -> None:
+        if not job.started:
+            job.started = True
+            self._emit.started(job.job_id, job.spec.name)
+            try:
+                job.gen = iter(job.spec.factory(JobContext(job.job_id, self._device.name)))
+            except Exception as exc:
+                self._jobs.remove(job)
+                self._emit.failed(job.job_id, *describe_error(exc))
+                return
+        every = job.spec.progress == "every"
+        deadline = time.perf_counter() + self.slice_s
+        fresh = False
+        while True:
+            try:
+                snapshot = next(job.gen)
+            except StopIteration as stop:
+                self._jobs.remove(job)
+                if fresh:
+                    self._emit.progress(job.job_id, job.last)
+                self._emit.finished(job.job_id, stop.value if stop.value is not None else job.last)
+                return
+            except Exception as exc:
+                self._jobs.remove(job)
+                self._emit.failed(job.job_id, *describe_error(exc))
+                return
+            job.last = snapshot
+            if every:
+                self._emit.progress(job.job_id, snapshot)
+            else:
+                fresh = True
+            if time.perf_counter() >= deadline or self._urgent():
+                break
+        if fresh:
+            self._emit.progress(job.job_id, job.last)
+
+    def _describe_state(self) -> str:
+        if not self._jobs:
+            return "idle"
+        runnable = self._runnable()
+        if not runnable:
+            return "paused"
+        more = f" (+{len(self._jobs) - 1} more)" if len(self._jobs) > 1 else ""
+        return f"running {runnable[0].spec.name}{more}"
+
+    def _set_state(self, text: str) -> None:
+        if text != self._state:
+            self._state = text
+            self._emit.state(text)
+
+    def _shutdown(self) -> None:
+        for job in list(self._jobs):
+            self._jobs.remove(job)
+            self._close(job)
+            self._emit.cancelled(job.job_id)
+        with self._cond:
+            pending, self._requests = list(self._requests.values()), {}
+        for job_id, _ in pending:
+            self._emit.cancelled(job_id)
+        self._set_state("stopped")

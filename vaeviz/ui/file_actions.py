@@ -1,0 +1,132 @@
+"""File menu work: open/save sessions and export figures, with the dialogs around them.
+
+Path questions go through :meth:`FileActions.ask_open_path` / :meth:`FileActions.ask_save_path` so
+tests can answer them without a modal dialog.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import QFileDialog, QMainWindow
+
+import vaeviz
+from vaeviz.core.session import SessionError, make_session, read_session, write_session
+from vaeviz.ui.dialogs import error_box
+from vaeviz.ui.export import ExportError, export_widget, export_window
+
+SESSION_FILTER = "vaeviz session (*.json)"
+FIGURE_FILTER = "PNG image (*.png);;SVG vector image (*.svg);;PDF document (*.pdf)"
+
+
+class FileActions:
+    """Session and export commands of a main window (which owns docks, settings and a status bar)."""
+
+    def __init__(self, window: QMainWindow) -> None:
+        self.window = window
+        self.last_dialog = None  # the latest error box, for tests and to keep it alive
+
+    # ----- dialogs (replaced in tests) ---------------------------------------------------
+    def ask_open_path(self, title: str, filters: str) -> str:
+        path, _ = QFileDialog.getOpenFileName(self.window, title, self.window.settings.last_folder, filters)
+        return path
+
+    def ask_save_path(self, title: str, filters: str, name: str) -> str:
+        start = str(Path(self.window.settings.last_folder) / name)
+        path, _ = QFileDialog.getSaveFileName(self.window, title, start, filters)
+        return path
+
+    def _remember_folder(self, path: str) -> None:
+        self.window.settings.last_folder = str(Path(path).resolve().parent)
+
+    def _error(self, title: str, message: str, details: str = "") -> None:
+        self.last_dialog = error_box(self.window, title, message, details)
+
+    # ----- sessions ----------------------------------------------------------------------
+    def session_document(self) -> dict:
+        docks = {}
+        for dock in self.window.docks.values():
+            dock.ensure_built()
+            docks[dock.dock_id] = dock.state()
+        return make_session(docks, vaeviz.__version__)
+
+    def save_session(self, path: str) -> bool:
+        """Write the session atomically; on failure show why and keep any old file."""
+        try:
+            write_session(path, self.session_document())
+        except (OSError, ValueError, TypeError) as exc:
+            self._error("Save session", f"The session could not be saved to {path}:\n{exc}")
+            return False
+        self._remember_folder(path)
+        self.window.statusBar().showMessage(f"Session saved to {path}", 5000)
+        return True
+
+    def load_session(self, path: str) -> bool:
+        """Check the whole file, then apply it; a bad file changes nothing and says why."""
+        try:
+            doc = read_session(path)
+            for dock_id, state in doc["docks"].items():
+                dock = self.window.docks.get(dock_id)
+                if dock is None:
+                    raise SessionError(f"the session names an unknown dock '{dock_id}'")
+                dock.ensure_built()
+                try:
+                    dock.validate_state(state)
+                except (ValueError, TypeError, KeyError) as exc:
+                    raise SessionError(f"{dock_id}: {exc}") from None
+        except SessionError as exc:
+            self._error("Open session", f"{Path(path).name} cannot be opened: {exc}.\n\nNothing was changed.")
+            return False
+        for dock_id, state in doc["docks"].items():
+            self.window.docks[dock_id].restore_state(state)
+        self._remember_folder(path)
+        self.window.statusBar().showMessage(f"Session loaded from {path}", 5000)
+        return True
+
+    def open_session_dialog(self) -> None:
+        path = self.ask_open_path("Open session", SESSION_FILTER)
+        if path:
+            self.load_session(path)
+
+    def save_session_dialog(self) -> None:
+        path = self.ask_save_path("Save session", SESSION_FILTER, "session.json")
+        if path:
+            if not Path(path).suffix:
+                path += ".json"
+            self.save_session(path)
+
+    # ----- export ------------------------------------------------------------------------
+    def export_figure(self, dock, path: str) -> bool:
+        try:
+            export_widget(dock.figure_widget(), path)
+        except (ExportError, OSError) as exc:
+            self._error("Export figure", f"The figure could not be exported to {path}:\n{exc}")
+            return False
+        self._remember_folder(path)
+        self.window.statusBar().showMessage(f"{dock.title} exported to {path}", 5000)
+        return True
+
+    def export_figure_dialog(self) -> None:
+        dock = self.window.current_dock()
+        if dock is None:
+            self._error("Export figure", "Show a dock first: there is no figure to export.")
+            return
+        path = self.ask_save_path(f"Export {dock.title} figure", FIGURE_FILTER, f"{dock.dock_id}.png")
+        if path:
+            if not Path(path).suffix:
+                path += ".png"
+            self.export_figure(dock, path)
+
+    def export_window_dialog(self) -> None:
+        path = self.ask_save_path("Export window", "PNG image (*.png)", "vaeviz-window.png")
+        if not path:
+            return
+        if not Path(path).suffix:
+            path += ".png"
+        try:
+            export_window(self.window, path)
+        except (ExportError, OSError) as exc:
+            self._error("Export window", f"The window could not be exported to {path}:\n{exc}")
+            return
+        self._remember_folder(path)
+        self.window.statusBar().showMessage(f"Window exported to {path}", 5000)

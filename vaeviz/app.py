@@ -41,12 +41,33 @@ def display_problem() -> str:
             "with `xvfb-run -a make run`, or headless with QT_QPA_PLATFORM=offscreen.")
 
 
+# Harmless warnings of Qt's offscreen platform, printed once per window; they would bury real output.
+_QUIET_QT_MESSAGES = ("This plugin does not support propagateSizeHints()",)
+
+
+def _quiet_qt_messages() -> None:
+    from PySide6.QtCore import qInstallMessageHandler
+
+    previous = None
+
+    def handler(mode, context, message):
+        if message in _QUIET_QT_MESSAGES:
+            return
+        if previous is not None:
+            previous(mode, context, message)
+        else:
+            print(message, file=sys.stderr)
+
+    previous = qInstallMessageHandler(handler)
+
+
 def make_application(argv: list[str] | None = None):
     """Return the QApplication, creating it (with vaeviz's names) if needed."""
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance()
     if app is None:
+        _quiet_qt_messages()
         app = QApplication([sys.argv[0], *(argv or [])])
         app.setApplicationName("vaeviz")
         app.setOrganizationName("vaeviz")

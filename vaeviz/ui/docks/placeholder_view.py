@@ -32,7 +32,7 @@ def sketch_density(plot: pg.PlotItem) -> None:
 def sketch_em(plot: pg.PlotItem) -> None:
     rng = np.random.default_rng(1)
     t = np.linspace(0, 2 * np.pi, 100)
-    for colour, (cx, cy) in zip(COLOURS, [(-2.0, 0.0), (2.0, 1.0), (0.0, -2.5)]):
+    for colour, (cx, cy) in zip(COLOURS, [(-2.0, 0.0), (2.0, 1.0), (0.0, -2.5)], strict=True):
         pts = rng.normal((cx, cy), 0.7, size=(120, 2))
         plot.plot(pts[:, 0], pts[:, 1], pen=None, symbol="o", symbolSize=5,
                   symbolBrush=pg.mkColor(colour), symbolPen=None)

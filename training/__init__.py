@@ -1,0 +1,1 @@
+"""Offline training command-line tools that reproduce the checkpoints shipped in ``resources/``."""

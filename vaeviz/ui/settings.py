@@ -38,8 +38,8 @@ class AppSettings:
         return self._s.fileName()
 
     def _check_schema(self) -> None:
-        status = self._s.status()
         raw = self._s.value("schema_version")
+        status = self._s.status()  # only meaningful once a value was read: QSettings parses lazily
         if status != QSettings.Status.NoError:
             self.message = "Settings file was unreadable; defaults restored."
         elif raw is None:

@@ -243,11 +243,14 @@ class Scheduler:
                 pass
 
     def _serve_requests(self) -> None:
-        while True:
+        # One round: the keys pending now, each once. A steady stream of drag requests arriving
+        # meanwhile waits for the next round, so long jobs still get their slices.
+        with self._cond:
+            keys = list(self._requests)
+        for key in keys:
             with self._cond:
-                if not self._requests:
-                    return
-                key = next(iter(self._requests))
+                if key not in self._requests:
+                    continue
                 job_id, spec = self._requests.pop(key)
             self._emit.started(job_id, spec.name)
             try:
@@ -330,6 +333,15 @@ class Scheduler:
             self._emit.state(text)
 
     def _shutdown(self) -> None:
+        # Jobs submitted and requests superseded just before stop() have not been taken in yet;
+        # they too end with 'cancelled' (every job gets exactly one terminal event).
+        with self._cond:
+            self._jobs.extend(self._incoming)
+            self._incoming.clear()
+            superseded = [cmd[1] for cmd in self._commands if cmd[0] == "superseded"]
+            self._commands.clear()
+        for job_id in superseded:
+            self._emit.cancelled(job_id)
         for job in list(self._jobs):
             self._jobs.remove(job)
             self._close(job)

@@ -1,0 +1,168 @@
+"""Session files from the window: round trip, rejected files change nothing, atomic saves, folders."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QMessageBox
+
+from vaeviz.core import session as session_format
+from vaeviz.ui.settings import AppSettings
+
+DOCK_IDS = ["density", "em", "kl", "latent"]
+
+
+def _states(window) -> dict:
+    return {dock_id: dock.state() for dock_id, dock in window.docks.items()}
+
+
+@pytest.fixture
+def restored(window, monkeypatch) -> list[str]:
+    """Records which docks had restore_state called (it must not be, for a rejected file)."""
+    calls: list[str] = []
+    for dock_id, dock in window.docks.items():
+        original = dock.restore_state
+        monkeypatch.setattr(dock, "restore_state",
+                            lambda state, _id=dock_id, _orig=original: (calls.append(_id), _orig(state)))
+    return calls
+
+
+def test_save_then_load_round_trip(window, restored, tmp_path):
+    path = tmp_path / "session.json"
+    before = _states(window)
+    assert window.files.save_session(str(path))
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    assert doc["format"] == session_format.FORMAT == "vaeviz-session"
+    assert doc["version"] == session_format.VERSION
+    assert sorted(doc["docks"]) == sorted(DOCK_IDS)
+    assert doc["docks"] == before
+    assert "saved" in window.status.currentMessage()
+
+    assert window.files.load_session(str(path))
+    assert sorted(restored) == sorted(DOCK_IDS)
+    assert _states(window) == before
+    assert window.files.last_dialog is None
+    assert "loaded" in window.status.currentMessage()
+
+
+def _good_doc(window) -> dict:
+    return window.files.session_document()
+
+
+def _not_json(window):
+    return "{ this is not json"
+
+
+def _wrong_format(window):
+    return {**_good_doc(window), "format": "somebody-elses-format"}
+
+
+def _newer_version(window):
+    return {**_good_doc(window), "version": session_format.VERSION + 1}
+
+
+def _unknown_dock(window):
+    doc = _good_doc(window)
+    doc["docks"]["bogus"] = {"version": 1}
+    return doc
+
+
+def _newer_dock_state(window):
+    doc = _good_doc(window)
+    doc["docks"]["kl"] = {"version": 99}
+    return doc
+
+
+BAD_SESSIONS = {
+    "not json": (_not_json, "not a JSON file"),
+    "wrong format": (_wrong_format, "not a vaeviz session"),
+    "newer version": (_newer_version, "saved by a newer vaeviz"),
+    "unknown dock": (_unknown_dock, "unknown dock 'bogus'"),
+    "newer dock state": (_newer_dock_state, "state version 99 is newer"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_SESSIONS))
+def test_invalid_session_is_rejected_and_changes_nothing(window, restored, tmp_path, case):
+    make, reason = BAD_SESSIONS[case]
+    content = make(window)
+    path = tmp_path / "bad.json"
+    path.write_text(content if isinstance(content, str) else json.dumps(content), encoding="utf-8")
+    before = _states(window)
+    folder_before = window.settings.last_folder
+
+    assert window.files.load_session(str(path)) is False
+
+    box = window.files.last_dialog
+    assert isinstance(box, QMessageBox)
+    assert box.isVisible() and not box.isModal()
+    assert reason in box.text()
+    assert "bad.json cannot be opened" in box.text() and "Nothing was changed" in box.text()
+    assert restored == []
+    assert _states(window) == before
+    assert window.settings.last_folder == folder_before
+    box.close()
+
+
+def test_failed_save_keeps_old_file_and_leaves_no_temp_files(window, tmp_path, monkeypatch):
+    path = tmp_path / "session.json"
+    assert window.files.save_session(str(path))
+    old = path.read_bytes()
+
+    def refuse(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", refuse)
+    assert window.files.save_session(str(path)) is False
+    monkeypatch.undo()
+
+    assert path.read_bytes() == old
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["session.json"]
+    box = window.files.last_dialog
+    assert isinstance(box, QMessageBox) and box.isVisible()
+    assert "could not be saved" in box.text() and "No space left on device" in box.text()
+
+
+def test_save_into_missing_folder_fails_with_dialog(window, tmp_path):
+    path = tmp_path / "missing" / "session.json"
+    assert window.files.save_session(str(path)) is False
+    assert not path.parent.exists()
+    assert "could not be saved" in window.files.last_dialog.text()
+
+
+def test_dialogs_remember_the_last_folder(window, tmp_path, monkeypatch):
+    saves, opens = tmp_path / "saves", tmp_path / "opens"
+    saves.mkdir()
+    opens.mkdir()
+    asked = []
+
+    def ask_save(title, filters, name):
+        asked.append((title, name))
+        return str(saves / "mine")  # no suffix: .json is added
+
+    monkeypatch.setattr(window.files, "ask_save_path", ask_save)
+    window.save_action.trigger()
+    assert asked == [("Save session", "session.json")]
+    assert (saves / "mine.json").is_file()
+    window.settings.sync()
+    assert Path(AppSettings().last_folder) == saves.resolve()
+
+    (opens / "other.json").write_bytes((saves / "mine.json").read_bytes())
+    monkeypatch.setattr(window.files, "ask_open_path", lambda title, filters: str(opens / "other.json"))
+    window.open_action.trigger()
+    assert window.files.last_dialog is None
+    window.settings.sync()
+    assert Path(AppSettings().last_folder) == opens.resolve()
+
+
+def test_cancelled_dialogs_do_nothing(window, tmp_path, monkeypatch):
+    folder = window.settings.last_folder
+    monkeypatch.setattr(window.files, "ask_save_path", lambda *args: "")
+    monkeypatch.setattr(window.files, "ask_open_path", lambda *args: "")
+    window.save_action.trigger()
+    window.open_action.trigger()
+    assert window.files.last_dialog is None
+    assert window.settings.last_folder == folder

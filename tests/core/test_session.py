@@ -8,7 +8,15 @@ import os
 import pytest
 
 from vaeviz.core import atomic
-from vaeviz.core.session import FORMAT, VERSION, SessionError, make_session, parse_session, read_session, write_session
+from vaeviz.core.session import (
+    FORMAT,
+    VERSION,
+    SessionError,
+    make_session,
+    parse_session,
+    read_session,
+    write_session,
+)
 
 
 def doc_text(**overrides) -> str:

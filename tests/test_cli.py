@@ -30,10 +30,15 @@ def out(tmp_path) -> Path:
     return folder
 
 
-def test_export_list_prints_one_line_per_dock(isolated_settings):
+def test_export_list_prints_one_line_per_preset(isolated_settings):
+    from vaeviz.ui.docks.registry import all_presets
+
     result = run_vaeviz("export", "--list", config=isolated_settings)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == [f"{dock} overview" for dock in DOCK_IDS]
+    lines = result.stdout.splitlines()
+    assert lines == [f"{ref.dock_id} {ref.name}" for ref in all_presets()]
+    assert all(len(line.split()) == 2 for line in lines)
+    assert {f"{dock} overview" for dock in DOCK_IDS} <= set(lines)  # every dock has a default view
 
 
 @pytest.mark.slow

@@ -122,7 +122,8 @@ def _header(data: bytes, name: str) -> dict[str, Any]:
     if data[:4] == b"PK\x03\x04":
         raise CheckpointError(f"{name} is a zip archive (probably a PyTorch torch.save file, which holds a "
                               "pickle); vaeviz never unpickles files and only loads safetensors checkpoints")
-    if len(data) >= 2 and data[0] == 0x80 and 2 <= data[1] <= 5:
+    # A safetensors header length such as 0x0380 also starts 0x80 0x03; its JSON '{' at byte 8 tells them apart.
+    if len(data) >= 2 and data[0] == 0x80 and 2 <= data[1] <= 5 and data[8:9] != b"{":
         raise CheckpointError(f"{name} is a Python pickle, which can run arbitrary code when loaded; "
                               "vaeviz only loads safetensors checkpoints")
     if len(data) < 10:

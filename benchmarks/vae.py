@@ -1,0 +1,555 @@
+"""VAE benchmark: drag-to-decode through the compute worker, manifold grids, training speed, GUI stalls.
+
+Everything that touches the model runs in the real :class:`ComputeWorker` thread (its torch thread
+count), reached through the :class:`WorkerBridge` from this (GUI) thread's event loop, as the app does.
+The model (the shipped MLP VAE ``shapes-vae.safetensors``, 28x28, latent 2) is loaded by a first request
+and then lives in the worker thread only.
+
+1. ``drag_decode_hz`` / ``drag_decode_p99_ms``: a drag simulated by a precise timer in the GUI thread
+   (one position update every ``INPUT_INTERVAL_MS``, faster than any display); every update sends a
+   latest-wins ``bridge.request("decode", ...)``; the result handler (GUI thread) sets a ``pg.ImageItem``'s
+   image and repaints its view. ``drag_decode_hz`` is images painted per second; the latency of an update
+   is the time from its request until the first paint of its own or a newer position (an update
+   superseded by a newer one is served by that newer one's paint), p99 over all updates of a 2 s
+   session; best of 3 sessions (every session is in ``details``).
+2. The same while a training job (``train_steps`` on ``make_shapes(4000)``, the same model) runs in the
+   worker: ``drag_decode_hz_while_training`` / ``drag_decode_p99_ms_while_training``.
+3. ``gui_max_stall_ms_while_training``: a 2 ms heartbeat timer in the GUI thread while that training job
+   runs, its progress reports flowing to a handler in the GUI thread.
+4. ``manifold_grid_20x20_per_s``: ``decode_grid(model, n=20)`` (400 latent points → 400 images) calls per
+   second, as a job in the worker, best of 3 one-second blocks; where the time goes is in ``details``.
+5. ``train_samples_per_s_ratio_vs_reference``: ``train_steps`` samples/s over a pytorch/examples-style loop
+   (``DataLoader(TensorDataset, shuffle=True)``, default ``torch.optim.Adam``, the same model and ELBO loss,
+   ``loss.item()`` per batch) on the same data (``make_shapes(10000)``), batch 128, one epoch per run, in
+   the worker thread (same thread count), runs alternating (after a warm-up pair), median of 3 each.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from vaeviz.core.jobs import single
+
+CHECKPOINT = "shapes-vae.safetensors"
+INPUT_INTERVAL_MS = 1  # drag position updates: up to 1000 per second
+DRAG_S = 2.0  # per session
+DRAG_SESSIONS = 3  # idle worker: best of these (lowest p99); while training: one session
+DRAG_WARMUP_S = 0.5
+HEARTBEAT_MS = 2
+HEARTBEAT_S = 3.0
+IDLE_HEARTBEAT_S = 1.0
+GRID_N = 20
+GRID_S = 1.0  # per block
+GRID_BLOCKS = 3
+GRID_VARIANT_S = 0.7
+TRAIN_N = 4000
+RATIO_N = 10_000
+RATIO_BATCH = 128
+RATIO_EPOCHS = 1
+RATIO_WARMUP_ROUNDS = 1
+RATIO_ROUNDS = 3
+IMAGE_VIEW_PX = 280
+TIMEOUT_S = 60.0
+
+
+# ----- helpers -------------------------------------------------------------------------------------------
+def _spin(done: Callable[[], bool], timeout_s: float = TIMEOUT_S) -> bool:
+    """Run the GUI event loop until ``done()`` or the timeout; return whether ``done()`` became true."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    poll = QTimer()
+    poll.timeout.connect(lambda: loop.quit() if done() else None)
+    poll.start(5)
+    QTimer.singleShot(int(timeout_s * 1000), loop.quit)
+    if not done():
+        loop.exec()
+    poll.stop()
+    return done()
+
+
+def _wait_s(seconds: float) -> None:
+    end = time.perf_counter() + seconds
+    _spin(lambda: time.perf_counter() >= end, seconds + 5)
+
+
+def _ms_stats(prefix: str, values_s: list[float]) -> dict:
+    from benchmarks import percentile
+
+    ms = [v * 1000 for v in values_s]
+    return {f"{prefix}p50_ms": round(percentile(ms, 50), 3), f"{prefix}p99_ms": round(percentile(ms, 99), 3),
+            f"{prefix}max_ms": round(max(ms), 3), f"{prefix}count": len(ms)}
+
+
+def _call(bridge, fn: Callable, key: str = "bench-vae-call"):
+    """Run ``fn(ctx)`` in the worker as a latest-wins request and return its result (GUI thread waits)."""
+    outcome: dict = {}
+    bridge.request(key, single(fn), lambda r: outcome.update(result=r), lambda m, d: outcome.update(error=(m, d)))
+    if not _spin(lambda: bool(outcome)) or "error" in outcome:
+        error = outcome.get("error", ("timeout", ""))
+        raise RuntimeError(f"worker request {key} failed: {error[0]}\n{error[1]}")
+    return outcome["result"]
+
+
+def _run_job(bridge, factory: Callable, name: str, timeout_s: float = TIMEOUT_S):
+    """Run a long job in the worker and return its result (GUI thread waits)."""
+    outcome: dict = {}
+    bridge.submit(factory, name, on_finished=lambda r: outcome.update(result=r),
+                  on_failed=lambda m, d: outcome.update(error=(m, d)))
+    if not _spin(lambda: bool(outcome), timeout_s) or "error" in outcome:
+        error = outcome.get("error", ("timeout", ""))
+        raise RuntimeError(f"worker job {name} failed: {error[0]}\n{error[1]}")
+    return outcome["result"]
+
+
+# ----- worker-side jobs (run in the compute thread; ``state`` holds the worker's objects) -----------------
+def _load_model(state: dict):
+    def fn(ctx):
+        import torch
+
+        from vaeviz.core.resources import resource_path
+        from vaeviz.core.vae.checkpoint import load_checkpoint
+        from vaeviz.core.vae.train import decode_points
+
+        model, meta = load_checkpoint(resource_path("checkpoints", CHECKPOINT), device=ctx.device)
+        state["model"] = model
+        state["config"] = meta.config
+        decode_points(model, np.zeros(2, np.float32))  # first call: lazy kernels and allocations
+        return {"model": meta.config.describe(), "torch_threads": torch.get_num_threads(),
+                "parameters": sum(p.numel() for p in model.parameters())}
+
+    return fn
+
+
+def _decode(state: dict, seq: int, z: np.ndarray):
+    def fn(ctx):
+        from vaeviz.core.vae.train import decode_points
+
+        t0 = time.perf_counter()
+        image = decode_points(state["model"], z)[0]
+        return seq, image, time.perf_counter() - t0
+
+    return fn
+
+
+def _make_data(state: dict, key: str, n: int):
+    def fn(ctx):
+        from vaeviz.core.datasets.shapes import make_shapes
+
+        t0 = time.perf_counter()
+        state[key] = np.array(make_shapes(n, seed=0).images, dtype=np.float32)  # writable, for torch.from_numpy
+        return time.perf_counter() - t0
+
+    return fn
+
+
+def _train_forever(state: dict):
+    """Long job: train the drag's model on ``make_shapes(4000)`` until cancelled (the app's settings)."""
+
+    def factory(ctx):
+        from vaeviz.core.vae.train import TrainConfig, train_steps
+
+        config = TrainConfig(lr=1e-3, batch_size=128, epochs=100_000, seed=0, guard_every=5)
+        return train_steps(state["model"], config, state["train"], device=ctx.device)
+
+    return factory
+
+
+def _grid_job(state: dict, seconds: float, variant: str = "float32"):
+    """Long job: ``decode_grid(model, n=20)`` back to back for ``seconds``; yields after each grid."""
+
+    def factory(ctx):
+        import contextlib
+
+        import torch
+
+        from vaeviz.core.vae.train import decode_grid
+
+        model = state["model"]
+        if variant == "bfloat16_autocast":
+            autocast = torch.autocast("cpu", dtype=torch.bfloat16)
+        else:
+            autocast = contextlib.nullcontext()
+        times = []
+        with autocast:
+            decode_grid(model, n=GRID_N)  # warm-up
+        start = time.perf_counter()
+        while time.perf_counter() - start < seconds:
+            t0 = time.perf_counter()
+            with autocast:
+                tiles = decode_grid(model, n=GRID_N)
+            times.append(time.perf_counter() - t0)
+            yield len(times)
+        return {"times": times, "elapsed_s": time.perf_counter() - start, "shape": list(tiles.shape),
+                "torch_threads": torch.get_num_threads()}
+
+    return factory
+
+
+def _grid_breakdown(state: dict):
+    """Where a 20x20 grid's decode goes: each decoder layer and the display conversion, timed alone."""
+
+    def fn(ctx):
+        import torch
+
+        from vaeviz.core.vae.train import latent_grid
+
+        model = state["model"]
+        z = torch.from_numpy(latent_grid(3.0, GRID_N, model.config.latent_dim))
+        out: dict = {}
+        flops = 0
+        with torch.inference_mode():
+            h = z
+            for i, layer in enumerate(model.decoder):
+                samples = []
+                for _ in range(15):
+                    t0 = time.perf_counter()
+                    y = layer(h)
+                    samples.append(time.perf_counter() - t0)
+                name = type(layer).__name__
+                if isinstance(layer, torch.nn.Linear):
+                    name += f" {layer.in_features}->{layer.out_features}"
+                    flops += 2 * h.shape[0] * layer.in_features * layer.out_features
+                out[f"{i}: {name}"] = round(statistics.median(samples) * 1000, 3)
+                h = y
+            samples = []
+            for _ in range(15):
+                t0 = time.perf_counter()
+                torch.sigmoid(h)[:, 0].float().numpy()
+                samples.append(time.perf_counter() - t0)
+            out["sigmoid + to numpy"] = round(statistics.median(samples) * 1000, 3)
+        total = sum(v for v in out.values())
+        out["sum_ms"] = round(total, 3)
+        out["gflop_per_grid"] = round(flops / 1e9, 4)
+        out["gflops_achieved"] = round(flops / (total / 1000) / 1e9, 1)
+        out["torch_threads"] = torch.get_num_threads()
+        return out
+
+    return fn
+
+
+def _ratio_job(state: dict):
+    """Long job: alternate train_steps and a pytorch/examples-style loop, one epoch each, same thread."""
+
+    def run_ours(config, images) -> float:
+        from vaeviz.core.vae.models import build_model
+        from vaeviz.core.vae.train import TrainConfig, train_steps
+
+        model = build_model(config, seed=0)
+        settings = TrainConfig(lr=1e-3, batch_size=RATIO_BATCH, epochs=RATIO_EPOCHS, seed=0, guard_every=5)
+        t0 = time.perf_counter()
+        for _ in train_steps(model, settings, images):
+            pass
+        return time.perf_counter() - t0
+
+    def run_reference(config, images) -> float:
+        import torch
+        from torch.utils.data import DataLoader, TensorDataset
+
+        from vaeviz.core.vae.loss import elbo_terms
+        from vaeviz.core.vae.models import build_model
+
+        model = build_model(config, seed=0)
+        t0 = time.perf_counter()
+        loader = DataLoader(TensorDataset(torch.from_numpy(images).unsqueeze(1)), batch_size=RATIO_BATCH,
+                            shuffle=True)
+        optimizer = torch.optim.Adam(model.parameters())
+        model.train()
+        for _ in range(RATIO_EPOCHS):
+            train_loss = 0.0
+            for (x,) in loader:
+                optimizer.zero_grad()
+                loss = elbo_terms(model, x).loss
+                loss.backward()
+                train_loss += loss.item()
+                optimizer.step()
+        return time.perf_counter() - t0
+
+    def factory(ctx):
+        import torch
+
+        images = state["ratio"]
+        config = state["config"]
+        samples = RATIO_N * RATIO_EPOCHS
+        rates: dict[str, list[float]] = {"ours": [], "reference": []}
+        runs = {"ours": run_ours, "reference": run_reference}
+        for round_ in range(RATIO_WARMUP_ROUNDS + RATIO_ROUNDS):
+            order = ("ours", "reference") if round_ % 2 == 0 else ("reference", "ours")
+            for kind in order:
+                elapsed = runs[kind](config, images)
+                if round_ >= RATIO_WARMUP_ROUNDS:
+                    rates[kind].append(samples / elapsed)
+                yield kind
+        return {"rates": rates, "torch_threads": torch.get_num_threads()}
+
+    return factory
+
+
+# ----- GUI side -------------------------------------------------------------------------------------------
+class ImageView:
+    """A shown pyqtgraph view with one ImageItem: where decoded images are painted."""
+
+    def __init__(self) -> None:
+        import pyqtgraph as pg
+
+        self.widget = pg.GraphicsView()
+        self.box = pg.ViewBox(lockAspect=True, invertY=True, enableMouse=False)
+        self.widget.setCentralItem(self.box)
+        self.item = pg.ImageItem(axisOrder="row-major")
+        self.box.addItem(self.item)
+        self.widget.resize(IMAGE_VIEW_PX, IMAGE_VIEW_PX)
+        self.widget.show()
+        self.item.setImage(np.zeros((28, 28), np.float32), levels=(0.0, 1.0), autoLevels=False)
+        self.box.setRange(xRange=(0, 28), yRange=(0, 28), padding=0)
+        self.box.disableAutoRange()
+
+    def show_image(self, image: np.ndarray) -> None:
+        self.item.setImage(image, levels=(0.0, 1.0), autoLevels=False)
+        self.widget.viewport().repaint()
+
+
+class Drag:
+    """Simulated drag: latest-wins decode requests at ``INPUT_INTERVAL_MS``, results painted on arrival."""
+
+    def __init__(self, bridge, state: dict, view: ImageView) -> None:
+        from PySide6.QtCore import Qt, QTimer
+
+        self.bridge, self.state, self.view = bridge, state, view
+        self.timer = QTimer()
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.setInterval(INPUT_INTERVAL_MS)
+        self.timer.timeout.connect(self._move)
+        self.events: list[float] = []  # request time of update number i
+        self.paints: list[tuple[int, float]] = []  # (update number shown, time painted)
+        self.decode_s: list[float] = []
+        self.paint_s: list[float] = []
+        self.failures: list[str] = []
+        self._t0 = 0.0
+        self._end = 0.0
+
+    def _position(self, t: float) -> np.ndarray:
+        # A looping stroke through the latent plane, about one turn per second.
+        a = 2 * math.pi * t
+        return np.array([2.2 * math.cos(a), 1.6 * math.sin(2 * a)], dtype=np.float32)
+
+    def _move(self) -> None:
+        now = time.perf_counter()
+        if now >= self._end:
+            self.timer.stop()
+            return
+        seq = len(self.events)
+        self.events.append(now)
+        self.bridge.request("decode", single(_decode(self.state, seq, self._position(now - self._t0))),
+                            self._on_result, lambda m, d: self.failures.append(m))
+
+    def _on_result(self, result) -> None:  # GUI thread, called by the bridge
+        seq, image, decode_s = result
+        t0 = time.perf_counter()
+        self.view.show_image(image)
+        now = time.perf_counter()
+        self.paints.append((seq, now))
+        self.decode_s.append(decode_s)
+        self.paint_s.append(now - t0)
+
+    @property
+    def done(self) -> bool:
+        return not self.timer.isActive() and bool(self.paints) and self.paints[-1][0] == len(self.events) - 1
+
+    def run(self, seconds: float) -> dict:
+        self._t0 = time.perf_counter()
+        self._end = self._t0 + seconds
+        self.timer.start()
+        if not _spin(lambda: self.done or bool(self.failures), seconds + TIMEOUT_S):
+            raise RuntimeError(f"drag did not finish: {len(self.paints)} paints for {len(self.events)} updates")
+        if self.failures:
+            raise RuntimeError(f"decode request failed: {self.failures[0]}")
+        return self.figures()
+
+    def figures(self) -> dict:
+        events = np.array(self.events)
+        seqs = np.array([s for s, _ in self.paints])
+        painted = np.array([t for _, t in self.paints])
+        first = np.searchsorted(seqs, np.arange(len(events)), side="left")  # first paint showing >= update i
+        latency = painted[first] - events
+        span = painted[-1] - events[0]
+        own = painted - events[seqs]
+        return {"hz": round(len(painted) / span, 1), "updates_per_s": round(len(events) / span, 1),
+                **_ms_stats("event_to_paint_", list(latency)),
+                **_ms_stats("painted_request_", list(own)),
+                "decode_in_worker_p50_ms": round(statistics.median(self.decode_s) * 1000, 3),
+                "set_image_and_paint_p50_ms": round(statistics.median(self.paint_s) * 1000, 3),
+                "updates": len(events), "paints": len(painted), "seconds": round(span, 3)}
+
+
+class Heartbeat:
+    """A precise timer in the GUI thread; its gaps beyond the interval are stalls."""
+
+    def __init__(self) -> None:
+        from PySide6.QtCore import Qt, QTimer
+
+        self.ticks: list[float] = []
+        self.timer = QTimer()
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.setInterval(HEARTBEAT_MS)
+        self.timer.timeout.connect(lambda: self.ticks.append(time.perf_counter()))
+
+    def run(self, seconds: float) -> dict:
+        from benchmarks import percentile
+
+        self.ticks.clear()
+        self.timer.start()
+        _wait_s(seconds)
+        self.timer.stop()
+        gaps = [(b - a) * 1000 for a, b in zip(self.ticks, self.ticks[1:], strict=False)]
+        return {"max_stall_ms": round(max(0.0, max(gaps) - HEARTBEAT_MS), 3),
+                "stall_p99_ms": round(max(0.0, percentile(gaps, 99) - HEARTBEAT_MS), 3),
+                "heartbeats": len(self.ticks)}
+
+
+def _training_phase(bridge, state: dict, view: ImageView) -> tuple[dict, dict, dict]:
+    """Start training in the worker; measure the GUI heartbeat, then a drag, while it runs; cancel it."""
+    from PySide6.QtWidgets import QLabel
+
+    label = QLabel()  # what a status bar would show
+    reports: list = []
+
+    def on_progress(report) -> None:
+        reports.append((time.perf_counter(), report.step, report.samples_per_s))
+        label.setText(report.message)
+
+    cancelled = [False]
+    failed: list[str] = []
+    job = bridge.submit(_train_forever(state), "bench-train", on_progress=on_progress,
+                        on_failed=lambda m, d: failed.append(m), on_cancelled=lambda: cancelled.__setitem__(0, True))
+    try:
+        if not _spin(lambda: len(reports) >= 3 or bool(failed)):
+            raise RuntimeError("training did not start")
+        if failed:
+            raise RuntimeError(f"training failed: {failed[0]}")
+        _wait_s(0.3)
+        mark = len(reports)
+        t0 = time.perf_counter()
+        stall = Heartbeat().run(HEARTBEAT_S)
+        elapsed = time.perf_counter() - t0
+        during = reports[mark:]
+        steps = during[-1][1] - during[0][1] if len(during) > 1 else 0
+        training = {"progress_signals_per_s": round(len(during) / elapsed, 1),
+                    "steps_per_s": round(steps / max(during[-1][0] - during[0][0], 1e-9), 1) if steps else 0.0,
+                    "samples_per_s_p50": round(statistics.median(r[2] for r in during), 1) if during else 0.0}
+        training["step_ms"] = round(1000 / training["steps_per_s"], 3) if training["steps_per_s"] else None
+        drag = Drag(bridge, state, view)
+        drag.run(DRAG_S)
+        if failed:
+            raise RuntimeError(f"training failed: {failed[0]}")
+        drag_figures = drag.figures()
+        return stall, drag_figures, training
+    finally:
+        bridge.cancel(job)
+        _spin(lambda: cancelled[0] or bool(failed), 10)
+
+
+def run() -> dict:
+    """Measure drag-to-decode, manifold grids, training speed and GUI stalls through the compute worker.
+
+    Returns
+    -------
+    dict
+        ``drag_decode_hz``, ``drag_decode_p99_ms``, their ``_while_training`` variants,
+        ``gui_max_stall_ms_while_training``, ``manifold_grid_20x20_per_s``,
+        ``train_samples_per_s_ratio_vs_reference``, supporting figures and ``details``.
+    """
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    from vaeviz.workers.bridge import WorkerBridge
+    from vaeviz.workers.compute_worker import ComputeWorker
+
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    metrics: dict = {}
+    details: dict = {"input_interval_ms": INPUT_INTERVAL_MS, "drag_s": DRAG_S, "checkpoint": CHECKPOINT}
+    state: dict = {}  # the worker's objects; only jobs running in the compute thread touch them
+    worker = ComputeWorker(device="cpu")
+    bridge = WorkerBridge(worker)
+    view = ImageView()
+    worker.start()
+    try:
+        if not _spin(lambda: bool(bridge.device_name)):
+            raise RuntimeError("the compute worker did not report a device")
+        details["model"] = _call(bridge, _load_model(state), "bench-load")
+        details["runtime"] = dict(bridge.runtime)
+        metrics["worker_torch_threads"] = details["model"]["torch_threads"]
+
+        # 1. Drag with an idle worker: best session (lowest p99), every session in details.
+        Drag(bridge, state, view).run(DRAG_WARMUP_S)
+        sessions = [Drag(bridge, state, view).run(DRAG_S) for _ in range(DRAG_SESSIONS)]
+        idle = min(sessions, key=lambda f: f["event_to_paint_p99_ms"])
+        metrics["drag_decode_hz"] = idle["hz"]
+        metrics["drag_decode_p99_ms"] = idle["event_to_paint_p99_ms"]
+        metrics["drag_decode_p50_ms"] = idle["event_to_paint_p50_ms"]
+        details["drag_idle"] = {**idle, "sessions": [{k: f[k] for k in ("hz", "event_to_paint_p50_ms",
+                                                                      "event_to_paint_p99_ms", "event_to_paint_max_ms")}
+                                                     for f in sessions]}
+        idle_beat = Heartbeat().run(IDLE_HEARTBEAT_S)  # the event loop's own jitter, to read the next one against
+        metrics["gui_max_stall_ms_idle"] = idle_beat["max_stall_ms"]
+
+        # 2, 3. Training in the worker: GUI heartbeat, then a drag.
+        details["make_shapes_4000_s"] = round(_call(bridge, _make_data(state, "train", TRAIN_N), "bench-data"), 3)
+        stall, busy, training = _training_phase(bridge, state, view)
+        metrics["drag_decode_hz_while_training"] = busy["hz"]
+        metrics["drag_decode_p99_ms_while_training"] = busy["event_to_paint_p99_ms"]
+        metrics["gui_max_stall_ms_while_training"] = stall["max_stall_ms"]
+        metrics["gui_stall_p99_ms_while_training"] = stall["stall_p99_ms"]
+        metrics["train_step_ms_in_worker"] = training["step_ms"]
+        details["drag_while_training"] = busy
+        details["heartbeat_while_training"] = {**stall, "heartbeat_ms": HEARTBEAT_MS, "seconds": HEARTBEAT_S}
+        details["training_job"] = {**training, "n_images": TRAIN_N, "batch": 128, "guard_every": 5}
+
+        # 4. Manifold grids (after training; the weights' values do not change the cost).
+        blocks = [_run_job(bridge, _grid_job(state, GRID_S), "bench-grid") for _ in range(GRID_BLOCKS)]
+        grids = max(blocks, key=lambda b: len(b["times"]) / b["elapsed_s"])
+        metrics["manifold_grid_20x20_per_s"] = round(len(grids["times"]) / grids["elapsed_s"], 1)
+        metrics["manifold_grid_20x20_p50_ms"] = round(statistics.median(grids["times"]) * 1000, 3)
+        bf16 = _run_job(bridge, _grid_job(state, GRID_VARIANT_S, "bfloat16_autocast"), "bench-grid-bf16")
+        details["manifold_grid"] = {
+            "grids": len(grids["times"]), "output_shape": grids["shape"], "torch_threads": grids["torch_threads"],
+            "per_s_each_block": [round(len(b["times"]) / b["elapsed_s"], 1) for b in blocks],
+            "p50_ms": round(statistics.median(grids["times"]) * 1000, 3),
+            "min_ms": round(min(grids["times"]) * 1000, 3),
+            "breakdown_ms": _call(bridge, _grid_breakdown(state), "bench-grid-breakdown"),
+            "bfloat16_autocast_per_s": round(len(bf16["times"]) / bf16["elapsed_s"], 1),
+            "bfloat16_autocast_p50_ms": round(statistics.median(bf16["times"]) * 1000, 3),
+        }
+
+        # 5. Training speed against a plain loop, in the worker thread.
+        details["make_shapes_10000_s"] = round(_call(bridge, _make_data(state, "ratio", RATIO_N), "bench-data"), 3)
+        ratio = _run_job(bridge, _ratio_job(state), "bench-train-ratio", timeout_s=300)
+        ours = statistics.median(ratio["rates"]["ours"])
+        reference = statistics.median(ratio["rates"]["reference"])
+        metrics["train_samples_per_s_ratio_vs_reference"] = round(ours / reference, 3)
+        metrics["train_samples_per_s"] = round(ours, 1)
+        metrics["reference_train_samples_per_s"] = round(reference, 1)
+        details["train_ratio"] = {
+            "ours_samples_per_s": [round(r, 1) for r in ratio["rates"]["ours"]],
+            "reference_samples_per_s": [round(r, 1) for r in ratio["rates"]["reference"]],
+            "torch_threads": ratio["torch_threads"], "n_images": RATIO_N, "batch": RATIO_BATCH,
+            "epochs_per_run": RATIO_EPOCHS, "warmup_rounds": RATIO_WARMUP_ROUNDS,
+            "ours": "train_steps(TrainConfig(lr=1e-3, batch_size=128, guard_every=5)) (as the app's train_job)",
+            "reference": "DataLoader(TensorDataset, batch_size=128, shuffle=True), torch.optim.Adam defaults, "
+                         "elbo_terms(model, x).loss, loss.item() per batch",
+        }
+    finally:
+        stopped = worker.shutdown(5.0)
+        app.processEvents()  # deliver the last queued signals while the bridge still exists
+        view.widget.close()
+        view.widget.deleteLater()
+        app.processEvents()
+    metrics["worker_stopped_cleanly"] = stopped
+    metrics["details"] = details
+    return metrics

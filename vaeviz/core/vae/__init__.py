@@ -7,4 +7,13 @@ compute worker thread (or the CLI, tests and benchmarks) imports them, so the GU
 - :mod:`vaeviz.core.vae.loss`: the ELBO terms (reconstruction, KL, β-weighted loss).
 - :mod:`vaeviz.core.vae.train`: the training generator and batched encode/decode helpers.
 - :mod:`vaeviz.core.vae.checkpoint`: safetensors checkpoints with metadata; never unpickles anything.
+
+The latent lab (the GUI's "VAE latent space" dock) keeps its torch state in the compute thread:
+
+- :mod:`vaeviz.core.vae.lab`: :class:`LatentLab`, the data and the VAE/AE model slots;
+- :mod:`vaeviz.core.vae.lab_views` (decode, grid, inspect, ε, paths, GIF) and
+  :mod:`vaeviz.core.vae.lab_train` (training, set-up): what jobs ask of the lab;
+- :mod:`vaeviz.core.vae.lab_jobs`: the job factories, importable without torch;
+- :mod:`vaeviz.core.vae.lab_types`, :mod:`vaeviz.core.vae.lab_data`, :mod:`vaeviz.core.vae.images`:
+  torch-free results, data sources and image helpers.
 """

@@ -1,0 +1,95 @@
+"""The "Explain" pane: the ELBO with the current model's numbers, amortised inference, the reparameterisation trick."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+from PySide6.QtWidgets import QTextBrowser, QWidget
+
+
+@dataclass(frozen=True)
+class Numbers:
+    """Per-image ELBO terms, from a training report or an evaluation (nats)."""
+
+    recon: float  # −E_q[log p(x|z)]
+    kl: float
+    where: str  # e.g. "mean over 500 images" or "training, step 120"
+    beta: float = 1.0
+
+
+def _elbo_block(numbers: Numbers | None, variational: bool) -> str:
+    formula = ("<p style='font-size:11pt'><b>ELBO(x)</b> = E<sub>q(z|x)</sub>[log p(x|z)] "
+               "− KL(q(z|x) ‖ p(z)) ≤ log p(x)</p>")
+    if numbers is None:
+        return formula + "<p><i>The numbers appear once a model is loaded.</i></p>"
+    elbo = -(numbers.recon + numbers.kl)
+    rows = [("E<sub>q</sub>[log p(x|z)]", -numbers.recon, "how well z explains x (reconstruction)"),
+            ("KL(q(z|x) ‖ p(z))", numbers.kl, "how far the encoder's q is from the prior N(0, I)"),
+            ("<b>ELBO</b>", elbo, "a lower bound on log p(x): training maximises it")]
+    table = "".join(f"<tr><td>{name}</td><td align='right'>&nbsp;{value:.2f}&nbsp;</td><td>{why}</td></tr>"
+                    for name, value, why in rows)
+    beta = ""
+    if variational and numbers.beta != 1.0:
+        beta = (f"<p>Training minimises recon + β·KL with <b>β = {numbers.beta:g}</b>: β &gt; 1 pushes q towards "
+                "the prior (smoother, blurrier), β &lt; 1 towards an autoencoder.</p>")
+    note = "" if variational else ("<p>An <b>autoencoder</b> has no q and no KL (σ = 0): its “ELBO” is just "
+                                   "the reconstruction term, and nothing makes its codes fill N(0, I).</p>")
+    return (f"{formula}<p>Now, in nats per image ({html.escape(numbers.where)}):</p>"
+            f"<table cellspacing='2'>{table}</table>{beta}{note}")
+
+
+AMORTISED = (
+    "<h3>Amortised inference</h3><p>The encoder is one network that maps <i>every</i> x to its "
+    "q(z|x) = N(μ(x), diag σ(x)²) in a single forward pass. Classical variational inference would fit "
+    "a separate q for each data point (as EM does with each point's responsibilities); here the cost of "
+    "inference is shared — amortised — across the data set, and a new x (your drawing) is encoded at "
+    "once. The price is the <i>amortisation gap</i>: the encoder's q can be worse than the best q for "
+    "that x.</p><p>Click a point: the red ellipse is its q(z|x) at 2σ.</p>")
+
+REPARAMETERISATION = (
+    "<h3>The reparameterisation trick</h3><p>Sampling z ~ N(μ, σ²) is not differentiable in μ and σ. "
+    "Writing <b>z = μ + σ ⊙ ε</b> with ε ~ N(0, I) moves the randomness into ε, so the gradient of the "
+    "reconstruction term flows through μ and σ to the encoder. <b>Resample ε</b> draws eight ε for the "
+    "selected point: the × marks are the z, the strip their decodings. For an autoencoder σ = 0, so every "
+    "draw is μ.</p>")
+
+AE_VS_VAE = (
+    "<h3>AE vs VAE</h3><p>Show <b>VAE | AE side by side</b> with the manifold as an underlay. The KL term "
+    "pulls the VAE's codes towards N(0, I) and gives each point a cloud of width σ, so the space between "
+    "clusters decodes to plausible images. The autoencoder's codes sit wherever reconstruction is easiest; "
+    "between and around them lie holes that decode to garbage — and sampling z ~ N(0, I) lands in them.</p>")
+
+
+def explain_html(model: str, variational: bool, numbers: Numbers | None, example: str = "") -> str:
+    """The pane's text for the model on show (``model`` is a one-line description)."""
+    head = f"<h3>The ELBO — {html.escape(model)}</h3>" if model else "<h3>The ELBO</h3>"
+    example_block = f"<p><b>Selected image:</b> {example}</p>" if example else ""
+    return head + _elbo_block(numbers, variational) + example_block + AMORTISED + REPARAMETERISATION + AE_VS_VAE
+
+
+class ExplainPane(QTextBrowser):
+    """Rich text that follows the model: the numbers update after training reports and evaluations."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("latentExplain")
+        self.setOpenExternalLinks(False)
+        self.model = ""
+        self.variational = True
+        self.numbers: Numbers | None = None
+        self.example = ""
+        self.refresh()
+
+    def show_numbers(self, model: str, variational: bool, numbers: Numbers | None) -> None:
+        self.model, self.variational, self.numbers = model, variational, numbers
+        self.refresh()
+
+    def show_example(self, text: str) -> None:
+        self.example = text
+        self.refresh()
+
+    def refresh(self) -> None:
+        scroll = self.verticalScrollBar().value()
+        self.setHtml(explain_html(self.model, self.variational, self.numbers, self.example))
+        self.verticalScrollBar().setValue(scroll)  # updates during training must not jump to the top

@@ -41,6 +41,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from benchmarks._qt_wait import spin
+
 N_SPEEDUP = 100_000
 N_BIG = 1_000_000
 K_BIG = 10
@@ -207,18 +209,7 @@ def density_lut() -> np.ndarray:
 
 # ----- helpers ---------------------------------------------------------------------------------------
 def _spin(done: Callable[[], bool], timeout_s: float = TIMEOUT_S) -> bool:
-    """Run the GUI event loop until ``done()`` or the timeout; return whether ``done()`` became true."""
-    from PySide6.QtCore import QEventLoop, QTimer
-
-    loop = QEventLoop()
-    poll = QTimer()
-    poll.timeout.connect(lambda: loop.quit() if done() else None)
-    poll.start(5)
-    QTimer.singleShot(int(timeout_s * 1000), loop.quit)
-    if not done():
-        loop.exec()
-    poll.stop()
-    return done()
+    return spin(done, timeout_s)
 
 
 def _mixture(k: int, seed: int):

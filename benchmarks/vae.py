@@ -35,6 +35,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from benchmarks._qt_wait import spin
 from vaeviz.core.jobs import single
 
 CHECKPOINT = "shapes-vae.safetensors"
@@ -61,18 +62,7 @@ TIMEOUT_S = 60.0
 
 # ----- helpers -------------------------------------------------------------------------------------------
 def _spin(done: Callable[[], bool], timeout_s: float = TIMEOUT_S) -> bool:
-    """Run the GUI event loop until ``done()`` or the timeout; return whether ``done()`` became true."""
-    from PySide6.QtCore import QEventLoop, QTimer
-
-    loop = QEventLoop()
-    poll = QTimer()
-    poll.timeout.connect(lambda: loop.quit() if done() else None)
-    poll.start(5)
-    QTimer.singleShot(int(timeout_s * 1000), loop.quit)
-    if not done():
-        loop.exec()
-    poll.stop()
-    return done()
+    return spin(done, timeout_s)
 
 
 def _wait_s(seconds: float) -> None:

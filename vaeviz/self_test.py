@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -29,14 +28,9 @@ def _torch_round_trip(ctx):
 
 
 def _wait(app, predicate: Callable[[], bool], timeout_s: float) -> bool:
-    from PySide6.QtCore import QEventLoop
+    from vaeviz.ui.waiting import process_events_until
 
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
-    return True
+    return process_events_until(predicate, timeout_s)
 
 
 def run_self_test() -> int:

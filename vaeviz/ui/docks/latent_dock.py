@@ -8,16 +8,16 @@ or trains a quick model) when the dock is first shown, so launching vaeviz on an
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
-from PySide6.QtCore import QEventLoop, Qt, QTimer, Slot
+from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QApplication, QFileDialog, QSplitter, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFileDialog, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from vaeviz.ui.docks.base import LabDock, Preset
+from vaeviz.ui.waiting import process_events_until
 
 # numpy-using modules (vaeviz.core.vae.lab_*) are imported in methods: the window's first paint waits
 # for this module, and nothing of the lab is needed before the dock is built.
@@ -289,12 +289,7 @@ class LatentDock(LabDock):
     # ----- helpers for presets, tests and the self-check --------------------------------------------------
     def wait_until(self, predicate: Callable[[], bool], timeout_s: float = 30.0) -> bool:
         """Process events until ``predicate`` holds (at once under the InlineRunner)."""
-        deadline = time.monotonic() + timeout_s
-        while not predicate():
-            if time.monotonic() > deadline:
-                return False
-            QApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
-        return True
+        return process_events_until(predicate, timeout_s)
 
     def wait_for_models(self, timeout_s: float = 120.0) -> bool:
         return self.wait_until(lambda: self.session.ready(self.figure.roles()), timeout_s)

@@ -246,10 +246,13 @@ def test_decode_grid_and_points():
     grid = decode_grid(model, 3.0, 5)
     assert grid.shape == (25, 8, 8) and grid.dtype == np.float32
     assert 0.0 <= grid.min() and grid.max() <= 1.0
-    np.testing.assert_allclose(grid, decode_points(model, latent_grid(3.0, 5)), rtol=1e-6)
+    exact = decode_points(model, latent_grid(3.0, 5))
+    np.testing.assert_allclose(decode_grid(model, 3.0, 5, fast=False), exact, rtol=1e-6)
+    # Display precision (bfloat16 where the CPU has it natively) stays within 0.03, ~8 of 255 grey levels.
+    np.testing.assert_allclose(grid, exact, atol=0.03)
     with torch.no_grad():
         one = model.decode_image(torch.tensor([[-3.0, 3.0]]))[0, 0].numpy()
-    np.testing.assert_allclose(grid[0], one, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(exact[0], one, rtol=1e-5, atol=1e-6)
     assert decode_points(model, [0.0, 0.0]).shape == (1, 8, 8)
     assert decode_points(model, np.zeros((0, 2))).shape == (0, 8, 8)
     with pytest.raises(ValueError, match="needs"):

@@ -11,13 +11,12 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import torch
 
+from vaeviz.core.vae.decoding import _check_images, _to_tensor
 from vaeviz.core.vae.loss import elbo_terms
 from vaeviz.core.vae.models import LatentModel
 
@@ -104,30 +103,6 @@ def _adam(params: Any, lr: float, device: torch.device) -> torch.optim.Optimizer
         except (RuntimeError, TypeError, ValueError):
             pass
     return torch.optim.Adam(params, lr=lr)
-
-
-def _check_images(images: Any, shape: tuple[int, int, int]) -> Any:
-    """Return ``images`` as (N, C, H, W) (adding C for (N, H, W) grey images) or raise ValueError."""
-    if not isinstance(images, (np.ndarray, torch.Tensor)):
-        raise ValueError(f"images must be a numpy array or a tensor, got {type(images).__name__}")
-    if images.ndim == 3 and shape[0] == 1:
-        images = images[:, None]
-    if images.ndim != 4 or tuple(images.shape[1:]) != tuple(shape):
-        raise ValueError(f"images have shape {tuple(images.shape)}; the model needs (N, {', '.join(map(str, shape))})")
-    floating = images.is_floating_point() if isinstance(images, torch.Tensor) else images.dtype.kind == "f"
-    if not floating:
-        raise ValueError(f"images must be floats in [0, 1], got dtype {images.dtype} (divide uint8 by 255)")
-    return images
-
-
-def _to_tensor(images: Any, device: torch.device) -> torch.Tensor:
-    if isinstance(images, np.ndarray):
-        images = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32))
-    return images.to(device=device, dtype=torch.float32).contiguous()
-
-
-def _model_device(model: torch.nn.Module) -> torch.device:
-    return next(model.parameters()).device
 
 
 def train_steps(model: LatentModel, config: TrainConfig, train_images: Any, labels: Sequence | None = None,
@@ -268,132 +243,14 @@ def _all_finite(tensors: Sequence[torch.Tensor]) -> bool:
     return all(bool(torch.isfinite(t).all()) for t in tensors if t.is_floating_point())
 
 
-@contextmanager
-def _evaluating(model: torch.nn.Module) -> Iterator[None]:
-    """Eval mode and no autograd for a block; the model gets its previous mode back."""
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.inference_mode():
-            yield
-    finally:
-        model.train(was_training)
+# The views' encode/decode helpers live in decoding.py; re-exported for existing callers.
+from vaeviz.core.vae.decoding import (  # noqa: E402
+    decode_grid,
+    decode_points,
+    encode_dataset,
+    latent_grid,
+    native_bf16,
+)
 
-
-def _display(images: torch.Tensor) -> np.ndarray:
-    """(B, C, H, W) tensor → float32 numpy (B, H, W) for one channel, (B, H, W, C) otherwise."""
-    out = images[:, 0] if images.shape[1] == 1 else images.permute(0, 2, 3, 1)
-    return out.detach().to("cpu", torch.float32).numpy()
-
-
-def encode_dataset(model: LatentModel, images: Any, batch: int = 1024,
-                   device: str | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Encode many images in batches; return ``(mu, logvar)`` as float32 numpy ``(N, latent_dim)``.
-
-    Parameters
-    ----------
-    model
-        The model; moved to ``device`` when one is given, else used where it is.
-    images
-        ``(N, C, H, W)`` (or ``(N, H, W)``) floats in [0, 1], numpy or torch.
-    batch
-        Images per forward pass (bounds the memory used on the device).
-    device
-        Where to compute; ``None`` means the model's device.
-
-    Returns
-    -------
-    tuple of numpy.ndarray
-        ``mu`` and ``logvar``; an autoencoder's ``logvar`` is ``-inf`` (σ = 0).
-    """
-    images = _check_images(images, model.config.image_shape)
-    if device is not None:
-        model.to(device)
-    dev = _model_device(model)
-    mus, logvars = [], []
-    with _evaluating(model):
-        for start in range(0, max(len(images), 1), batch):  # an empty set still gives (0, latent) arrays
-            mu, logvar = model.encode(_to_tensor(images[start:start + batch], dev))
-            mus.append(mu.float().cpu().numpy())
-            logvars.append(logvar.float().cpu().numpy())
-    return np.concatenate(mus), np.concatenate(logvars)
-
-
-def decode_points(model: LatentModel, z: Any, batch: int = 4096) -> np.ndarray:
-    """Decode latent points to display images in [0, 1].
-
-    Parameters
-    ----------
-    model
-        The model (used on its current device).
-    z
-        ``(M, latent_dim)`` or a single ``(latent_dim,)`` point, numpy, list or tensor.
-    batch
-        Points per decoder pass.
-
-    Returns
-    -------
-    numpy.ndarray
-        float32 ``(M, H, W)`` for one channel, ``(M, H, W, C)`` otherwise.
-    """
-    dev = _model_device(model)
-    points = z if isinstance(z, torch.Tensor) else torch.from_numpy(np.asarray(z, dtype=np.float32))
-    points = points.to(dev, torch.float32)
-    if points.ndim == 1:
-        points = points[None]
-    if points.ndim != 2 or points.shape[1] != model.config.latent_dim:
-        raise ValueError(f"z has shape {tuple(points.shape)}; the model needs (M, {model.config.latent_dim})")
-    chunks = []
-    with _evaluating(model):
-        for start in range(0, max(points.shape[0], 1), batch):
-            chunks.append(_display(model.decode_image(points[start:start + batch])))
-    return np.concatenate(chunks)
-
-
-def latent_grid(z_range: float | tuple[float, float] = 3.0, n: int = 15, latent_dim: int = 2,
-                dims: tuple[int, int] = (0, 1), base: Any = None) -> np.ndarray:
-    """Return the latent points of :func:`decode_grid`: ``(n*n, latent_dim)`` float32 (``(n, 1)`` in 1-D).
-
-    Row-major, like the classic figure: rows go from high to low ``z[dims[1]]`` (top to bottom),
-    columns from low to high ``z[dims[0]]``. Other dimensions take ``base`` (default 0).
-    """
-    low, high = (-abs(z_range), abs(z_range)) if isinstance(z_range, (int, float)) else z_range
-    if n < 1 or not high > low:
-        raise ValueError(f"need n ≥ 1 and a range low < high, got n={n}, range=({low}, {high})")
-    axis = np.linspace(low, high, n, dtype=np.float32)
-    if latent_dim == 1:
-        return axis[:, None]
-    if len(set(dims)) != 2 or not all(0 <= d < latent_dim for d in dims):
-        raise ValueError(f"dims must be two different latent dimensions below {latent_dim}, got {dims}")
-    point = np.zeros(latent_dim, np.float32) if base is None else np.asarray(base, np.float32).reshape(latent_dim)
-    grid = np.tile(point, (n * n, 1))
-    cols, rows = np.meshgrid(axis, axis[::-1])
-    grid[:, dims[0]] = cols.ravel()
-    grid[:, dims[1]] = rows.ravel()
-    return grid
-
-
-def decode_grid(model: LatentModel, z_range: float | tuple[float, float] = 3.0, n: int = 15,
-                dims: tuple[int, int] = (0, 1), base: Any = None) -> np.ndarray:
-    """Decode an ``n × n`` grid of latent points in one batched pass (the "manifold" figure).
-
-    Parameters
-    ----------
-    model
-        The model (used on its current device).
-    z_range
-        ``r`` for [−r, r] on both axes, or ``(low, high)``.
-    n
-        Points per axis.
-    dims
-        The two latent dimensions spanned (others are fixed at ``base``).
-    base
-        The latent point the grid passes through in the other dimensions (default 0).
-
-    Returns
-    -------
-    numpy.ndarray
-        float32 ``(n*n, H, W)`` (``(n*n, H, W, C)`` for colour) in the order of :func:`latent_grid`;
-        a 1-D latent space gives a single row, ``(n, H, W)``.
-    """
-    return decode_points(model, latent_grid(z_range, n, model.config.latent_dim, dims, base))
+__all__ = ["TrainConfig", "TrainReport", "train_steps", "decode_grid", "decode_points", "encode_dataset",
+           "latent_grid", "native_bf16"]

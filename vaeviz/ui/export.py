@@ -11,9 +11,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QRect, QSize, QSizeF
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QPoint, QRect, QRectF, QSize, QSizeF
 from PySide6.QtGui import QImage, QPageLayout, QPageSize, QPainter, QPdfWriter
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QGraphicsView, QWidget
 
 from vaeviz.core.atomic import write_bytes_atomic
 
@@ -64,6 +64,44 @@ def _png(widget: QWidget) -> QImage:
     return widget.grab().toImage()
 
 
+def _vector_views(widget: QWidget) -> list[QGraphicsView]:
+    """The graphics views a figure is made of: itself, or its visible descendants (panels of plots)."""
+    if isinstance(widget, QGraphicsView):
+        return [widget]
+    return [v for v in widget.findChildren(QGraphicsView) if v.isVisibleTo(widget)]
+
+
+def _export_mode(view: QGraphicsView, on: bool) -> None:
+    # What pyqtgraph's own exporters do: items paint for export (scatter points as vector paths instead
+    # of cached pixmap fragments, which SVG viewers render poorly).
+    scene = view.scene()
+    for item in scene.items() if scene is not None else []:
+        if hasattr(item, "setExportMode"):
+            item.setExportMode(on, {"antialias": True} if on else None)
+
+
+def _paint(widget: QWidget, painter: QPainter) -> None:
+    """Paint ``widget``'s plots as vectors with ``painter``.
+
+    A single QGraphicsView renders itself. A panel of plots (e.g. the GMM & EM lab's figure) is painted
+    view by view, each clipped to its place: QWidget.render would not clip child views in SVG and would
+    rasterise parts of them.
+    """
+    views = _vector_views(widget)
+    if not isinstance(widget, QGraphicsView):
+        painter.fillRect(widget.rect(), widget.palette().window())
+    for view in views:
+        rect = QRect(view.mapTo(widget, QPoint(0, 0)), view.size()) if view is not widget else widget.rect()
+        _export_mode(view, True)
+        painter.save()
+        try:
+            painter.setClipRect(rect)
+            view.render(painter, QRectF(rect), view.viewport().rect())
+        finally:
+            painter.restore()
+            _export_mode(view, False)
+
+
 def _svg(widget: QWidget) -> bytes:
     # Qt's SVG generator rather than pyqtgraph's SVGExporter, which raises in correctCoordinates()
     # on the path data this Qt writes; QGraphicsView still paints vectors, so the SVG stays sharp.
@@ -75,9 +113,12 @@ def _svg(widget: QWidget) -> bytes:
     generator.setOutputDevice(buffer)
     generator.setSize(widget.size())
     generator.setViewBox(QRect(0, 0, widget.width(), widget.height()))
+    # The screen's resolution: pyqtgraph's axes replay cached QPictures, which Qt rescales when the
+    # device's resolution differs from the screen's (the axes would shrink against their plots).
+    generator.setResolution(widget.logicalDpiX())
     generator.setTitle("vaeviz figure")
     painter = QPainter(generator)
-    widget.render(painter)
+    _paint(widget, painter)
     painter.end()
     return bytes(buffer.data())
 
@@ -92,7 +133,7 @@ def _pdf(widget: QWidget) -> bytes:
     writer.setPageMargins(QMarginsF(0, 0, 0, 0), QPageLayout.Unit.Point)
     writer.setTitle("vaeviz figure")
     painter = QPainter(writer)
-    widget.render(painter)  # QGraphicsView paints vectors, so the PDF stays sharp
+    _paint(widget, painter)  # QGraphicsView paints vectors, so the PDF stays sharp
     painter.end()
     buffer.close()
     return bytes(data)

@@ -1,0 +1,174 @@
+"""The curves under the scatter: log-likelihoods, BIC/AIC, draggable weights π and k-means' objective.
+
+x is the half-step index (init = 0, then E, M, E, …), the scrubber's unit, so a vertical line can show
+where the scrubber is. A singular frame has likelihood +∞: the curve stops and says so instead.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QFont
+
+from vaeviz.ui.em.colours import colour
+from vaeviz.ui.em.em_view import style_plot
+from vaeviz.ui.theme import plot_colours
+
+MARGINAL = "#1f5fa8"
+COMPLETE = "#d9822b"
+BIC = "#6a3d9a"
+AIC = "#33a02c"
+
+
+def _small_plot(layout: pg.GraphicsLayout, title: str, bottom: str = "half-step") -> pg.PlotItem:
+    plot = layout.addPlot(title=title)
+    plot.titleLabel.setText(title, size="9pt")
+    plot.showGrid(x=True, y=True, alpha=0.15)
+    plot.setLabel("bottom", bottom)
+    font = QFont()
+    font.setPointSizeF(8.0)
+    for name in ("left", "bottom"):
+        axis = plot.getAxis(name)
+        axis.enableAutoSIPrefix(False)
+        axis.setStyle(tickTextOffset=2)
+        axis.setTickFont(font)
+    # A fixed width that fits "-1.05e+06": pyqtgraph only widens an axis after a first paint, too late
+    # for a figure exported straight after it is laid out (the labels would be dropped).
+    plot.getAxis("left").setWidth(60)
+    plot.setMenuEnabled(False)
+    return plot
+
+
+class CurvesView(pg.GraphicsLayoutWidget):
+    """Four small plots in a row; emits ``weight_edited(k, value, finished)`` when a π handle is dragged."""
+
+    weight_edited = Signal(int, float, bool)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("em-curves")
+        self.setMinimumHeight(150)
+        self.ci.setContentsMargins(2, 2, 2, 2)
+        # Coloured titles instead of legends: a legend would cover the curves of these small plots.
+        self.ll = _small_plot(self.ci, f"<span style='color:{MARGINAL}'>marginal ℓ</span> and "
+                                       f"<span style='color:{COMPLETE}'>complete-data ℓ<sub>c</sub></span>")
+        self.ll_curve = self.ll.plot(pen=pg.mkPen(MARGINAL, width=2))
+        self.cll_curve = self.ll.plot(pen=pg.mkPen(COMPLETE, width=2, style=Qt.PenStyle.DashLine))
+        self.ll_dots = pg.ScatterPlotItem(size=5, pen=None, brush=pg.mkBrush(MARGINAL))
+        self.ll.addItem(self.ll_dots)
+        self.inf_text = pg.TextItem("→ +∞", color="#c0392b", anchor=(1, 0))
+        self.ll.addItem(self.inf_text)
+        self.inf_text.hide()
+        self.ic = _small_plot(self.ci, f"<span style='color:{BIC}'>BIC</span> / "
+                                       f"<span style='color:{AIC}'>AIC</span> (lower is better)")
+        self.bic_curve = self.ic.plot(pen=pg.mkPen(BIC, width=2))
+        self.aic_curve = self.ic.plot(pen=pg.mkPen(AIC, width=2, style=Qt.PenStyle.DashLine))
+        self.w = _small_plot(self.ci, "weights π (drag)", "component")
+        self.w.setYRange(0, 1, padding=0.02)
+        self.w.setMouseEnabled(x=False, y=False)
+        self.w.getAxis("bottom").setTickSpacing(1, 1)
+        self.bars = pg.BarGraphItem(x=[], height=[], width=0.6)
+        self.w.addItem(self.bars)
+        self.weight_handles: list[pg.TargetItem] = []
+        self.km = _small_plot(self.ci, "k-means objective Σ‖x−c‖²")
+        self.km_curve = self.km.plot(pen=pg.mkPen("#444444", width=2))
+        self.cursors = []
+        for plot in (self.ll, self.ic, self.km):
+            line = pg.InfiniteLine(angle=90, pen=pg.mkPen(150, 150, 150, 200, width=1))
+            plot.addItem(line)
+            self.cursors.append(line)
+        self.w.setMaximumWidth(200)  # a few bars need little room; the curves get the rest
+        for col, stretch in enumerate((3, 2, 1, 2)):
+            self.ci.layout.setColumnStretchFactor(col, stretch)
+        self._km_shown = True
+        self._updating = False
+
+    def show_kmeans(self, visible: bool) -> None:
+        if visible == self._km_shown:
+            return
+        self._km_shown = visible
+        if visible:
+            self.ci.addItem(self.km, row=0, col=3)
+        else:
+            self.ci.removeItem(self.km)
+
+    def show_complete(self, visible: bool) -> None:
+        self.cll_curve.setVisible(visible)
+
+    def set_history(self, ll: np.ndarray, cll: np.ndarray, bic: np.ndarray, aic: np.ndarray,
+                    km: np.ndarray, m_steps: np.ndarray) -> None:
+        """Per-frame values (NaN where undefined; +inf where singular)."""
+        x = np.arange(len(ll), dtype=np.float64)
+        finite = np.isfinite(ll)
+        self.ll_curve.setData(x[finite], ll[finite])
+        dots = finite & m_steps
+        self.ll_dots.setData(x[dots], ll[dots])
+        ok = np.isfinite(cll)
+        self.cll_curve.setData(x[ok], cll[ok])
+        singular = np.flatnonzero(np.isposinf(ll))
+        if singular.size and finite.any():
+            self.inf_text.setPos(float(singular[0]), float(np.nanmax(ll[finite])))
+            self.inf_text.show()
+        else:
+            self.inf_text.hide()
+        ok = np.isfinite(bic)
+        self.bic_curve.setData(x[ok], bic[ok])
+        self.aic_curve.setData(x[ok], aic[ok])
+        ok = np.isfinite(km)
+        self.km_curve.setData(x[ok], km[ok])
+
+    def set_cursor(self, index: int) -> None:
+        for line in self.cursors:
+            line.setValue(index)
+
+    # ----- weights -------------------------------------------------------------------------
+    def set_weights(self, weights: np.ndarray | None, skip=None) -> None:
+        k = 0 if weights is None else len(weights)
+        self.bars.setVisible(k > 0)
+        if k:  # (pyqtgraph's BarGraphItem raises on empty pen lists)
+            self.bars.setOpts(x=np.arange(1, k + 1), height=weights, width=0.6,
+                              brushes=[colour(j, 170) for j in range(k)], pens=[pg.mkPen(None)] * k)
+        while len(self.weight_handles) < k:
+            j = len(self.weight_handles)
+            handle = pg.TargetItem(size=11, symbol="t1", brush=pg.mkBrush(colour(j)),
+                                   pen=pg.mkPen(20, 20, 20, width=1))
+            handle.setToolTip(f"Drag to change π{j + 1}; the other weights rescale to keep Σπ = 1")
+            handle.sigPositionChanged.connect(self._on_weight_moved)
+            handle.sigPositionChangeFinished.connect(self._on_weight_finished)
+            self.w.addItem(handle)
+            self.weight_handles.append(handle)
+        self._updating = True
+        try:
+            for j, handle in enumerate(self.weight_handles):
+                handle.setVisible(j < k)
+                if j < k and handle is not skip:
+                    handle.setPos(j + 1.0, float(weights[j]))
+        finally:
+            self._updating = False
+        self.w.setXRange(0.4, max(k, 1) + 0.6, padding=0)
+
+    def dragging(self):
+        return next((h for h in self.weight_handles if getattr(h, "moving", False)), None)
+
+    def _weight_event(self, handle, finished: bool) -> None:
+        if self._updating:
+            return
+        k = self.weight_handles.index(handle)
+        value = float(np.clip(handle.pos().y(), 0.0, 1.0))
+        self.weight_edited.emit(k, value, finished)
+
+    @Slot(object)
+    def _on_weight_moved(self, handle) -> None:
+        self._weight_event(handle, False)
+
+    @Slot(object)
+    def _on_weight_finished(self, handle) -> None:
+        self._weight_event(handle, True)
+
+    def apply_theme(self, dark: bool) -> None:
+        colours = plot_colours(dark)
+        self.setBackground(colours["background"])
+        for plot in (self.ll, self.ic, self.w, self.km):
+            style_plot(plot, dark)
+        self.km_curve.setPen(pg.mkPen(colours["foreground"], width=2))

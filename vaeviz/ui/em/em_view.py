@@ -1,0 +1,222 @@
+"""The GMM scatter: points in soft colours, component ellipses and handles, density layer, hover probe.
+
+The view box doubles as the data editor: in the Add / Spray / Erase tools a left click or drag edits the
+data (``data_edit`` signal) instead of panning. The hover probe shows P(z = k | x) at the cursor, which
+costs K Gaussian evaluations at one point, so it is computed right here in the GUI thread.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal, Slot
+
+from vaeviz.core.em_lab import GREY_KEY
+from vaeviz.core.gmm import GaussianMixture
+from vaeviz.ui.em.colours import HEX, BrushCache
+from vaeviz.ui.em.component_items import ComponentItems
+from vaeviz.ui.em.grids import DensityLayer
+from vaeviz.ui.theme import plot_colours
+
+TOOLS = ("select", "add", "spray", "erase")
+BRUSH_FRACTION = 0.04  # spray/erase radius as a fraction of the visible width
+
+
+def style_plot(plot: pg.PlotItem, dark: bool) -> None:
+    """Axis colours for the theme (pyqtgraph items do not read the Qt palette)."""
+    fg = plot_colours(dark)["foreground"]
+    for name in ("left", "bottom"):
+        axis = plot.getAxis(name)
+        axis.setPen(fg)
+        axis.setTextPen(fg)
+    plot.titleLabel.setText(plot.titleLabel.text, color=fg)
+
+
+class EditViewBox(pg.ViewBox):
+    """A view box that edits the data instead of panning when a data tool is active."""
+
+    def __init__(self, owner: EmView) -> None:
+        super().__init__()
+        self.owner = owner
+        self.tool = "select"
+
+    def _data_pos(self, scene_pos) -> tuple[float, float]:
+        p = self.mapSceneToView(scene_pos)
+        return (p.x(), p.y())
+
+    def mouseClickEvent(self, ev) -> None:
+        if ev.button() == Qt.MouseButton.LeftButton:  # select: pick the point the Explain pane follows
+            ev.accept()
+            self.owner.data_edit.emit(self.tool, self._data_pos(ev.scenePos()), "click")
+            return
+        super().mouseClickEvent(ev)
+
+    def mouseDragEvent(self, ev, axis=None) -> None:
+        if self.tool in ("spray", "erase", "add") and ev.button() == Qt.MouseButton.LeftButton:
+            ev.accept()
+            stage = "start" if ev.isStart() else "finish" if ev.isFinish() else "move"
+            self.owner.data_edit.emit(self.tool, self._data_pos(ev.scenePos()), stage)
+            return
+        super().mouseDragEvent(ev, axis)
+
+
+class EmView(pg.PlotWidget):
+    """Scatter of the data with the mixture drawn over it."""
+
+    component_edited = Signal(int, str, object, bool)
+    data_edit = Signal(str, object, str)  # tool, (x, y), "click" | "start" | "move" | "finish"
+
+    def __init__(self, title: str = "Gaussian mixture (EM)") -> None:
+        self.box = EditViewBox(self)
+        super().__init__(viewBox=self.box)
+        self.setObjectName("em-figure")
+        plot = self.getPlotItem()
+        plot.setTitle(title, size="10pt")
+        plot.showGrid(x=True, y=True, alpha=0.15)
+        plot.setLabel("bottom", "x₁")
+        plot.setLabel("left", "x₂")
+        for name in ("left", "bottom"):
+            plot.getAxis(name).enableAutoSIPrefix(False)
+        self.setAspectLocked(True)
+        self.setMinimumSize(200, 160)
+        self.cache = BrushCache()
+        self.heat = pg.ImageItem()
+        self.heat.setZValue(-20)
+        self.heat.setLookupTable(_density_lut())
+        self.contours = pg.PlotCurveItem(connect="finite", pen=pg.mkPen(90, 90, 160, 170, width=1))
+        self.contours.setZValue(-5)
+        self.scatter = pg.ScatterPlotItem(size=6, pen=None)
+        self.brush_circle = pg.PlotCurveItem(pen=pg.mkPen(120, 120, 120, 200, width=1,
+                                                          style=Qt.PenStyle.DashLine))
+        self.picked = pg.ScatterPlotItem(size=15, symbol="o", brush=None, pen=pg.mkPen("#d62728", width=2))
+        self.picked.setZValue(15)
+        self.probe = pg.TextItem(anchor=(-0.05, 1.1), fill=pg.mkBrush(255, 255, 255, 225),
+                                 border=pg.mkPen(150, 150, 150))
+        self.probe.setZValue(100)
+        for item in (self.heat, self.contours, self.scatter, self.picked, self.brush_circle, self.probe):
+            plot.addItem(item)
+        self.heat.hide()
+        self.contours.hide()
+        self.brush_circle.hide()
+        self.probe.hide()
+        self.components: list[ComponentItems] = []
+        self.gmm: GaussianMixture | None = None
+        self.handles_visible = True
+        self.probe_enabled = True
+        self._points = np.zeros((0, 2))
+        self._keys: np.ndarray | None = None
+        self.scene().sigMouseMoved.connect(self._on_mouse_moved)
+
+    # ----- points --------------------------------------------------------------------------
+    def set_points(self, points: np.ndarray, keys: np.ndarray | None) -> None:
+        """New positions (another data version) and their colour keys (None: grey)."""
+        self._points = np.asarray(points, dtype=np.float64)
+        self._keys = self._full_keys(keys)
+        self.scatter.setData(pos=self._points, brush=self.cache.brushes(self._keys), pen=None, size=6)
+
+    def set_keys(self, keys: np.ndarray | None) -> None:
+        """Recolour (skipped when nothing changed: an M-step keeps the E-step's colours)."""
+        keys = self._full_keys(keys)
+        if self._keys is not None and np.array_equal(keys, self._keys):
+            return
+        self._keys = keys
+        self.scatter.setBrush(self.cache.brushes(keys))
+
+    def set_picked(self, point) -> None:
+        """Ring the point whose numbers the Explain pane shows (None: no ring)."""
+        self.picked.setData([] if point is None else [{"pos": tuple(point)}])
+
+    def _full_keys(self, keys):
+        if keys is None or len(keys) != len(self._points):
+            return np.full(len(self._points), GREY_KEY, dtype=np.uint16)
+        return keys
+
+    # ----- mixture ------------------------------------------------------------------------
+    def set_mixture(self, gmm: GaussianMixture | None, skip=None) -> None:
+        """Draw ``gmm`` (None: nothing). ``skip``: the handle being dragged, left where the mouse is."""
+        self.gmm = gmm
+        k = 0 if gmm is None else gmm.n_components
+        while len(self.components) < k:
+            items = ComponentItems(self.getPlotItem(), len(self.components))
+            items.edited.connect(self.component_edited)
+            self.components.append(items)
+        for j, items in enumerate(self.components):
+            items.set_visible(j < k, self.handles_visible)
+            if j < k:
+                items.set_component(gmm.means[j], gmm.covariances[j], skip=skip)
+
+    def set_handles_visible(self, visible: bool) -> None:
+        self.handles_visible = visible
+        k = 0 if self.gmm is None else self.gmm.n_components
+        for j, items in enumerate(self.components):
+            items.set_visible(j < k, visible)
+
+    def select(self, k: int | None) -> None:
+        for j, items in enumerate(self.components):
+            items.set_emphasis(j == k)
+
+    def dragging(self):
+        return next((h for c in self.components if (h := c.dragging()) is not None), None)
+
+    # ----- density layer ------------------------------------------------------------------
+    def set_density(self, layer: DensityLayer | None, heat: bool, contours: bool) -> None:
+        self.heat.setVisible(layer is not None and heat)
+        self.contours.setVisible(layer is not None and contours)
+        if layer is None:
+            return
+        x0, y0, x1, y1 = layer.rect
+        self.heat.setImage(layer.density, levels=(0.0, 1.0), autoLevels=False)
+        self.heat.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
+        self.contours.setData(layer.contour_x, layer.contour_y)
+
+    # ----- tools and probe ----------------------------------------------------------------
+    def set_tool(self, tool: str) -> None:
+        self.box.tool = tool
+        self.set_handles_visible(tool == "select")
+        self.brush_circle.setVisible(False)
+
+    def brush_radius(self) -> float:
+        (x0, x1), _ = self.box.viewRange()
+        return BRUSH_FRACTION * (x1 - x0)
+
+    @Slot(object)
+    def _on_mouse_moved(self, scene_pos: QPointF) -> None:
+        if not self.box.sceneBoundingRect().contains(scene_pos):
+            self.probe.hide()
+            self.brush_circle.hide()
+            return
+        p = self.box.mapSceneToView(scene_pos)
+        x, y = p.x(), p.y()
+        if self.box.tool in ("spray", "erase"):
+            t = np.linspace(0, 2 * np.pi, 49)
+            r = self.brush_radius()
+            self.brush_circle.setData(x + r * np.cos(t), y + r * np.sin(t))
+            self.brush_circle.show()
+        self.show_probe(x, y)
+
+    def show_probe(self, x: float, y: float) -> None:
+        """Show P(z = k | x) at (x, y) under the drawn mixture."""
+        if self.gmm is None or not self.probe_enabled:
+            self.probe.hide()
+            return
+        post = self.gmm.responsibilities(np.array([[x, y]]))[0]
+        rows = " ".join(f"<span style='color:{HEX[k % len(HEX)]}'>■</span>{k + 1}: {p:.2f}"
+                        for k, p in enumerate(post))
+        self.probe.setHtml(f"<span style='color:#202020;font-size:9pt'>P(z|x) {rows}</span>")
+        self.probe.setPos(x, y)
+        self.probe.show()
+
+    def probe_text(self) -> str:
+        return self.probe.textItem.toPlainText() if self.probe.isVisible() else ""
+
+    def apply_theme(self, dark: bool) -> None:
+        self.setBackground(plot_colours(dark)["background"])
+        style_plot(self.getPlotItem(), dark)
+
+
+def _density_lut() -> np.ndarray:
+    """Transparent → soft blue: the density tints the background without hiding the points."""
+    t = np.linspace(0.0, 1.0, 256)[:, None]
+    rgb = (1 - t) * np.array([235, 240, 255]) + t * np.array([60, 110, 200])
+    alpha = (t[:, 0] ** 0.7) * 150
+    return np.column_stack([rgb, alpha]).astype(np.uint8)

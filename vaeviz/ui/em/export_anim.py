@@ -1,0 +1,120 @@
+"""Exports of the lab beyond the figure: the EM run as an animated GIF, and the parameters as CSV.
+
+The GIF is made in two stages. Frames must be rendered by the GUI thread (widgets only paint there), so
+the exporter shows each half-step in turn — one per event-loop turn, waiting for the frame's density and
+Voronoi layers when they are on — and grabs the figure. Encoding (palette quantisation of every frame) is
+the slow part, so it runs in the worker with Pillow, and the file is written atomically: a failed
+export leaves no half-written GIF.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QImage
+
+from vaeviz.core.atomic import write_bytes_atomic, write_text_atomic
+from vaeviz.core.gmm import GaussianMixture
+from vaeviz.core.jobs import JobContext, Progress
+
+MAX_FRAMES = 120
+WIDTH = 760
+
+
+def frame_indices(n_frames: int, limit: int = MAX_FRAMES) -> list[int]:
+    """Every frame when there are few; otherwise ``limit`` evenly spaced ones, always with the last."""
+    if n_frames <= limit:
+        return list(range(n_frames))
+    return sorted(set(np.linspace(0, n_frames - 1, limit).round().astype(int).tolist()))
+
+
+def qimage_to_rgb(image: QImage, width: int = WIDTH) -> tuple[int, int, bytes]:
+    """(w, h, RGB bytes) of a QImage scaled to ``width``, copied so the QImage may go."""
+    if image.width() > width:
+        image = image.scaledToWidth(width, Qt.TransformationMode.SmoothTransformation)
+    rgb = image.convertToFormat(QImage.Format.Format_RGB888)
+    w, h, bpl = rgb.width(), rgb.height(), rgb.bytesPerLine()
+    raw = bytes(rgb.constBits())[: bpl * h]
+    rows = np.frombuffer(raw, dtype=np.uint8).reshape(h, bpl)[:, : 3 * w]
+    return w, h, rows.tobytes()
+
+
+def encode_gif_job(frames: list[tuple[int, int, bytes]], path: str, duration_ms: int):
+    """Job: quantise and encode the frames with Pillow, then write the GIF atomically."""
+
+    def factory(ctx: JobContext):
+        from PIL import Image
+
+        images = []
+        for i, (w, h, data) in enumerate(frames):
+            images.append(Image.frombytes("RGB", (w, h), data).quantize(colors=128, dither=Image.Dither.NONE))
+            if i % 8 == 0:
+                yield Progress(0.9 * (i + 1) / len(frames), "encoding GIF")
+        buffer = io.BytesIO()
+        durations = [duration_ms] * (len(images) - 1) + [max(duration_ms, 1500)]  # linger on the result
+        images[0].save(buffer, format="GIF", save_all=True, append_images=images[1:], duration=durations,
+                       loop=0, optimize=False)
+        write_bytes_atomic(path, buffer.getvalue())
+        return path
+
+    return factory
+
+
+class GifExporter(QObject):
+    """Drives the frames through the lab, grabs the figure, hands the pictures to the encoder.
+
+    ``done(path, error)``: error is '' on success.
+    """
+
+    done = Signal(str, str)
+
+    def __init__(self, lab, path: str, duration_ms: int = 180) -> None:
+        super().__init__(lab)
+        self.lab = lab
+        self.path = path
+        self.duration_ms = duration_ms
+        self.indices = frame_indices(len(lab.runner.frames))
+        self.images: list[tuple[int, int, bytes]] = []
+        self._restore = lab.runner.pos
+        self._i = 0
+
+    def start(self) -> None:
+        if not self.indices:
+            self.done.emit(self.path, "There is no EM run to animate yet.")
+            return
+        self.lab.runner.pause()
+        QTimer.singleShot(0, self._next)
+
+    def _next(self) -> None:
+        if self._i >= len(self.indices):
+            self._encode()
+            return
+        self.lab.render_frame(self.indices[self._i], self._grab)
+
+    def _grab(self) -> None:
+        self.images.append(qimage_to_rgb(self.lab.figure.grab().toImage()))
+        self._i += 1
+        QTimer.singleShot(0, self._next)
+
+    def _encode(self) -> None:
+        self.lab.runner.show(self._restore)
+        self.lab.compute.submit(encode_gif_job(self.images, self.path, self.duration_ms), "export GIF",
+                                on_finished=lambda path: self.done.emit(path, ""),
+                                on_failed=lambda message, details: self.done.emit(self.path, message))
+
+
+def parameters_csv(gmm: GaussianMixture) -> str:
+    """One line per component: k, weight, mean and the covariance's three entries."""
+    lines = ["k,weight,mean_x,mean_y,cov_xx,cov_xy,cov_yy"]
+    for k in range(gmm.n_components):
+        m, c = gmm.means[k], gmm.covariances[k]
+        values = (gmm.weights[k], m[0], m[1], c[0, 0], c[0, 1], c[1, 1])
+        lines.append(f"{k + 1}," + ",".join(repr(float(v)) for v in values))  # repr: exact round trip
+    return "\n".join(lines) + "\n"
+
+
+def write_parameters(path: str, gmm: GaussianMixture) -> Path:
+    return write_text_atomic(path, parameters_csv(gmm))

@@ -1,0 +1,94 @@
+"""Raster layers of the scatters: the mixture density (heatmap + contours) and k-means' Voronoi cells.
+
+Both are evaluated on a grid over the data's bounding box, in the compute thread (latest-wins requests:
+a drag asks for many, only the newest is computed). Contours use pyqtgraph's marching squares, pure
+numpy/Python, which is safe to call from the worker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyqtgraph as pg
+
+from vaeviz.core.gmm import GaussianMixture
+from vaeviz.core.jobs import JobFactory, single
+
+DENSITY_RES = 140
+LABEL_RES = 220
+CONTOUR_LEVELS = (0.03, 0.12, 0.3, 0.55, 0.8)  # fractions of the density's maximum
+
+
+def data_rect(points: np.ndarray, pad: float = 0.2) -> tuple[float, float, float, float]:
+    """(x0, y0, x1, y1): the points' bounding box, padded, square enough to look right; a unit box if empty."""
+    if points.shape[0] == 0:
+        return (-5.0, -5.0, 5.0, 5.0)
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    span = hi - lo
+    size = float(span.max()) if float(span.max()) > 1e-9 else 1.0  # identical points: a unit box
+    span = np.maximum(span, 0.5 * size)  # a flat data set still gets a usable height
+    centre = 0.5 * (lo + hi)
+    half = 0.5 * span * (1 + 2 * pad)
+    return (float(centre[0] - half[0]), float(centre[1] - half[1]),
+            float(centre[0] + half[0]), float(centre[1] + half[1]))
+
+
+def _centres(rect, res: int) -> tuple[np.ndarray, np.ndarray]:
+    x0, y0, x1, y1 = rect
+    xs = x0 + (np.arange(res) + 0.5) * (x1 - x0) / res
+    ys = y0 + (np.arange(res) + 0.5) * (y1 - y0) / res
+    return xs, ys
+
+
+@dataclass(frozen=True, eq=False)
+class DensityLayer:
+    """The mixture density on the grid, scaled to max 1, and its contours as one NaN-separated polyline."""
+
+    rect: tuple[float, float, float, float]
+    density: np.ndarray  # (res, res), [x index, y index] as ImageItem wants
+    contour_x: np.ndarray
+    contour_y: np.ndarray
+
+
+def density_layer(gmm: GaussianMixture, rect, res: int = DENSITY_RES) -> DensityLayer:
+    xs, ys = _centres(rect, res)
+    gx, gy = np.meshgrid(xs, ys, indexing="ij")
+    logp = gmm.log_prob(np.column_stack([gx.ravel(), gy.ravel()])).reshape(res, res)
+    top = float(np.max(logp))
+    dens = np.exp(logp - top) if np.isfinite(top) else np.zeros_like(logp)
+    x0, y0, x1, y1 = rect
+    dx, dy = (x1 - x0) / res, (y1 - y0) / res
+    parts_x, parts_y = [], []
+    for level in CONTOUR_LEVELS:
+        for line in pg.functions.isocurve(dens, level, connected=True, extendToEdge=True):
+            arr = np.asarray(line, dtype=np.float64)
+            if arr.shape[0] < 2:
+                continue
+            parts_x += [x0 + arr[:, 0] * dx, [np.nan]]
+            parts_y += [y0 + arr[:, 1] * dy, [np.nan]]
+    cx = np.concatenate(parts_x) if parts_x else np.zeros(0)
+    cy = np.concatenate(parts_y) if parts_y else np.zeros(0)
+    return DensityLayer(rect, dens.astype(np.float32), cx, cy)
+
+
+def density_job(gmm: GaussianMixture, rect) -> JobFactory:
+    return single(lambda ctx: density_layer(gmm, rect))
+
+
+def label_grid(centres: np.ndarray, rect, res: int = LABEL_RES) -> np.ndarray:
+    """Index of the nearest centre for every grid cell, (res, res) uint8: k-means' Voronoi cells."""
+    xs, ys = _centres(rect, res)
+    gx, gy = np.meshgrid(xs, ys, indexing="ij")
+    best = np.full(gx.shape, np.inf)
+    labels = np.zeros(gx.shape, dtype=np.uint8)
+    for k, (cx, cy) in enumerate(np.asarray(centres, dtype=np.float64)):  # K passes: no (res², K) array
+        d2 = (gx - cx) ** 2 + (gy - cy) ** 2
+        closer = d2 < best
+        best[closer] = d2[closer]
+        labels[closer] = k
+    return labels
+
+
+def voronoi_job(centres: np.ndarray, rect) -> JobFactory:
+    return single(lambda ctx: (rect, label_grid(centres, rect)))

@@ -1,0 +1,90 @@
+"""k-means beside the GMM: hard assignments, centres and the Voronoi cells of the centres.
+
+The cells are a label raster (nearest centre per grid cell, computed in the worker) drawn as one
+ImageItem through a lookup table of the component colours, so they cost one texture, not K polygons.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF
+
+from vaeviz.core.em_lab import GREY_KEY, blend_keys
+from vaeviz.core.kmeans import KMeansState
+from vaeviz.ui.em.colours import HEX, PALETTE, BrushCache, colour
+from vaeviz.ui.em.em_view import style_plot
+from vaeviz.ui.theme import plot_colours
+
+
+class KMeansView(pg.PlotWidget):
+    """Scatter in hard cluster colours over the centres' Voronoi cells."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("kmeans-figure")
+        plot = self.getPlotItem()
+        plot.setTitle("k-means (same start, lockstep)", size="10pt")
+        plot.showGrid(x=True, y=True, alpha=0.15)
+        plot.setLabel("bottom", "x₁")
+        for name in ("left", "bottom"):
+            plot.getAxis(name).enableAutoSIPrefix(False)
+        self.setAspectLocked(True)
+        self.setMinimumSize(160, 160)
+        self.cache = BrushCache(alpha=230)
+        self.cells = pg.ImageItem()
+        self.cells.setZValue(-20)
+        lut = np.array([[*(int(255 * c) for c in PALETTE[k]), 55] for k in range(len(PALETTE))], dtype=np.uint8)
+        self.cells.setLookupTable(lut)
+        self.scatter = pg.ScatterPlotItem(size=5, pen=None)
+        self.centres = pg.ScatterPlotItem(size=17, symbol="x", pen=pg.mkPen(20, 20, 20, width=1.2))
+        self.centres.setZValue(20)
+        for item in (self.cells, self.scatter, self.centres):
+            plot.addItem(item)
+        self._centre_pen = pg.mkPen(20, 20, 20, width=1.2)
+        self._points = np.zeros((0, 2))
+        self._labels: np.ndarray | None = None
+        self.state: KMeansState | None = None
+
+    def set_points(self, points: np.ndarray) -> None:
+        self._points = np.asarray(points, dtype=np.float64)
+        self._labels = None
+        grey = np.full(len(self._points), GREY_KEY, dtype=np.uint16)
+        self.scatter.setData(pos=self._points, brush=self.cache.brushes(grey), pen=None, size=5)
+
+    def set_state(self, state: KMeansState | None) -> None:
+        self.state = state
+        if state is None:
+            self.centres.setData([], [])
+            return
+        k = state.centres.shape[0]
+        self.centres.setData(pos=state.centres, brush=[colour(j) for j in range(k)], pen=self._centre_pen)
+        labels = state.labels
+        if labels is None or len(labels) != len(self._points):
+            labels = None
+        if labels is None and self._labels is None:
+            return
+        if labels is not None and self._labels is not None and np.array_equal(labels, self._labels):
+            return
+        self._labels = labels
+        if labels is None:
+            keys = np.full(len(self._points), GREY_KEY, dtype=np.uint16)
+        else:
+            keys = blend_keys(np.eye(k)[labels], PALETTE)
+        self.scatter.setBrush(self.cache.brushes(keys))
+
+    def set_cells(self, rect, labels: np.ndarray | None) -> None:
+        if labels is None:
+            self.cells.hide()
+            return
+        x0, y0, x1, y1 = rect
+        self.cells.setImage(labels, levels=(0, len(HEX)), autoLevels=False)
+        self.cells.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
+        self.cells.show()
+
+    def apply_theme(self, dark: bool) -> None:
+        colours = plot_colours(dark)
+        self.setBackground(colours["background"])
+        style_plot(self.getPlotItem(), dark)
+        self._centre_pen = pg.mkPen(colours["foreground"], width=1.2)  # the X outlines stay visible
+        self.set_state(self.state)

@@ -1,0 +1,389 @@
+"""The GMM & EM lab: side panel | banner, figure and transport bar | Numbers / Explain / Problems tabs.
+
+:class:`EmLab` connects the pieces: the shared PointSet (data), :class:`~vaeviz.ui.em.runner.EmRunner`
+(the history of half-steps and the jobs behind it) and the views. It never computes anything costly
+itself: EM, k-means, edits' likelihoods, density and Voronoi layers, presets and CSV files all go
+through ``compute`` (the worker in the app, inline in the export CLI). Problems, the 1-D page, layers
+and exports are in :class:`~vaeviz.ui.em.lab_features.LabFeatures`.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtWidgets import QFileDialog, QLabel, QSplitter, QTabWidget, QTextBrowser, QVBoxLayout, QWidget
+
+from vaeviz.core.em_edit import drag_axis, move_mean, set_weight
+from vaeviz.core.em_lab import Frame, LabData, LabSettings, data_note, display_index
+from vaeviz.core.pointset import PointSet, PointSetChange
+from vaeviz.ui.em.colours import PALETTE
+from vaeviz.ui.em.controls import SidePanel, TransportBar
+from vaeviz.ui.em.data_tools import DataTools
+from vaeviz.ui.em.explain import explain_html, fmt, singular_reason
+from vaeviz.ui.em.figure import EmFigure
+from vaeviz.ui.em.grids import data_rect
+from vaeviz.ui.em.lab_features import LabFeatures
+from vaeviz.ui.em.numbers import NumbersPane
+from vaeviz.ui.em.runner import EmRunner
+
+BANNER_ORDER = ("blocked", "io", "singular", "note", "problem", "info")
+BANNER_STYLE = {"error": "background:#fdecea;color:#8a1f11;border:1px solid #e6b0a8;",
+                "note": "background:#eef4fb;color:#1d3d5c;border:1px solid #b9cde3;"}
+
+
+class EmLab(LabFeatures, QWidget):
+    """The whole content of the GMM & EM dock."""
+
+    def __init__(self, compute, points: PointSet, lab_presets: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.compute = compute
+        self.points = points
+        self.runner = EmRunner(compute, self)
+        self.tools = DataTools(points, compute, self)
+        self.figure = EmFigure()
+        self.side = SidePanel(lab_presets)
+        self.transport = TransportBar()
+        self.banner = QLabel()
+        self.banner.setObjectName("em-banner")
+        self.banner.setWordWrap(True)
+        self.banner.setTextFormat(Qt.TextFormat.RichText)
+        self.banner.setMargin(4)
+        self.banner.hide()
+        self.numbers = NumbersPane()
+        self.explain = QTextBrowser()
+        self.problems_text = QTextBrowser()
+        self.tabs = QTabWidget()  # one side column keeps the figure wide at the default 1280 px
+        self.tabs.addTab(self.side, "Controls")
+        self.tabs.addTab(self.numbers, "Numbers")
+        self.tabs.addTab(self.explain, "Explain")
+        self.tabs.addTab(self.problems_text, "Problems")
+        self.tabs.setUsesScrollButtons(False)  # all four tabs visible: the column widens to fit them
+        self.tabs.setMinimumWidth(self.side.minimumWidth() + 6)
+        centre = QWidget()
+        col = QVBoxLayout(centre)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.setSpacing(3)
+        col.addWidget(self.banner)
+        col.addWidget(self.figure, 1)
+        col.addWidget(self.transport)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.tabs)
+        self.splitter.addWidget(centre)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setSizes([self.tabs.minimumWidth(), 1000])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.splitter)
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+
+        self.data: LabData | None = None
+        self.rect = (-5.0, -5.0, 5.0, 5.0)
+        self.mode = "2d"
+        self.selected = 0
+        self.probe_index = 0
+        self.messages: dict[str, str] = {}
+        self._edit_gmm = None
+        self._drawing = False
+        self._pending_data = False
+        self._info_timer = QTimer(self, singleShot=True, interval=6000)
+        self._info_timer.timeout.connect(lambda: self.set_message("info", ""))
+        self.init_features()
+        self._connect()
+        self._unsubscribe = points.subscribe(self._on_points_changed)
+
+    # ----- wiring ------------------------------------------------------------------------------
+    def _connect(self) -> None:
+        s, t, r, f = self.side, self.transport, self.runner, self.figure
+        r.shown.connect(self._on_shown)
+        r.history_changed.connect(self._on_history_changed)
+        r.blocked.connect(lambda text: self._on_blocked(text))
+        r.preview.connect(self._on_preview)
+        r.status.connect(lambda text: self.set_message("info", text))
+        r.playing_changed.connect(self._on_playing_changed)
+        r.failed.connect(lambda text: self.set_message("io", f"EM failed: {text}"))
+        self.tools.message.connect(self.set_message)
+        t.reset.clicked.connect(self.reset)
+        t.e_step.clicked.connect(lambda: r.step("E"))
+        t.m_step.clicked.connect(lambda: r.step("M"))
+        t.step.clicked.connect(lambda: r.step("step"))
+        t.run.toggled.connect(self._on_run_toggled)
+        t.speed.valueChanged.connect(r.set_speed)
+        t.scrubber.valueChanged.connect(self._on_scrubbed)
+        for widget in (s.k, s.seed):
+            widget.valueChanged.connect(self._on_model_changed)
+        for widget in (s.cov_type, s.init):
+            widget.currentIndexChanged.connect(self._on_model_changed)
+        s.floor.toggled.connect(self._on_floor_changed)
+        s.reg.currentIndexChanged.connect(self._on_floor_changed)
+        s.load_data.clicked.connect(lambda: self.load_data_preset(s.data_preset.currentData(), s.n_points.value()))
+        for name, button in s.tools.items():
+            button.toggled.connect(lambda on, n=name: on and self.set_tool(n))
+        s.undo.clicked.connect(self.tools.undo)
+        s.redo.clicked.connect(self.tools.redo)
+        s.import_csv.clicked.connect(self.tools.import_dialog)
+        s.export_csv.clicked.connect(self.tools.export_dialog)
+        f.em_view.component_edited.connect(self._on_component_edited)
+        f.em_view.data_edit.connect(self._on_data_edit)
+        f.curves.weight_edited.connect(self._on_weight_edited)
+        self.numbers.table.itemSelectionChanged.connect(self._on_table_selection)
+        self.tabs.currentChanged.connect(lambda _i: self._update_explain())
+        self.connect_features()
+
+    # ----- messages ----------------------------------------------------------------------------
+    def set_message(self, kind: str, text: str) -> None:
+        """Show or clear one kind of message above the figure (blocked, io, singular, note, problem, info)."""
+        self.messages[kind] = text
+        if kind == "info" and text:
+            self._info_timer.start()
+        shown = [self.messages[k] for k in BANNER_ORDER if self.messages.get(k)]
+        error = any(self.messages.get(k) for k in ("blocked", "io", "singular"))
+        self.banner.setStyleSheet(BANNER_STYLE["error" if error else "note"])
+        self.banner.setText("<br>".join(shown))
+        self.banner.setVisible(bool(shown))
+
+    def _on_blocked(self, text: str) -> None:
+        self.set_message("blocked", text)
+        if text:
+            self.figure.em_view.set_mixture(None)
+            self.figure.km_view.set_state(None)
+            self.figure.curves.set_weights(None)
+            self.numbers.show_frame(None, 0, "")
+            self._update_transport()
+            self._update_explain()
+
+    # ----- data --------------------------------------------------------------------------------
+    def settings(self) -> LabSettings:
+        s = self.side
+        return LabSettings(k=s.k.value(), covariance_type=s.cov_type.currentData(), init=s.init.currentData(),
+                           seed=s.seed.value(), floor=s.floor.isChecked(), reg=float(s.reg.currentData()))
+
+    def _make_data(self) -> LabData:
+        x = self.points.points
+        return LabData(x, self.points.labels, display_index(len(x)), PALETTE)
+
+    def refresh_data(self, restart: bool = True) -> None:
+        """Take the PointSet's current points: redraw them and (unless drawing) restart EM on them."""
+        self.data = self._make_data()
+        shown = self.data.x_shown
+        self.rect = data_rect(shown)
+        view = self.figure.em_view
+        view.set_points(shown, None)
+        self.figure.km_view.set_points(shown)
+        self.reset_layers()
+        x0, y0, x1, y1 = self.rect
+        for v in (view, self.figure.km_view):
+            v.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
+        n = self.data.n
+        labelled = self.points.labels is not None
+        sub = f"; {len(shown):,} drawn" if self.data.shown is not None else ""
+        self.side.data_info.setText(f"N = {n:,} points{' (true labels known)' if labelled else ''}{sub}")
+        self.set_message("note", data_note(self.data.x))
+        self.probe_index = min(self.probe_index, max(n - 1, 0))
+        view.set_picked(self.data.x[self.probe_index] if n else None)
+        if restart:
+            self._pending_data = False
+            self.restart()
+
+    def _on_points_changed(self, change: PointSetChange) -> None:
+        # Called inside the PointSet's notification: the set must not be edited from here.
+        self.set_message("io", "")
+        self.side.undo.setEnabled(self.points.can_undo)
+        self.side.redo.setEnabled(self.points.can_redo)
+        self.side.undo.setToolTip(self.points.undo_text)
+        self.side.redo.setToolTip(self.points.redo_text)
+        if self._drawing:  # mid-stroke: redraw the points now, restart EM when the stroke ends
+            self._pending_data = True
+            self.refresh_data(restart=False)
+        else:
+            self.refresh_data()
+
+    @Slot(str, object, str)
+    def _on_data_edit(self, tool: str, pos, stage: str) -> None:
+        if tool == "select":
+            self.pick_point(pos)
+            return
+        self._drawing = stage in ("start", "move")
+        self.tools.edit(tool, pos, stage, self.figure.em_view.brush_radius())
+        if stage in ("finish", "click") and self._pending_data:
+            self.refresh_data()
+
+    def set_tool(self, tool: str) -> None:
+        self.side.tools[tool].setChecked(True)
+        self.figure.em_view.set_tool(tool)
+
+    # ----- EM ------------------------------------------------------------------------------------
+    def restart(self, n_half: int = 0) -> None:
+        if self.data is None:
+            self.refresh_data(restart=False)
+        frame = self.runner.frame
+        user = frame.gmm.means if frame is not None and self.side.init.currentData() == "user" else None
+        self.set_message("singular", "")
+        self.runner.restart(self.data, self.settings(), user, n_half)
+
+    @Slot()
+    def reset(self) -> None:
+        self.transport.run.setChecked(False)
+        self.restart()
+
+    @Slot()
+    def _on_model_changed(self) -> None:
+        self.clear_problem()
+        self.restart()
+
+    @Slot()
+    def _on_floor_changed(self) -> None:
+        self.runner.set_settings(self.settings())
+
+    @Slot(bool)
+    def _on_run_toggled(self, on: bool) -> None:
+        (self.runner.play if on else self.runner.pause)()
+        if on and not self.runner.playing:
+            self.transport.run.setChecked(False)
+
+    @Slot(bool)
+    def _on_playing_changed(self, playing: bool) -> None:
+        run = self.transport.run
+        run.blockSignals(True)
+        run.setChecked(playing)
+        run.setText("Pause" if playing else "Run")
+        run.blockSignals(False)
+
+    @Slot(int)
+    def _on_scrubbed(self, value: int) -> None:
+        if value != self.runner.pos:
+            self.runner.scrub(value)
+
+    @Slot()
+    def _on_history_changed(self) -> None:
+        r = self.runner
+        series = r.series()
+        self.figure.curves.set_history(series["ll"], series["cll"], series["bic"], series["aic"], series["km"],
+                                       series["m"])
+        bar = self.transport.scrubber
+        bar.blockSignals(True)
+        bar.setRange(0, max(len(r.frames) - 1, 0))
+        bar.setValue(r.pos)
+        bar.blockSignals(False)
+        self._update_transport()
+
+    @Slot(int)
+    def _on_shown(self, index: int) -> None:
+        self._show_frame(self.runner.frames[index])
+        bar = self.transport.scrubber
+        bar.blockSignals(True)
+        bar.setValue(index)
+        bar.blockSignals(False)
+        self.figure.curves.set_cursor(index)
+
+    def _show_frame(self, frame: Frame, skip=None) -> None:
+        """Draw one frame everywhere (history frames and drag previews alike)."""
+        view = self.figure.em_view
+        view.set_keys(frame.keys)
+        view.set_mixture(frame.gmm, skip=skip)
+        view.select(self.selected)
+        self.figure.km_view.set_state(frame.km)
+        self.figure.curves.set_weights(frame.gmm.weights, skip=self.figure.curves.dragging())
+        n = self.data.n if self.data is not None else 0
+        self.numbers.show_frame(frame, n, self.position_text(frame))
+        singular = frame.em.singular
+        self.set_message("singular", "" if singular is None else _singular_text(singular.reason))
+        self._update_transport()
+        self._update_explain(frame)
+        self.request_layers(frame)
+        self.update_problem_detail(frame)
+
+    def position_text(self, frame: Frame) -> str:
+        r = self.runner
+        what = {"init": "initialisation", "E": "E-step", "M": "M-step"}[frame.phase]
+        note = f" ({frame.note})" if frame.note else ""
+        return f"half-step {r.pos} of {len(r.frames) - 1} · iteration {frame.em.iteration} · {what}{note}"
+
+    def _update_transport(self) -> None:
+        t, frame = self.transport, self.runner.frame
+        ok = frame is not None and not frame.terminal
+        t.e_step.setEnabled(ok and frame.next_phase == "E")
+        t.m_step.setEnabled(ok and frame.next_phase == "M")
+        t.step.setEnabled(ok)
+        t.run.setEnabled(ok or (frame is not None and self.runner.pos < len(self.runner.frames) - 1))
+        if frame is None:
+            t.position.setText("")
+            return
+        t.position.setText(f"{self.position_text(frame)} · ℓ = {fmt(frame.em.log_likelihood)}")
+
+    def _update_explain(self, frame: Frame | None = None) -> None:
+        if self.tabs.currentWidget() is not self.explain or self.mode != "2d":
+            return
+        frame = frame or self.runner.frame
+        x_n = None
+        if self.data is not None and self.data.n:
+            x_n = self.data.x[min(self.probe_index, self.data.n - 1)]
+        reg = self.settings().reg_value
+        n = self.data.n if self.data is not None else 0
+        self.explain.setHtml(explain_html(frame, self.runner.next_m_frame() if frame is self.runner.frame else None,
+                                          x_n, self.probe_index, n, reg))
+
+    # ----- edits of the parameters -----------------------------------------------------------
+    @Slot(int, str, object, bool)
+    def _on_component_edited(self, k: int, part: str, pos, finished: bool) -> None:
+        base = self._edit_gmm or (self.runner.frame.gmm if self.runner.frame else None)
+        if base is None or k >= base.n_components:
+            return
+        self.select_component(k)
+        try:
+            gmm = move_mean(base, k, pos) if part == "mean" else drag_axis(base, k, int(part[-1]), pos)
+        except ValueError:
+            return  # e.g. a degenerate handle position: keep the last valid mixture
+        self._apply_edit(gmm, finished, skip=None if finished else self.figure.em_view.dragging())
+
+    @Slot(int, float, bool)
+    def _on_weight_edited(self, k: int, value: float, finished: bool) -> None:
+        base = self._edit_gmm or (self.runner.frame.gmm if self.runner.frame else None)
+        if base is None or k >= base.n_components:
+            return
+        self.select_component(k)
+        self._apply_edit(set_weight(base, k, value), finished)
+
+    def _apply_edit(self, gmm, finished: bool, skip=None) -> None:
+        self._edit_gmm = None if finished else gmm
+        view = self.figure.em_view
+        view.set_mixture(gmm, skip=skip)
+        self.figure.curves.set_weights(gmm.weights, skip=None if finished else self.figure.curves.dragging())
+        self.runner.edit(gmm, finished)
+
+    @Slot(object)
+    def _on_preview(self, frame: Frame) -> None:
+        if self._edit_gmm is None:
+            return  # the drag has ended: its committed frame is (or will be) shown instead
+        self.figure.em_view.set_keys(frame.keys)
+        n = self.data.n if self.data is not None else 0
+        self.numbers.show_frame(frame, n, "editing (release to keep)")
+
+    def select_component(self, k: int) -> None:
+        self.selected = k
+        self.figure.em_view.select(k)
+
+    @Slot()
+    def _on_table_selection(self) -> None:
+        columns = self.numbers.table.selectionModel().selectedColumns()
+        if columns:
+            self.select_component(columns[0].column())
+
+    # ----- dialogs (replaced in tests) ---------------------------------------------------------
+    def ask_open_path(self, title: str, filters: str) -> str:
+        path, _ = QFileDialog.getOpenFileName(self, title, "", filters)
+        return path
+
+    def ask_save_path(self, title: str, filters: str, name: str) -> str:
+        path, _ = QFileDialog.getSaveFileName(self, title, name, filters)
+        return path
+
+    def shutdown(self) -> None:
+        self.runner.shutdown()
+        self.seeds_channel.cancel()
+        self._unsubscribe()
+
+
+def _singular_text(reason: str) -> str:
+    return (f"<b>Singular mixture.</b> {singular_reason(reason)} EM cannot go on from here: scrub back, "
+            "or turn the floor on.")

@@ -1,0 +1,90 @@
+"""The Numbers tab: log-likelihoods, BIC/AIC and a table of π, μ, Σ for the shown frame."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QHeaderView, QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+
+from vaeviz.core.em_lab import Frame
+from vaeviz.ui.em.colours import HEX
+from vaeviz.ui.em.explain import fmt
+
+ROWS = ["π", "μ₁", "μ₂", "Σ₁₁", "Σ₁₂", "Σ₂₂", "N_k"]  # one column per component: K ≤ 4 fit a narrow pane
+
+
+def information_criteria(frame: Frame, n: int) -> tuple[float, float]:
+    """(BIC, AIC) of a frame's mixture from its log-likelihood: −∞ for a singular one (ℓ = +∞)."""
+    ll = frame.em.log_likelihood
+    if n < 1 or math.isnan(ll):
+        return math.nan, math.nan
+    if math.isinf(ll):
+        return -ll, -ll
+    p = frame.gmm.n_parameters()
+    return -2.0 * ll + p * math.log(n), -2.0 * ll + 2.0 * p
+
+
+class NumbersPane(QWidget):
+    """Labels on top, one table row per component below."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        col = QVBoxLayout(self)
+        col.setContentsMargins(4, 4, 4, 4)
+        self.summary = QLabel()
+        self.summary.setObjectName("em-summary")
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
+        self.summary.setWordWrap(True)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.table = QTableWidget(len(ROWS), 0)
+        self.table.setVerticalHeaderLabels(ROWS)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectColumns)
+        self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.setToolTip("Click a column to select that component (for Snap & shrink)")
+        col.addWidget(self.summary)
+        col.addWidget(self.table, 1)
+
+    def show_frame(self, frame: Frame | None, n: int, position: str) -> None:
+        if frame is None:
+            self.summary.setText("<i>no mixture</i>")
+            self.table.setColumnCount(0)
+            return
+        em = frame.em
+        bic, aic = information_criteria(frame, n)
+        per_point = fmt(em.mean_log_likelihood) if n else "—"
+        lines = [f"<b>{position}</b>",
+                 f"log-likelihood ℓ = <b>{fmt(em.log_likelihood)}</b> ({per_point} per point)"]
+        if em.complete_log_likelihood is not None:
+            lines.append(f"complete-data ℓ<sub>c</sub> = {fmt(em.complete_log_likelihood)}")
+        lines.append(f"BIC = {fmt(bic)} &nbsp; AIC = {fmt(aic)} &nbsp; "
+                     f"({frame.gmm.n_parameters()} parameters)")
+        if em.singular is not None:
+            lines.append("<span style='color:#c0392b'>singular: ℓ → +∞</span>")
+        elif em.converged:
+            lines.append("<span style='color:#2a7a2a'>converged</span>")
+        self.summary.setText("<br>".join(lines))
+        gmm = frame.gmm
+        k = gmm.n_components
+        nk = gmm.weights * n if frame.nk is None else frame.nk
+        self.table.setColumnCount(k)
+        for j in range(k):
+            header = QTableWidgetItem(f"■ {j + 1}")
+            header.setForeground(QColor(HEX[j % len(HEX)]))
+            self.table.setHorizontalHeaderItem(j, header)
+            cov = gmm.covariances[j]
+            values = [gmm.weights[j], gmm.means[j, 0], gmm.means[j, 1], cov[0, 0], cov[0, 1], cov[1, 1], nk[j]]
+            for r, v in enumerate(values):
+                item = QTableWidgetItem(fmt(v, 4))
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(r, j, item)
+
+    def texts(self) -> list[str]:
+        """Every text shown (for tests: no 'nan' or 'inf' may appear)."""
+        out = [self.summary.text()]
+        for r in range(self.table.rowCount()):
+            out += [self.table.item(r, c).text() for c in range(self.table.columnCount()) if self.table.item(r, c)]
+        return out

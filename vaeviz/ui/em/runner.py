@@ -1,0 +1,341 @@
+"""The history of EM half-steps and the jobs that extend it; the scrubber's model.
+
+Frames come from one :class:`~vaeviz.workers.bridge.JobChannel` ("em-run": starting, stepping and
+running all cancel the previous job before submitting). Edits of the parameters go through a latest-wins
+request ("em-eval"), so a fast drag computes only the newest state. The GUI thread only stores frames
+and says which one to show.
+
+Stepping asks for a *target* (the next E frame, the next M frame, an index, the end): when the frame
+already exists it is shown at once, otherwise a short job computes it and the target is met when it
+arrives. Running plays the frames at the chosen speed with a timer while a long job computes ahead,
+so a slow large-N run and a fast small-N run look the same.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+
+from vaeviz.core.em_lab import (
+    MAX_ITER,
+    Blocked,
+    Frame,
+    LabData,
+    LabSettings,
+    RunEnd,
+    RunProgress,
+    evaluate_job,
+    run_job,
+    start_job,
+)
+from vaeviz.core.gmm import GaussianMixture
+from vaeviz.ui.em.numbers import information_criteria
+
+SERIES = ("ll", "cll", "bic", "aic", "km", "m")
+
+
+class EmRunner(QObject):
+    """Frames, the shown index and the computing behind them."""
+
+    shown = Signal(int)  # index of the frame to show
+    history_changed = Signal()
+    blocked = Signal(str)  # why EM cannot run ('' once it can)
+    preview = Signal(object)  # a Frame for parameters being dragged (not in the history)
+    status = Signal(str)
+    failed = Signal(str)
+    playing_changed = Signal(bool)
+
+    def __init__(self, compute, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.compute = compute
+        self.channel = compute.channel("em-run")
+        self.channel.setParent(self)
+        self.channel.progress.connect(self._on_progress)
+        self.channel.finished.connect(self._on_finished)
+        self.channel.failed.connect(self._on_failed)
+        self.frames: list[Frame] = []
+        self.pos = 0
+        self.data: LabData | None = None
+        self.settings = LabSettings()
+        self.target: tuple | None = None
+        self.end: RunEnd | None = None  # how the last job ended (None: one is running or none ran)
+        self.playing = False
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self._on_tick)
+        self.set_speed(8)
+        self._series: dict[str, list[float]] = {name: [] for name in SERIES}
+        self._idle_callbacks: list = []
+        self._commits = 0  # finished edits whose evaluation has not come back yet
+        self._generation = 0  # bumped when the history starts again: older edit results are dropped
+
+    # ----- state -----------------------------------------------------------------------------
+    @property
+    def frame(self) -> Frame | None:
+        return self.frames[self.pos] if self.frames else None
+
+    def series(self) -> dict[str, np.ndarray]:
+        """Per-frame curves: marginal and complete log-likelihood, BIC, AIC, k-means objective, M-step mask."""
+        out = {name: np.array(values, dtype=np.float64) for name, values in self._series.items()}
+        out["m"] = out["m"].astype(bool)
+        return out
+
+    def _append(self, frame: Frame) -> None:
+        self.frames.append(frame)
+        em, km = frame.em, frame.km
+        cll = em.complete_log_likelihood
+        self._series["ll"].append(em.log_likelihood)
+        self._series["cll"].append(math.nan if cll is None else cll)
+        bic, aic = information_criteria(frame, 0 if self.data is None else self.data.n)
+        self._series["bic"].append(bic)
+        self._series["aic"].append(aic)
+        self._series["km"].append(math.nan if km is None or km.objective is None else km.objective)
+        self._series["m"].append(1.0 if em.phase == "M" else 0.0)
+
+    def _truncate(self, length: int) -> None:
+        del self.frames[length:]
+        for values in self._series.values():
+            del values[length:]
+
+    def next_m_frame(self) -> Frame | None:
+        """The frame of the M-step at or after the shown one, if computed (for the Explain pane)."""
+        for frame in self.frames[self.pos:self.pos + 2]:
+            if frame.phase == "M":
+                return frame
+        return None
+
+    # ----- starting ----------------------------------------------------------------------------
+    def restart(self, data: LabData, settings: LabSettings, user_means=None, n_half: int = 0) -> None:
+        """Forget the history and start from the settings' initialisation."""
+        self.pause()
+        self.channel.cancel()
+        self.data, self.settings = data, settings
+        self._truncate(0)
+        self.pos = 0
+        self.end = None
+        self._commits = 0
+        self._generation += 1
+        self.target = ("index", n_half) if n_half else None
+        self.history_changed.emit()
+        self.channel.submit(start_job(data, settings, n_half, user_means), progress="every")
+
+    def replace_with(self, frame: Frame) -> None:
+        """Start the history again from one given frame (a restored session)."""
+        self.pause()
+        self.channel.cancel()
+        self._generation += 1
+        self._commits = 0
+        self._truncate(0)
+        self._append(frame)
+        self.pos, self.end, self.target = 0, None, None
+        self.history_changed.emit()
+        self.shown.emit(0)
+
+    def set_settings(self, settings: LabSettings) -> None:
+        """New floor settings for the steps to come: frames after the shown one are recomputed.
+
+        A singular frame cannot be continued, so the one before it becomes the shown frame.
+        """
+        self.settings = settings
+        self.channel.cancel()
+        if self.frames and self.frame.terminal and self.pos > 0:
+            self.pos -= 1
+        if len(self.frames) > self.pos + 1:
+            self._truncate(self.pos + 1)
+            self.history_changed.emit()
+            self.shown.emit(self.pos)
+        self.end = None
+
+    # ----- stepping ----------------------------------------------------------------------------
+    def step(self, kind: str) -> None:
+        """Go to the next "E", "M" or full "step" (the next M frame), computing it if needed."""
+        self.pause()
+        self._seek(("phase", "M") if kind == "step" else ("phase", kind))
+
+    def goto(self, index: int) -> None:
+        """Show frame ``index``, computing up to it if needed (presets' ``steps``)."""
+        self._seek(("index", index))
+
+    def _find(self, target: tuple) -> int | None:
+        kind, value = target
+        if kind == "index":
+            return value if value < len(self.frames) else None
+        if kind == "phase":
+            return next((j for j in range(self.pos + 1, len(self.frames)) if self.frames[j].phase == value),
+                        None)
+        return None
+
+    def _seek(self, target: tuple) -> None:
+        if not self.frames:
+            if self.channel.busy:  # the first frame is still being computed: aim for it afterwards
+                self.target = target
+            return
+        found = self._find(target)
+        if found is not None:
+            self.show(found)
+            return
+        if self.frames[-1].terminal:
+            self.show(len(self.frames) - 1)
+            self.status.emit("EM stopped: a component collapsed. Turn the covariance floor on, or step back.")
+            return
+        self.target = target
+        need = target[1] - (len(self.frames) - 1) if target[0] == "index" else 2
+        if not self.channel.busy:
+            self._compute(max(need, 1))
+
+    def _compute(self, n_half: int) -> None:
+        if self.data is None or not self.frames or self.frames[-1].terminal:
+            return
+        self.end = None
+        self.channel.submit(run_job(self.data, self.settings, self.frames[-1], n_half), progress="every")
+
+    def show(self, index: int) -> None:
+        if not self.frames:
+            return
+        self.pos = int(min(max(index, 0), len(self.frames) - 1))
+        self.shown.emit(self.pos)
+
+    def scrub(self, index: int) -> None:
+        self.pause()
+        self.show(index)
+
+    # ----- running -----------------------------------------------------------------------------
+    def set_speed(self, half_steps_per_s: int) -> None:
+        self.timer.setInterval(max(16, int(1000 / max(half_steps_per_s, 1))))
+
+    def play(self) -> None:
+        if not self.frames or (self.frames[-1].terminal and self.pos == len(self.frames) - 1):
+            return
+        self.playing = True
+        self.timer.start()
+        self.playing_changed.emit(True)
+        if not self.channel.busy and (self.end is None or self.end.reason == "steps"):
+            self._compute(2 * MAX_ITER)
+
+    def pause(self) -> None:
+        was = self.playing
+        self.playing = False
+        self.timer.stop()
+        if was:
+            self.playing_changed.emit(False)
+
+    @Slot()
+    def _on_tick(self) -> None:
+        if self.pos < len(self.frames) - 1:
+            self.show(self.pos + 1)
+        elif self.channel.busy:
+            return  # the worker is behind the playback: wait for the next frame
+        elif self.end is not None and self.end.reason == "steps" and not self.frames[-1].terminal:
+            self._compute(2 * MAX_ITER)
+        else:
+            self.pause()
+            self.status.emit(self._end_text())
+
+    def _end_text(self) -> str:
+        last = self.frames[-1] if self.frames else None
+        if last is None:
+            return ""
+        if last.terminal:
+            return "EM stopped: the likelihood is +∞ (a component collapsed)."
+        if self.end is not None and self.end.reason == "converged":
+            return f"Converged after {last.em.iteration} iterations."
+        return f"Stopped after {last.em.iteration} iterations."
+
+    # ----- edits -------------------------------------------------------------------------------
+    def edit(self, gmm: GaussianMixture, finished: bool) -> None:
+        """Parameters changed by hand: preview while dragging; on release the edit becomes a frame and
+        the history after the shown frame is replaced (EM continues from the edit)."""
+        if self.data is None or not self.frames:
+            return
+        self.pause()
+        base = self.frame
+        generation = self._generation
+
+        def on_result(frame: Frame) -> None:
+            if generation != self._generation:
+                return  # the history started again meanwhile (new data, reset)
+            if not finished:
+                self.preview.emit(frame)
+                return
+            self._commits = 0  # latest-wins: this commit supersedes any older one still pending
+            self.channel.cancel()
+            self._truncate(self.pos + 1)
+            self._append(frame)
+            self.end = None
+            self.history_changed.emit()
+            self.show(len(self.frames) - 1)
+            self._run_idle_callbacks()
+
+        def on_failed(message: str, details: str) -> None:
+            if finished:
+                self._commits = max(self._commits - 1, 0)
+            self.failed.emit(message)
+
+        if finished:
+            self._commits += 1
+        # Separate keys: a preview of the next drag must not supersede (drop) this drag's commit.
+        key = "em-commit" if finished else "em-eval"
+        self.compute.request(key, evaluate_job(self.data, gmm, base), on_result, on_failed=on_failed)
+
+    # ----- job events --------------------------------------------------------------------------
+    @Slot(object)
+    def _on_progress(self, progress: RunProgress) -> None:
+        self._append(progress.frame)
+        self.history_changed.emit()
+        new = len(self.frames) - 1
+        if new == 0:
+            self.blocked.emit("")
+            self.show(0)
+        if self.target is not None and self._find(self.target) is not None:
+            found = self._find(self.target)
+            self.target = None
+            self.show(found)
+
+    @Slot(object)
+    def _on_finished(self, result) -> None:
+        if isinstance(result, Blocked):
+            self.blocked.emit(result.message)
+            self._idle_callbacks.clear()  # nothing to continue from
+            return
+        if isinstance(result, RunEnd):
+            self.end = result
+        if self.target is not None and self.frames:
+            more = isinstance(result, RunEnd) and result.reason == "steps" and not self.frames[-1].terminal
+            if more and self._find(self.target) is None:
+                self._seek(self.target)  # the job was shorter than the target (e.g. the start job)
+                return
+            self.target = None  # the run ended before the target (converged, collapsed)
+            self.show(len(self.frames) - 1)
+            if self.frames and self.frames[-1].terminal:
+                self.status.emit(self._end_text())
+        self._run_idle_callbacks()
+
+    @Slot(str, str)
+    def _on_failed(self, message: str, details: str) -> None:
+        self.pause()
+        self.target = None
+        self.failed.emit(message)
+
+    def when_idle(self, callback) -> None:
+        """Call ``callback`` once no job is computing frames (at once if none is: the inline runner)."""
+        if self.busy:
+            self._idle_callbacks.append(callback)
+        else:
+            callback()
+
+    @property
+    def busy(self) -> bool:
+        return self.channel.busy or self._commits > 0
+
+    def _run_idle_callbacks(self) -> None:
+        if self.busy:
+            return
+        callbacks, self._idle_callbacks = self._idle_callbacks, []
+        for callback in callbacks:
+            callback()
+
+    def shutdown(self) -> None:
+        self._idle_callbacks.clear()
+        self.pause()
+        self.channel.cancel()

@@ -159,7 +159,7 @@ def test_collapse_without_floor_is_reported_and_ends_the_run():
     last = states[-1]
     assert last.phase == "M" and last.iteration == 1 and len(states) == 3
     assert last.singular is not None and last.singular.component == 1 and last.singular.components == (1,)
-    assert "component 1 collapsed onto a single point" in last.singular.reason
+    assert "component 2 collapsed onto a single point" in last.singular.reason  # numbered from 1 for users
     assert "likelihood runs to +∞" in last.singular.reason
     assert last.log_likelihood == np.inf and last.mean_log_likelihood == np.inf
     for s in states:
@@ -167,7 +167,7 @@ def test_collapse_without_floor_is_reported_and_ends_the_run():
             assert arr is None or not np.any(np.isnan(arr))
         assert not np.isnan(s.log_likelihood) and not np.isnan(s.complete_log_likelihood)
     np.testing.assert_allclose(last.gmm.means[1], [8.0, 8.0])
-    with pytest.raises(SingularCovarianceError, match="component 1 collapsed") as info:
+    with pytest.raises(SingularCovarianceError, match="component 2 collapsed") as info:
         m_step(x, states[1].responsibilities, "full", reg=0.0)
     assert info.value.singularity.component == 1
 

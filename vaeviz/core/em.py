@@ -191,7 +191,7 @@ def find_singularity(covariances: np.ndarray, threshold: float | np.ndarray) -> 
     found: list[tuple[int, str]] = []
     for j in range(k):
         if not finite[j]:
-            found.append((j, f"component {j}'s covariance became NaN or infinite"))
+            found.append((j, f"component {j + 1}'s covariance became NaN or infinite."))
             continue
         r = int(rank[j])
         if r == d:
@@ -202,8 +202,9 @@ def find_singularity(covariances: np.ndarray, threshold: float | np.ndarray) -> 
                 r = d - 1
         where = "a single point" if r == 0 else "a line" if r == 1 else f"a {r}-dimensional subspace"
         across = "" if r == 0 else " across it"
-        found.append((j, f"component {j} collapsed onto {where}: its variance{across} went to 0, "
-                         "so the likelihood runs to +∞"))
+        # Numbered from 1 in the text, as on screen; Singularity.component stays 0-based for code.
+        found.append((j, f"component {j + 1} collapsed onto {where}: its variance{across} went to 0, "
+                         "so the likelihood runs to +∞."))
     if not found:
         return None
     hint = " A covariance floor (reg > 0) prevents this."

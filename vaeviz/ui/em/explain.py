@@ -7,7 +7,6 @@ through :func:`fmt`, which writes +∞ and "undefined" rather than ``inf`` and `
 from __future__ import annotations
 
 import math
-import re
 
 import numpy as np
 
@@ -34,8 +33,6 @@ def fmt(value, digits: int = 4) -> str:
 
 def singular_reason(reason: str) -> str:
     """The core's collapse message for the user: components numbered from 1 as on screen, full stops."""
-    reason = re.sub(r"component (\d+)", lambda m: f"component {int(m.group(1)) + 1}", reason)
-    reason = reason.replace("+∞ A covariance", "+∞. A covariance")  # the core's sentence lacks its stop
     return reason[:1].upper() + reason[1:]
 
 

@@ -190,7 +190,8 @@ class SidePanel(QScrollArea):
         self.export_box = QGroupBox("Export")
         row = QHBoxLayout(self.export_box)
         row.setContentsMargins(6, 4, 6, 4)
-        self.export_gif = _button("Animation GIF…", "The EM run, every computed half-step, as a GIF")
+        self.export_gif = _button("Animation…", "The EM run, every computed half-step, as a GIF — or as an "
+                                  "MP4 video when ffmpeg is on the PATH")
         self.export_params = _button("Parameters CSV…", "π, μ and Σ of the shown mixture")
         row.addWidget(self.export_gif)
         row.addWidget(self.export_params)

@@ -1,10 +1,10 @@
-"""Exports of the lab beyond the figure: the EM run as an animated GIF, and the parameters as CSV.
+"""Exports of the lab beyond the figure: the EM run as an animated GIF or MP4, and the parameters as CSV.
 
-The GIF is made in two stages. Frames must be rendered by the GUI thread (widgets only paint there), so
+The animation is made in two stages. Frames must be rendered by the GUI thread (widgets only paint there), so
 the exporter shows each half-step in turn — one per event-loop turn, waiting for the frame's density and
 Voronoi layers when they are on — and grabs the figure. Encoding (palette quantisation of every frame) is
-the slow part, so it runs in the worker with Pillow, and the file is written atomically: a failed
-export leaves no half-written GIF.
+the slow part, so it runs in the worker with Pillow — or, for an MP4, with ffmpeg when it is on the PATH
+(:mod:`vaeviz.core.video`) — and the file is written atomically: a failed export leaves no half-written file.
 """
 
 from __future__ import annotations
@@ -19,9 +19,32 @@ from PySide6.QtGui import QImage
 from vaeviz.core.atomic import write_bytes_atomic, write_text_atomic
 from vaeviz.core.gmm import GaussianMixture
 from vaeviz.core.jobs import JobContext, Progress
+from vaeviz.core.video import encode_mp4_steps
 
 MAX_FRAMES = 120
 WIDTH = 760
+HOLD_MS = 1500  # the animation lingers this long on the result
+NO_ENCODER = "MP4 needs ffmpeg on the PATH; GIF works without it."
+
+
+def animation_filters(encoder: str | None) -> str:
+    """The save dialog's filters: GIF always, MP4 when there is an encoder."""
+    return "GIF animation (*.gif)" + (";;MP4 video (*.mp4)" if encoder else "")
+
+
+def animation_target(path: str, encoder: str | None) -> tuple[str, str, str]:
+    """``(path, format, problem)`` for a chosen file name: the format follows the extension (none: GIF).
+
+    ``problem`` is a message for the user ('' when the export can go ahead).
+    """
+    suffix = Path(path).suffix.lower()
+    if not suffix:
+        return path + ".gif", "gif", ""
+    if suffix == ".gif":
+        return path, "gif", ""
+    if suffix == ".mp4":
+        return path, "mp4", "" if encoder else NO_ENCODER
+    return path, "", f"Animations are exported as .gif or .mp4, not {suffix}."
 
 
 def frame_indices(n_frames: int, limit: int = MAX_FRAMES) -> list[int]:
@@ -54,7 +77,7 @@ def encode_gif_job(frames: list[tuple[int, int, bytes]], path: str, duration_ms:
             if i % 8 == 0:
                 yield Progress(0.9 * (i + 1) / len(frames), "encoding GIF")
         buffer = io.BytesIO()
-        durations = [duration_ms] * (len(images) - 1) + [max(duration_ms, 1500)]  # linger on the result
+        durations = [duration_ms] * (len(images) - 1) + [max(duration_ms, HOLD_MS)]  # linger on the result
         images[0].save(buffer, format="GIF", save_all=True, append_images=images[1:], duration=durations,
                        loop=0, optimize=False)
         write_bytes_atomic(path, buffer.getvalue())
@@ -63,18 +86,29 @@ def encode_gif_job(frames: list[tuple[int, int, bytes]], path: str, duration_ms:
     return factory
 
 
-class GifExporter(QObject):
+def encode_mp4_job(frames: list[tuple[int, int, bytes]], path: str, duration_ms: int, ffmpeg: str):
+    """Job: encode the frames as an MP4 with ffmpeg (the last one held like the GIF's), written atomically."""
+    hold = max(0, round(HOLD_MS / duration_ms) - 1) if frames else 0
+    frames = list(frames) + [frames[-1]] * hold if frames else []
+    return lambda ctx: encode_mp4_steps(frames, path, 1000.0 / duration_ms, ffmpeg)
+
+
+class AnimationExporter(QObject):
     """Drives the frames through the lab, grabs the figure, hands the pictures to the encoder.
 
-    ``done(path, error)``: error is '' on success.
+    ``fmt`` is ``"gif"`` or ``"mp4"`` (which needs ``ffmpeg``). ``done(path, error)``: error is '' on success.
     """
 
     done = Signal(str, str)
 
-    def __init__(self, lab, path: str, duration_ms: int = 180) -> None:
+    def __init__(self, lab, path: str, fmt: str = "gif", ffmpeg: str | None = None, duration_ms: int = 180) -> None:
         super().__init__(lab)
+        if fmt == "mp4" and not ffmpeg:
+            raise ValueError(NO_ENCODER)
         self.lab = lab
         self.path = path
+        self.fmt = fmt
+        self.ffmpeg = ffmpeg
         self.duration_ms = duration_ms
         self.indices = frame_indices(len(lab.runner.frames))
         self.images: list[tuple[int, int, bytes]] = []
@@ -101,7 +135,12 @@ class GifExporter(QObject):
 
     def _encode(self) -> None:
         self.lab.runner.show(self._restore)
-        self.lab.compute.submit(encode_gif_job(self.images, self.path, self.duration_ms), "export GIF",
+        if self.fmt == "mp4":
+            job = encode_mp4_job(self.images, self.path, self.duration_ms, self.ffmpeg)
+        else:
+            job = encode_gif_job(self.images, self.path, self.duration_ms)
+        self.images = []  # the job holds them now
+        self.lab.compute.submit(job, f"export {self.fmt.upper()}",
                                 on_finished=lambda path: self.done.emit(path, ""),
                                 on_failed=lambda message, details: self.done.emit(self.path, message))
 

@@ -13,8 +13,9 @@ from PySide6.QtGui import QAction, QKeySequence
 from vaeviz.core.em_edit import snap_and_shrink
 from vaeviz.core.em_lab import Frame
 from vaeviz.core.em_problems import LECTURE_MEANS, LECTURE_SIGMAS, LECTURE_WEIGHTS, crossover, seeds_job
+from vaeviz.core.video import find_mp4_encoder
 from vaeviz.ui.em.explain import fmt
-from vaeviz.ui.em.export_anim import GifExporter, write_parameters
+from vaeviz.ui.em.export_anim import AnimationExporter, animation_filters, animation_target, write_parameters
 from vaeviz.ui.em.grids import density_job, voronoi_job
 from vaeviz.ui.em.problems import PROBLEMS, problems_html
 
@@ -307,15 +308,23 @@ class LabFeatures:
 
     # ----- exports -------------------------------------------------------------------------------
     def export_gif_dialog(self) -> None:
-        path = self.ask_save_path("Export EM animation", "GIF animation (*.gif)", "em-run.gif")
+        path = self.ask_save_path("Export EM animation", animation_filters(find_mp4_encoder()), "em-run.gif")
         if path:
-            self.export_gif(path if Path(path).suffix else path + ".gif")
+            self.export_animation(path)
 
-    def export_gif(self, path: str) -> None:
-        self._gif = GifExporter(self, path)
+    def export_animation(self, path: str) -> None:
+        """The EM run as a GIF, or as an MP4 when ``path`` ends in .mp4 (which needs ffmpeg)."""
+        encoder = find_mp4_encoder() if Path(path).suffix.lower() == ".mp4" else None
+        path, fmt, problem = animation_target(path, encoder)
+        if problem:
+            self.set_message("io", problem)
+            return
+        self._gif = AnimationExporter(self, path, fmt, encoder)
         self._gif.done.connect(self._on_gif_done)
         self.set_message("info", "Rendering the animation…")
         self._gif.start()
+
+    export_gif = export_animation  # the name of the GIF-only version
 
     def _on_gif_done(self, path: str, error: str) -> None:
         if error:

@@ -147,7 +147,8 @@ def _train_forever(state: dict):
         from vaeviz.core.vae.train import TrainConfig, train_steps
 
         config = TrainConfig(lr=1e-3, batch_size=128, epochs=100_000, seed=0, guard_every=5)
-        return train_steps(state["model"], config, state["train"], device=ctx.device)
+        # urgent: as the app's train_job, so waiting decode requests get in between micro-batches
+        return train_steps(state["model"], config, state["train"], device=ctx.device, urgent=ctx.urgent)
 
     return factory
 

@@ -117,6 +117,30 @@ def test_job_spec_defaults():
     assert a.extra is not b.extra
 
 
+def test_none_is_a_preemption_point_not_a_snapshot():
+    """run_to_end skips None yields: the last real snapshot is the result, even when None comes last."""
+    def factory(ctx):
+        yield None
+        yield "a"
+        yield None
+        yield "b"
+        yield None
+
+    assert run_to_end(factory) == "b"
+    assert run_to_end(lambda ctx: iter([None, None])) is None
+
+
+def test_context_urgent_defaults_to_false():
+    """JobContext(job_id, device) still works; urgent defaults to a function returning False."""
+    ctx = JobContext(3, "cpu")
+    assert ctx.urgent() is False
+    flag = [True]
+    hot = JobContext(3, "cpu", lambda: flag[0])
+    assert hot.urgent() is True and hot == ctx  # urgent takes no part in equality
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        hot.urgent = lambda: False
+
+
 def test_dataclasses_are_frozen():
     """Context, spec and progress are immutable (shared between threads)."""
     for obj, field in ((JobContext(1), "job_id"), (Progress(0.5), "fraction"), (JobSpec(lambda c: iter(()), "x"), "name")):

@@ -281,6 +281,18 @@ def test_jobs_run_against_one_lab(options):
     assert progress.done and progress.step == 2 and role_of("mlp-ae") == "ae"
 
 
+def test_train_job_passes_urgent_through(options):
+    """Under an urgent context the train job yields None between micro-batches (never as progress)."""
+    from vaeviz.core.jobs import JobContext
+
+    ref = LabRef(options)
+    run_to_end(setup_job(ref, DataSource(), ["vae"]))
+    items = list(train_job(ref, "mlp-vae", 2, 1.0, 1e-3, 64, 1, max_steps=2)(JobContext(1, "cpu", lambda: True)))
+    reports = [i for i in items if i is not None]
+    assert items.count(None) == 4 and [r.step for r in reports] == [1, 2] and reports[-1].done
+    assert isinstance(reports[-1], TrainProgress) and reports[-1].snapshot is not None
+
+
 def test_the_job_module_does_not_import_torch():
     code = "import sys, vaeviz.core.vae.lab_jobs, vaeviz.core.vae.lab_types; print('torch' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

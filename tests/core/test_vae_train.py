@@ -176,6 +176,85 @@ def test_close_keeps_latest_weights():
     assert not model.training  # its previous mode is given back
 
 
+# ----- urgent: micro-batches with gradient accumulation while a request waits ---------------------
+def reports_and_nones(gen) -> tuple[list, list]:
+    items = list(gen)
+    return [r for r in items if r is not None], items
+
+
+@pytest.mark.parametrize("kind", ["mlp-vae", "conv-ae"])
+def test_urgent_micro_batches_give_the_same_training(kind):
+    """urgent always true: the same weights and reports (to float rounding) as a full-batch run, with
+    None yielded after each micro-batch (80 = 32 + 32 + 16: unequal shares); never None without it."""
+    images, _ = bars(160)
+    config = TrainConfig(lr=5e-3, batch_size=80, epochs=2, seed=3)
+    runs = {}
+    for urgent in (None, lambda: False, lambda: True):
+        model = mlp(kind, seed=1)
+        reports, items = reports_and_nones(train_steps(model, config, images, urgent=urgent))
+        runs[urgent is not None and urgent()] = (reports, items, weights(model))
+        if urgent is None:
+            plain = (reports, weights(model))
+    (full, full_items, full_w), (micro, micro_items, micro_w) = runs[False], runs[True]
+    assert None not in full_items and len(full) == 4
+    assert [without_timing(r) for r in full] == [without_timing(r) for r in plain[0]] and same(full_w, plain[1])
+    assert micro_items == [None, None, None, micro[0]] + [None, None, None, micro[1]] + \
+        [None, None, None, micro[2]] + [None, None, None, micro[3]]
+    assert [r.step for r in micro] == [1, 2, 3, 4] and micro[-1].done
+    for a, b in zip(full, micro, strict=True):
+        assert a.loss == pytest.approx(b.loss, rel=1e-5) and a.kl == pytest.approx(b.kl, rel=1e-4, abs=1e-6)
+    assert not same(full_w, weights(mlp(kind, seed=1)))
+    for name in full_w:
+        torch.testing.assert_close(micro_w[name], full_w[name], rtol=1e-5, atol=1e-5)
+
+
+def test_urgent_hold_and_small_batches(monkeypatch):
+    """A step micro-batches when urgent now or within URGENT_HOLD_S; batches ≤ MICRO_BATCH never split."""
+    import vaeviz.core.vae.train as train_module
+
+    images, _ = bars(128)
+    calls = []
+
+    def once() -> bool:  # urgent only at the first look
+        calls.append(1)
+        return len(calls) == 1
+
+    config = TrainConfig(batch_size=64, epochs=2, seed=0)
+    _, items = reports_and_nones(train_steps(mlp(), config, images, urgent=once))
+    assert items.count(None) == 8  # held: all 4 steps in 2 micro-batches
+    monkeypatch.setattr(train_module, "URGENT_HOLD_S", 0.0)
+    calls.clear()
+    _, items = reports_and_nones(train_steps(mlp(), config, images, urgent=once))
+    assert items.count(None) == 2  # only the first step
+    _, items = reports_and_nones(train_steps(mlp(), dataclasses.replace(config, batch_size=32), images,
+                                             urgent=lambda: True))
+    assert None not in items
+
+
+def test_urgent_nan_guard_and_close():
+    """Micro-batched steps keep the NaN guard, and closing at a None keeps the last step's weights."""
+    images, _ = bars(128)
+    model = mlp()
+    history, reports = {0: weights(model)}, []
+    for item in train_steps(model, TrainConfig(lr=1e6, batch_size=64, epochs=20), images, urgent=lambda: True):
+        if item is not None:
+            reports.append(item)
+            if item.stopped_reason is None:
+                history[item.step] = weights(model)
+    last = reports[-1]
+    assert last.stopped_reason and last.step < last.total_steps
+    assert same(weights(model), history[last.restored_step])
+
+    model = mlp()
+    model.eval()
+    gen = train_steps(model, TrainConfig(batch_size=64, epochs=3), images, urgent=lambda: True)
+    items = [next(gen) for _ in range(7)]  # None, None, report 1, None, None, report 2, None
+    assert items[:2] == [None, None] and items[2].step == 1 and items[5].step == 2 and items[6] is None
+    snapshot = weights(model)
+    gen.close()
+    assert same(weights(model), snapshot) and not model.training
+
+
 def test_input_forms():
     """(N, H, W) grey images and torch tensors are accepted like (N, C, H, W) numpy arrays."""
     images, _ = bars(32)

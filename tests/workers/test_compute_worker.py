@@ -199,3 +199,21 @@ def test_shutdown_mid_job_within_two_seconds(qtbot, busy_in):
     assert worker.shutdown(2.0), "the worker did not stop within 2 s"
     assert not worker.isRunning()
     assert closed.is_set(), "shutdown did not close the running job"
+
+
+def test_inline_runner_skips_none_preemption_points():
+    """InlineRunner: None yields reach neither on_progress nor the result; its contexts are never urgent."""
+    from vaeviz.workers.bridge import InlineRunner
+
+    urgent, progress, results = [], [], []
+
+    def factory(ctx):
+        urgent.append(ctx.urgent())
+        yield None
+        yield 1
+        yield None
+        yield 2
+        yield None
+
+    InlineRunner().submit(factory, "inline", on_progress=progress.append, on_finished=results.append)
+    assert progress == [1, 2] and results == [2] and urgent == [False]

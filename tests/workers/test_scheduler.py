@@ -10,6 +10,7 @@ import itertools
 import os
 import sys
 import threading
+import time
 from types import SimpleNamespace
 
 import pytest
@@ -198,6 +199,45 @@ def test_result_is_return_value_else_last_snapshot(h, returns, expected):
 
     job_id = h.s.submit(long(job))
     assert h.rec.terminal(job_id) == ("finished", job_id, expected)
+
+
+def test_none_yields_are_preemption_points(h):
+    """None is never emitted as progress nor taken as the last snapshot/result, in either mode."""
+    def job(ctx):
+        for i in range(200):
+            yield None
+            yield i
+            yield None
+        yield None
+
+    every = h.s.submit(long(job, progress="every"))
+    latest = h.s.submit(long(job))
+    assert h.rec.terminal(every) == ("finished", every, 199)
+    assert h.rec.terminal(latest) == ("finished", latest, 199)
+    assert h.rec.progress_of(every) == list(range(200))
+    assert None not in h.rec.progress_of(latest) and h.rec.progress_of(latest)[-1] == 199
+
+
+def test_urgent_is_seen_by_long_jobs_and_requests_served_at_none(h):
+    """ctx.urgent turns true when a request waits; the request is served at the job's next None yield."""
+    order = []
+
+    def job(ctx):
+        for i in itertools.count():
+            if ctx.urgent():  # only None is ever yielded, and only when something waits
+                order.append(("job", i))
+                yield None
+            else:
+                time.sleep(0.0001)  # "computing" without yielding
+
+    job_id = h.s.submit(long(job))
+    h.rec.wait_for(lambda ev: any(e[0] == "started" and e[1] == job_id for e in ev))
+    assert fence(h, lambda ctx: ctx.urgent()) is False  # a request's own context is never urgent
+    req_id = h.s.request(req(lambda ctx: order.append(("req",)) or "served", key="drag"))
+    assert h.rec.terminal(req_id) == ("finished", req_id, "served")
+    at = order.index(("req",))
+    assert at > 0 and order[at - 1][0] == "job"  # served right after the None it called for
+    assert h.rec.progress_of(job_id) == []
 
 
 def test_every_delivers_all_in_order(h):

@@ -4,6 +4,10 @@ A job is a *generator factory*: a callable taking a :class:`JobContext` and retu
 snapshots. The compute worker calls the factory in its own thread (so torch work happens there) and
 advances the iterator in short slices. The same factories drive the GUI, the export CLI, benchmarks
 and tests, which can simply iterate them.
+
+A job may also yield ``None``: a pure preemption point, not a snapshot. The worker can serve waiting
+requests there (see :attr:`JobContext.urgent`), but ``None`` is never reported as progress nor taken
+as the job's last snapshot or result.
 """
 
 from __future__ import annotations
@@ -16,6 +20,10 @@ JobKind = Literal["long", "latest"]
 ProgressMode = Literal["latest", "every"]
 
 
+def _never() -> bool:
+    return False
+
+
 @dataclass(frozen=True)
 class JobContext:
     """What a running job may know about where it runs.
@@ -26,10 +34,15 @@ class JobContext:
         The worker's id for this job (monotonic, never reused).
     device
         Name of the torch device chosen for the job (``"cpu"``, ``"cuda"``, ``"mps"``).
+    urgent
+        Returns true while a latency-critical request (e.g. a drag's decode) is waiting for the
+        compute thread: a long job should then yield soon, if need be ``None`` (a preemption point
+        without a snapshot). Cheap to call (a lock-free peek); always false outside the worker.
     """
 
     job_id: int
     device: str = "cpu"
+    urgent: Callable[[], bool] = field(default=_never, compare=False, repr=False)
 
     def torch_device(self):
         """Return ``torch.device(self.device)``; torch is imported lazily, in the calling thread."""
@@ -69,15 +82,18 @@ class JobSpec:
 def run_to_end(factory: JobFactory, context: JobContext | None = None) -> Any:
     """Run a job synchronously (CLI, tests) and return its result.
 
-    The result is the generator's return value when it returns one, else the last snapshot.
+    The result is the generator's return value when it returns one, else the last snapshot (``None``
+    preemption points are not snapshots).
     """
     gen = factory(context or JobContext(job_id=0))
     last = None
     while True:
         try:
-            last = next(gen)
+            snapshot = next(gen)
         except StopIteration as stop:
             return stop.value if stop.value is not None else last
+        if snapshot is not None:
+            last = snapshot
 
 
 def single(fn: Callable[[JobContext], Any]) -> JobFactory:

@@ -243,10 +243,13 @@ class InlineRunner:
             gen = factory(ctx)
             while True:
                 try:
-                    last = next(gen)
+                    snapshot = next(gen)
                 except StopIteration as stop:
                     result = stop.value if stop.value is not None else last
                     break
+                if snapshot is None:  # a preemption point, not a snapshot
+                    continue
+                last = snapshot
                 if on_progress is not None:
                     on_progress(last)
         except Exception as exc:

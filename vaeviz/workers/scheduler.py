@@ -8,8 +8,9 @@ cancelled) ends it.
 
 Long jobs are advanced round-robin in slices of about ``slice_s`` seconds. Latest-wins requests are
 kept one per key (a newer request replaces the pending one, which is reported cancelled) and are
-served between slices, and between snapshots within a slice, so a drag stays responsive while
-training runs.
+served between slices; a slice ends early at the first yield after a request (or command) arrives.
+Long jobs see that as ``JobContext.urgent`` and may yield ``None`` (a preemption point: not recorded,
+not reported) to let it through sooner, so a drag stays responsive while training runs.
 """
 
 from __future__ import annotations
@@ -149,10 +150,12 @@ class Scheduler:
                     break
                 incoming, self._incoming = list(self._incoming), deque()
                 commands, self._commands = list(self._commands), deque()
+                # Taken with the commands, so a request never overtakes a pause or cancel sent before it.
+                keys = list(self._requests)
             self._jobs.extend(incoming)
             for cmd in commands:
                 self._apply(cmd)
-            self._serve_requests()
+            self._serve_requests(keys)
             self._set_state(self._describe_state())
             job = self._next_runnable()
             if job is not None:
@@ -242,11 +245,9 @@ class Scheduler:
             except Exception:
                 pass
 
-    def _serve_requests(self) -> None:
-        # One round: the keys pending now, each once. A steady stream of drag requests arriving
-        # meanwhile waits for the next round, so long jobs still get their slices.
-        with self._cond:
-            keys = list(self._requests)
+    def _serve_requests(self, keys: list[str]) -> None:
+        # One round: the keys pending when the round began, each once. A steady stream of drag requests
+        # arriving meanwhile waits for the next round, so long jobs still get their slices.
         for key in keys:
             with self._cond:
                 if key not in self._requests:
@@ -258,11 +259,13 @@ class Scheduler:
                 result = None
                 while True:
                     try:
-                        result = next(gen)
+                        snapshot = next(gen)
                     except StopIteration as stop:
                         if stop.value is not None:
                             result = stop.value
                         break
+                    if snapshot is not None:  # None: a preemption point, not a result
+                        result = snapshot
             except Exception as exc:
                 self._emit.failed(job_id, *describe_error(exc))
             else:
@@ -279,7 +282,8 @@ class Scheduler:
         return runnable[self._turn]
 
     def _urgent(self) -> bool:
-        # Lock-free peeks: a stale answer only shifts the check to the next snapshot.
+        # Lock-free peeks (a dict's and a deque's truth are atomic under the GIL): a stale answer only
+        # shifts the check to the next yield. Long jobs get it as JobContext.urgent.
         return bool(self._requests or self._commands or self._stopping)
 
     def _run_slice(self, job: _LongJob) -> None:
@@ -287,7 +291,7 @@ class Scheduler:
             job.started = True
             self._emit.started(job.job_id, job.spec.name)
             try:
-                job.gen = iter(job.spec.factory(JobContext(job.job_id, self._device.name)))
+                job.gen = iter(job.spec.factory(JobContext(job.job_id, self._device.name, self._urgent)))
             except Exception as exc:
                 self._jobs.remove(job)
                 self._emit.failed(job.job_id, *describe_error(exc))
@@ -308,11 +312,12 @@ class Scheduler:
                 self._jobs.remove(job)
                 self._emit.failed(job.job_id, *describe_error(exc))
                 return
-            job.last = snapshot
-            if every:
-                self._emit.progress(job.job_id, snapshot)
-            else:
-                fresh = True
+            if snapshot is not None:  # None: a preemption point only (see vaeviz.core.jobs)
+                job.last = snapshot
+                if every:
+                    self._emit.progress(job.job_id, snapshot)
+                else:
+                    fresh = True
             if time.perf_counter() >= deadline or self._urgent():
                 break
         if fresh:

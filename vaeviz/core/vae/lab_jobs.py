@@ -50,14 +50,17 @@ def view_job(ref: LabRef, what: str, *args: Any, **kwargs: Any) -> JobFactory:
 
 def setup_job(ref: LabRef, source: DataSource, roles: list[str], files: dict[str, str | None] | None = None,
               kind: str = "mlp-vae", latent_dim: int = 2, beta: float = 1.0) -> JobFactory:
-    """Load data and models (see :func:`vaeviz.core.vae.lab_train.setup`); yields LabEvents."""
+    """Load data and models (see :func:`vaeviz.core.vae.lab_train.setup`); yields LabEvents (and
+    ``None`` preemption points while a quick model trains)."""
 
     def factory(ctx: JobContext) -> Iterator[Any]:
         from vaeviz.core.vae.lab_train import setup
 
         last = None
-        for event in setup(ref.get(ctx), source, list(roles), dict(files or {}), kind, latent_dim, beta):
-            last = event
+        for event in setup(ref.get(ctx), source, list(roles), dict(files or {}), kind, latent_dim, beta,
+                           urgent=ctx.urgent):
+            if event is not None:  # None: a preemption point while a quick model trains
+                last = event
             yield event
         return last
 
@@ -66,7 +69,8 @@ def setup_job(ref: LabRef, source: DataSource, roles: list[str], files: dict[str
 
 def train_job(ref: LabRef, kind: str, latent_dim: int, beta: float, lr: float, batch_size: int, epochs: int,
               fresh: bool = True, seed: int = 0, max_steps: int | None = None) -> JobFactory:
-    """Train the slot of ``kind`` on the whole data set; yields TrainProgress after every step."""
+    """Train the slot of ``kind`` on the whole data set; yields TrainProgress after every step (and
+    ``None`` between micro-batches while a request waits: see ``JobContext.urgent``)."""
 
     def factory(ctx: JobContext) -> Iterator[Any]:
         from vaeviz.core.vae.lab_train import train
@@ -76,7 +80,7 @@ def train_job(ref: LabRef, kind: str, latent_dim: int, beta: float, lr: float, b
         config = lab.config_for(kind, latent_dim, beta)
         settings = TrainConfig(lr=lr, batch_size=batch_size, epochs=epochs, seed=seed, max_steps=max_steps,
                                guard_every=5)
-        yield from train(lab, config, settings, fresh=fresh)
+        yield from train(lab, config, settings, fresh=fresh, urgent=ctx.urgent)
 
     return factory
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -24,8 +24,11 @@ from vaeviz.core.vae.train import TrainConfig, train_steps
 
 
 def train(lab: LatentLab, config: ModelConfig, settings: TrainConfig, fresh: bool = True,
-          origin: str = "trained here") -> Iterator[TrainProgress]:
+          origin: str = "trained here", urgent: Callable[[], bool] | None = None) -> Iterator[TrainProgress | None]:
     """Train the slot of ``config.kind``; yield a :class:`TrainProgress` after every step.
+
+    ``urgent`` (the worker's ``JobContext.urgent``) goes to :func:`train_steps`: while a request waits,
+    steps run in micro-batches and ``None`` (a preemption point, no snapshot) is yielded between them.
 
     A new model is built when ``fresh`` is true or the slot's model has another architecture;
     otherwise training continues from the current weights with ``config.beta``. The model is put in
@@ -42,12 +45,15 @@ def train(lab: LatentLab, config: ModelConfig, settings: TrainConfig, fresh: boo
     trained_on = lab.data_key
     info = lab.install(model, origin, trained_on)
     settings = dataclasses.replace(settings, beta=config.beta, device=lab.device)
-    steps = train_steps(model, settings, data)
+    steps = train_steps(model, settings, data, urgent=urgent)
     history: np.ndarray | None = None
     latest: LatentSnapshot | None = None
     last_encoded = -math.inf
     try:
         for report in steps:
+            if report is None:
+                yield None
+                continue
             if history is None:
                 history = np.full((report.total_steps, 4), np.nan, np.float32)
             k = min(report.step, len(history)) - 1
@@ -71,7 +77,7 @@ def train(lab: LatentLab, config: ModelConfig, settings: TrainConfig, fresh: boo
 
 
 def quick_train(lab: LatentLab, role: str, kind: str, latent_dim: int = 2,
-                beta: float = 1.0) -> Iterator[TrainProgress]:
+                beta: float = 1.0, urgent: Callable[[], bool] | None = None) -> Iterator[TrainProgress | None]:
     """The model trained on the spot when no shipped checkpoint fits the data (a few hundred steps)."""
     if role_of(kind) != role:
         kind = "mlp-vae" if role == "vae" else "mlp-ae"
@@ -79,11 +85,12 @@ def quick_train(lab: LatentLab, role: str, kind: str, latent_dim: int = 2,
     steps = lab.options.quick_steps
     epochs = max(1, math.ceil(steps * 128 / max(lab.data_size, 1)))
     settings = TrainConfig(lr=1e-3, batch_size=128, epochs=epochs, max_steps=steps, seed=0, guard_every=20)
-    yield from train(lab, config, settings, fresh=True, origin="quick model trained at start-up")
+    yield from train(lab, config, settings, fresh=True, origin="quick model trained at start-up", urgent=urgent)
 
 
 def setup(lab: LatentLab, source: DataSource, roles: list[str], files: dict[str, str | None] | None = None,
-          kind: str = "mlp-vae", latent_dim: int = 2, beta: float = 1.0) -> Iterator[LabEvent]:
+          kind: str = "mlp-vae", latent_dim: int = 2, beta: float = 1.0,
+          urgent: Callable[[], bool] | None = None) -> Iterator[LabEvent | None]:
     """Bring the lab to ``source`` with a model in each of ``roles``.
 
     For each slot, in order of preference: the file named in ``files`` (a session's checkpoint), the
@@ -91,6 +98,7 @@ def setup(lab: LatentLab, source: DataSource, roles: list[str], files: dict[str,
     trained here. Models that need no training come first, so the scatter and the decoded image show
     while the rest of the data is drawn. Problems with files become ``notes``, never a failure: the
     lab always ends with working models. Data that cannot be loaded raises (nothing is changed).
+    With ``urgent``, quick training also yields ``None`` preemption points (see :func:`train`).
     """
     files = files or {}
     notes: list[str] = []
@@ -123,7 +131,10 @@ def setup(lab: LatentLab, source: DataSource, roles: list[str], files: dict[str,
     for role in to_train:
         notes.append(f"No shipped {role.upper()} checkpoint for {lab.data_name}: trained a quick one "
                      f"({lab.options.quick_steps} steps). Press Start under Training for a better model.")
-        for progress in quick_train(lab, role, kind, latent_dim, beta):
+        for progress in quick_train(lab, role, kind, latent_dim, beta, urgent):
+            if progress is None:
+                yield None
+                continue
             yield LabEvent(0.4 + 0.6 * progress.fraction, f"quick {role.upper()}: {progress.message}",
                            train=progress)
     roles_ready = [r for r in roles if r in lab.models]

@@ -4,13 +4,20 @@
 ``report_every`` steps. Closing the generator at any time stops training and leaves the latest weights
 in the model. Speed: the data set lives on the device as one tensor and batches are taken with a
 ``randperm`` index, which avoids a DataLoader's per-example indexing and collation.
+
+Latency: given ``urgent`` (the worker's "a request is waiting"), a step that starts while it is true,
+or was true within ``URGENT_HOLD_S``, computes its gradient in micro-batches of ``MICRO_BATCH`` images
+and yields ``None`` after each (before the optimiser step), so a drag's decode waits for a micro-batch,
+not a whole step. The
+gradient is the same (the loss is a per-image mean; each part is weighted by its share of the batch),
+up to float rounding; the ε noise is drawn for the whole batch at once, as in a full step.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +26,9 @@ import torch
 from vaeviz.core.vae.decoding import _check_images, _to_tensor
 from vaeviz.core.vae.loss import elbo_terms
 from vaeviz.core.vae.models import LatentModel
+
+MICRO_BATCH = 32  # images per micro-batch while a request is waiting
+URGENT_HOLD_S = 0.25  # keep micro-batching this long after the last sight of a waiting request
 
 
 @dataclass(frozen=True)
@@ -106,7 +116,7 @@ def _adam(params: Any, lr: float, device: torch.device) -> torch.optim.Optimizer
 
 
 def train_steps(model: LatentModel, config: TrainConfig, train_images: Any, labels: Sequence | None = None,
-                device: str | None = None) -> Iterator[TrainReport]:
+                device: str | None = None, urgent: Callable[[], bool] | None = None) -> Iterator[TrainReport | None]:
     """Train ``model`` in place with Adam on the ELBO loss; yield a :class:`TrainReport` as it goes.
 
     Parameters
@@ -122,6 +132,10 @@ def train_steps(model: LatentModel, config: TrainConfig, train_images: Any, labe
         callers can pass a labelled data set as it is.
     device
         Overrides ``config.device`` when given.
+    urgent
+        Optional; returns true while a latency-critical request waits for this thread (the compute
+        worker's ``JobContext.urgent``). Steps then run in micro-batches and the generator also yields
+        ``None`` after each of them (see the module docstring). Without it only reports are yielded.
 
     Raises
     ------
@@ -143,11 +157,50 @@ def train_steps(model: LatentModel, config: TrainConfig, train_images: Any, labe
         raise ValueError(f"image values must be in [0, 1]; found values from {low:g} to {high:g}")
     if labels is not None and len(labels) != len(images):
         raise ValueError(f"{len(labels)} labels for {len(images)} images")
-    return _train(model, config, images, torch.device(device or config.device))
+    return _train(model, config, images, torch.device(device or config.device), urgent)
 
 
-def _train(model: LatentModel, config: TrainConfig, images: Any, dev: torch.device) -> Iterator[TrainReport]:
+def _accumulate(model: LatentModel, x: torch.Tensor, beta: float | None, gen: torch.Generator,
+                seen: Callable[[], Any]) -> Generator[None, None, tuple[list[float], float]]:
+    """Accumulate the gradient of ``x``'s mean loss over micro-batches, yielding ``None`` after each
+    (the last one lets a request in before the optimiser step too).
+
+    Returns the batch means ``[loss, recon, kl]`` and the seconds spent suspended at the yields.
+    """
+    n = x.shape[0]
+    eps = None
+    if model.config.variational:  # the same draw as a full step's (model.reparameterise)
+        dtype = next(model.parameters()).dtype
+        eps = torch.randn((n, model.config.latent_dim), dtype=dtype, device=x.device, generator=gen)
+    total, suspended = None, 0.0
+    for start in range(0, n, MICRO_BATCH):
+        part = slice(start, start + MICRO_BATCH)
+        terms = elbo_terms(model, x[part], None if eps is None else eps[part], beta=beta)
+        share = x[part].shape[0] / n
+        (terms.loss * share).backward()
+        values = torch.stack([terms.loss, terms.recon, terms.kl]).detach() * share
+        total = values if total is None else total + values
+        paused = time.perf_counter()
+        yield None
+        suspended += time.perf_counter() - paused
+        seen()
+    return total.cpu().tolist(), suspended
+
+
+def _train(model: LatentModel, config: TrainConfig, images: Any, dev: torch.device,
+           urgent: Callable[[], bool] | None = None) -> Iterator[TrainReport | None]:
     clock = time.perf_counter
+    last_urgent = -math.inf
+
+    def hurry() -> bool:
+        # urgent now, or lately: a drag's next request is likely to come during this step
+        nonlocal last_urgent
+        now = clock()
+        if urgent():
+            last_urgent = now
+            return True
+        return now - last_urgent < URGENT_HOLD_S
+
     resumed = clock()
     model.to(dev)
     was_training = model.training
@@ -207,9 +260,16 @@ def _train(model: LatentModel, config: TrainConfig, images: Any, dev: torch.devi
             if position == 0:
                 order = torch.randperm(n, generator=gen, device=dev)
             x = data[order[position * batch:(position + 1) * batch]]
-            terms = elbo_terms(model, x, beta=config.beta, generator=gen)
-            # one device→host transfer per step: the guard needs the loss, the reports the terms
-            values = torch.stack([terms.loss, terms.recon, terms.kl]).detach().cpu().tolist()
+            terms = None
+            if urgent is not None and x.shape[0] > MICRO_BATCH and hurry():
+                optimiser.zero_grad(set_to_none=True)
+                values, suspended = yield from _accumulate(model, x, config.beta, gen, hurry)
+                started += suspended  # time suspended at a yield is not compute time
+                resumed += suspended
+            else:
+                terms = elbo_terms(model, x, beta=config.beta, generator=gen)
+                # one device→host transfer per step: the guard needs the loss, the reports the terms
+                values = torch.stack([terms.loss, terms.recon, terms.kl]).detach().cpu().tolist()
             if not all(math.isfinite(v) for v in values):
                 busy += clock() - resumed
                 yield stopped(epoch, in_epoch, values, f"the loss became {values[0]} at step {step}")
@@ -219,8 +279,9 @@ def _train(model: LatentModel, config: TrainConfig, images: Any, dev: torch.devi
                     for target, source in zip(saved, live, strict=True):
                         target.copy_(source)
                 saved_step = step - 1
-            optimiser.zero_grad(set_to_none=True)
-            terms.loss.backward()
+            if terms is not None:
+                optimiser.zero_grad(set_to_none=True)
+                terms.loss.backward()
             optimiser.step()
             sums = [s + v * x.shape[0] for s, v in zip(sums, values, strict=True)]
             window_n += x.shape[0]

@@ -8,7 +8,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vaeviz.core.pointset import UNLABELLED, PointSet, PointSetChange
-from vaeviz.core.pointset_presets import PRESETS, apply_preset, make_blobs
 
 
 def state(ps: PointSet):
@@ -268,95 +267,6 @@ def test_history_is_bounded():
     assert not ps.can_undo and not ps.can_redo
 
 
-# ---------------------------------------------------------------------------- observers
-
-
-def test_observers_get_each_change():
-    ps = labelled()
-    changes = recorder(ps)
-    ps.add([[50.0, 50.0], [51.0, 51.0]])
-    ps.erase_near((0.0, 1.0), 0.1)
-    ps.move(3, (8.0, 8.0))
-    ps.replace([[0.0, 0.0]])
-    ps.undo()
-    ps.undo()
-    ps.undo()
-    ps.redo()
-    got = [(c.kind, c.indices.tolist(), c.version, c.origin) for c in changes]
-    assert got == [
-        ("add", [6, 7], 1, "edit"),
-        ("erase", [0], 2, "edit"),
-        ("move", [3], 3, "edit"),
-        ("reset", [], 4, "edit"),
-        ("reset", [], 5, "undo"),
-        ("move", [3], 6, "undo"),
-        ("insert", [0], 7, "undo"),
-        ("erase", [0], 8, "redo"),
-    ]
-    assert not changes[0].indices.flags.writeable
-
-
-def test_unsubscribe_and_no_change_no_call():
-    ps = labelled()
-    changes: list = []
-    unsubscribe = ps.subscribe(changes.append)
-    ps.erase_near((500.0, 500.0), 1.0)
-    assert changes == []
-    ps.add([[0, 0]])
-    unsubscribe()
-    unsubscribe()  # twice is harmless
-    ps.add([[0, 0]])
-    assert len(changes) == 1
-
-
-def test_failing_observer_does_not_starve_others():
-    """Every callback runs; the first error is re-raised after the change is complete."""
-    ps = labelled()
-    seen: list[int] = []
-
-    def broken(change):
-        raise KeyError("boom")
-
-    ps.subscribe(broken)
-    ps.subscribe(lambda c: seen.append(c.version))
-    with pytest.raises(KeyError):
-        ps.add([[0, 0]])
-    assert seen == [1] and len(ps) == 7 and ps.can_undo
-
-
-def test_editing_from_a_callback_is_refused():
-    ps = labelled()
-    errors: list[Exception] = []
-
-    def editor(change):
-        try:
-            ps.add([[1, 1]])
-        except RuntimeError as exc:
-            errors.append(exc)
-
-    ps.subscribe(editor)
-    ps.add([[0, 0]])
-    assert len(errors) == 1 and len(ps) == 7
-    ps.undo()  # the guard is released after notification
-    assert len(ps) == 6
-
-
-def test_unsubscribing_during_notification():
-    ps = labelled()
-    calls: list[str] = []
-    unsub_a = None
-
-    def a(change):
-        calls.append("a")
-        unsub_a()
-
-    unsub_a = ps.subscribe(a)
-    ps.subscribe(lambda c: calls.append("b"))
-    ps.add([[0, 0]])
-    ps.add([[0, 0]])
-    assert calls == ["a", "b", "b"]
-
-
 # ---------------------------------------------------------------------------- limits and validation
 
 
@@ -475,69 +385,3 @@ def test_random_edits_then_undo_all_restores_original(with_labels, ops):
         ps.redo()
     assert_state(ps, final)
     assert versions == list(range(len(versions)))  # one notification per change, in order
-
-
-# ---------------------------------------------------------------------------- presets
-
-
-@pytest.mark.parametrize("name", list(PRESETS))
-def test_presets_are_deterministic_and_labelled(name):
-    spec = PRESETS[name]
-    assert spec.name == name and spec.description
-    a, b = spec.make(300, 5), spec.make(300, 5)
-    for field in ("points", "labels", "weights", "means", "covariances"):
-        np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
-    k = len(a.weights)
-    assert a.points.shape == (300, 2) and a.points.dtype == np.float64 and np.isfinite(a.points).all()
-    assert a.labels.shape == (300,) and a.labels.dtype == np.int64
-    assert set(a.labels.tolist()) <= set(range(k)) | {UNLABELLED}
-    assert a.means.shape == (k, 2) and a.covariances.shape == (k, 2, 2)
-    assert np.isclose(a.weights.sum(), 1.0) and (a.weights > 0).all()
-    np.testing.assert_allclose(a.covariances, np.transpose(a.covariances, (0, 2, 1)))
-    assert (np.linalg.eigvalsh(a.covariances) >= -1e-12).all()
-    if name != "identical":  # the seed matters (except where every point is the same)
-        assert not np.array_equal(a.points, spec.make(300, 6).points)
-    if name == "single point stack":  # needs room for its isolated point
-        with pytest.raises(ValueError, match=">= 1"):
-            spec.make(0, 1)
-    else:
-        assert spec.make(0, 1).points.shape == (0, 2)
-    with pytest.raises(ValueError, match="whole number"):
-        spec.make(-1, 1)
-
-
-def test_preset_counts_follow_the_weights():
-    d = PRESETS["varied sizes"].make(1000, 0)
-    assert np.bincount(d.labels).tolist() == [600, 300, 100]
-
-
-def test_preset_samples_match_their_parameters():
-    """With many points, each component's sample mean and covariance are near the true ones."""
-    for name in ("blobs", "anisotropic", "two gaussians"):
-        d = PRESETS[name].make(6000, 3)
-        for k in range(len(d.weights)):
-            pts = d.points[d.labels == k]
-            np.testing.assert_allclose(pts.mean(axis=0), d.means[k], atol=0.15)
-            np.testing.assert_allclose(np.cov(pts.T), d.covariances[k], atol=0.2)
-
-
-def test_single_point_stack_and_identical():
-    d = PRESETS["single point stack"].make(100, 0)
-    lonely = d.points[d.labels == UNLABELLED]
-    assert len(lonely) == 1 and np.min(np.hypot(*(d.points[d.labels >= 0] - lonely[0]).T)) > 2.0
-    same = PRESETS["identical"].make(40, 0)
-    assert (same.points == same.points[0]).all() and (same.covariances == 0).all()
-
-
-def test_apply_preset_is_one_undoable_step():
-    ps = labelled()
-    before = state(ps)
-    data = apply_preset(ps, "blobs", 90, seed=2)
-    np.testing.assert_array_equal(ps.points, make_blobs(90, 2).points)
-    np.testing.assert_array_equal(ps.labels, data.labels)
-    assert ps.undo_text == "Undo load preset blobs"
-    ps.undo()
-    assert_state(ps, before)
-    assert len(apply_preset(PointSet(), "identical").points) == PRESETS["identical"].default_n
-    with pytest.raises(ValueError, match="unknown preset"):
-        apply_preset(ps, "nope")

@@ -19,3 +19,7 @@ def compute(qtbot):
         worker.start()
     yield SimpleNamespace(worker=worker, bridge=bridge)
     assert worker.shutdown(5.0), "compute worker did not stop within 5 s"
+
+
+# The Qt-free scheduler tests' fixture: a Scheduler running in a plain thread (see scheduler_harness.py).
+from scheduler_harness import h  # noqa: E402, F401

@@ -176,41 +176,63 @@ def test_close_keeps_latest_weights():
     assert not model.training  # its previous mode is given back
 
 
-# ----- urgent: micro-batches with gradient accumulation while a request waits ---------------------
+# ----- urgent: steps split into layer-sized chunks while a request waits ---------------------------
 def reports_and_nones(gen) -> tuple[list, list]:
     items = list(gen)
     return [r for r in items if r is not None], items
 
 
-@pytest.mark.parametrize("kind", ["mlp-vae", "conv-ae"])
-def test_urgent_micro_batches_give_the_same_training(kind):
-    """urgent always true: the same weights and reports (to float rounding) as a full-batch run, with
-    None yielded after each micro-batch (80 = 32 + 32 + 16: unequal shares); never None without it."""
+@pytest.mark.parametrize("kind", ["mlp-vae", "conv-vae", "mlp-ae", "conv-ae"])
+@pytest.mark.parametrize("decoder", ["bernoulli", "gaussian"])
+def test_urgent_split_steps_give_the_same_training(kind, decoder, monkeypatch):
+    """urgent always true: the same weights and reports (to float rounding) as whole steps, with None
+    yielded between chunks; never None without it. CHUNK_MACS = 1 puts every piece in its own chunk
+    (and does each big group's backward in two calls)."""
+    import vaeviz.core.vae.train_split as split_module
+
     images, _ = bars(160)
-    config = TrainConfig(lr=5e-3, batch_size=80, epochs=2, seed=3)
+    config = TrainConfig(lr=5e-3, batch_size=80, epochs=2, seed=3, beta=0.5)
     runs = {}
-    for urgent in (None, lambda: False, lambda: True):
-        model = mlp(kind, seed=1)
-        reports, items = reports_and_nones(train_steps(model, config, images, urgent=urgent))
-        runs[urgent is not None and urgent()] = (reports, items, weights(model))
-        if urgent is None:
-            plain = (reports, weights(model))
-    (full, full_items, full_w), (micro, micro_items, micro_w) = runs[False], runs[True]
+    for name, urgent, chunk in (("plain", None, None), ("calm", lambda: False, None),
+                                ("split", lambda: True, None), ("fine", lambda: True, 1)):
+        if chunk is not None:
+            monkeypatch.setattr(split_module, "CHUNK_MACS", chunk)
+        model = mlp(kind, seed=1, decoder=decoder)
+        runs[name] = (*reports_and_nones(train_steps(model, config, images, urgent=urgent)), weights(model))
+    full, full_items, full_w = runs["calm"]
     assert None not in full_items and len(full) == 4
-    assert [without_timing(r) for r in full] == [without_timing(r) for r in plain[0]] and same(full_w, plain[1])
-    assert micro_items == [None, None, None, micro[0]] + [None, None, None, micro[1]] + \
-        [None, None, None, micro[2]] + [None, None, None, micro[3]]
-    assert [r.step for r in micro] == [1, 2, 3, 4] and micro[-1].done
-    for a, b in zip(full, micro, strict=True):
-        assert a.loss == pytest.approx(b.loss, rel=1e-5) and a.kl == pytest.approx(b.kl, rel=1e-4, abs=1e-6)
-    assert not same(full_w, weights(mlp(kind, seed=1)))
-    for name in full_w:
-        torch.testing.assert_close(micro_w[name], full_w[name], rtol=1e-5, atol=1e-5)
+    assert [without_timing(r) for r in full] == [without_timing(r) for r in runs["plain"][0]]
+    assert same(full_w, runs["plain"][2])
+    split_items = runs["split"][1]  # tiny model: one chunk per step, then a pause before the optimiser
+    assert split_items == [x for r in runs["split"][0] for x in (None, r)]
+    assert all(n >= 8 for n in _nones_per_step(runs["fine"][1]))
+    assert not same(full_w, weights(mlp(kind, seed=1, decoder=decoder)))
+    for name in ("split", "fine"):
+        reports, _, w = runs[name]
+        assert [r.step for r in reports] == [1, 2, 3, 4] and reports[-1].done
+        for a, b in zip(full, reports, strict=True):
+            assert a.loss == pytest.approx(b.loss, rel=1e-5) and a.kl == pytest.approx(b.kl, rel=1e-4, abs=1e-6)
+        for key in full_w:
+            torch.testing.assert_close(w[key], full_w[key], rtol=1e-5, atol=1e-5)
 
 
-def test_urgent_hold_and_small_batches(monkeypatch):
-    """A step micro-batches when urgent now or within URGENT_HOLD_S; batches ≤ MICRO_BATCH never split."""
+def _nones_per_step(items: list) -> list[int]:
+    counts, n = [], 0
+    for item in items:
+        if item is None:
+            n += 1
+        else:
+            counts.append(n)
+            n = 0
+    return counts
+
+
+def test_urgent_hold_and_pause_after_the_optimiser(monkeypatch):
+    """A step splits when urgent now or within URGENT_HOLD_S; a split step without a report pauses after
+    the optimiser step too; a model the splitter does not know trains in whole steps."""
     import vaeviz.core.vae.train as train_module
+    from vaeviz.core.vae.models import LatentModel
+    from vaeviz.core.vae.train_split import split_plan
 
     images, _ = bars(128)
     calls = []
@@ -221,18 +243,27 @@ def test_urgent_hold_and_small_batches(monkeypatch):
 
     config = TrainConfig(batch_size=64, epochs=2, seed=0)
     _, items = reports_and_nones(train_steps(mlp(), config, images, urgent=once))
-    assert items.count(None) == 8  # held: all 4 steps in 2 micro-batches
+    assert items.count(None) == 4  # held: all 4 steps split (one chunk each for this tiny model)
+    _, items = reports_and_nones(train_steps(mlp(), dataclasses.replace(config, report_every=2), images,
+                                             urgent=lambda: True))
+    assert _nones_per_step(items) == [3, 3]  # step 1: before and after the optimiser; step 2: before
     monkeypatch.setattr(train_module, "URGENT_HOLD_S", 0.0)
     calls.clear()
     _, items = reports_and_nones(train_steps(mlp(), config, images, urgent=once))
-    assert items.count(None) == 2  # only the first step
-    _, items = reports_and_nones(train_steps(mlp(), dataclasses.replace(config, batch_size=32), images,
-                                             urgent=lambda: True))
+    assert items.count(None) == 1  # only the first step
+
+    class Custom(LatentModel):
+        pass
+
+    model = mlp()
+    model.__class__ = Custom
+    assert split_plan(model) is None
+    _, items = reports_and_nones(train_steps(model, config, images, urgent=lambda: True))
     assert None not in items
 
 
 def test_urgent_nan_guard_and_close():
-    """Micro-batched steps keep the NaN guard, and closing at a None keeps the last step's weights."""
+    """Split steps keep the NaN guard, and closing at a None keeps the last step's weights."""
     images, _ = bars(128)
     model = mlp()
     history, reports = {0: weights(model)}, []
@@ -248,8 +279,8 @@ def test_urgent_nan_guard_and_close():
     model = mlp()
     model.eval()
     gen = train_steps(model, TrainConfig(batch_size=64, epochs=3), images, urgent=lambda: True)
-    items = [next(gen) for _ in range(7)]  # None, None, report 1, None, None, report 2, None
-    assert items[:2] == [None, None] and items[2].step == 1 and items[5].step == 2 and items[6] is None
+    items = [next(gen) for _ in range(7)]  # None, report 1, None, report 2, None, report 3, None
+    assert items[0] is None and items[1].step == 1 and items[3].step == 2 and items[6] is None
     snapshot = weights(model)
     gen.close()
     assert same(weights(model), snapshot) and not model.training

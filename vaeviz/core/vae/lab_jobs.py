@@ -70,7 +70,7 @@ def setup_job(ref: LabRef, source: DataSource, roles: list[str], files: dict[str
 def train_job(ref: LabRef, kind: str, latent_dim: int, beta: float, lr: float, batch_size: int, epochs: int,
               fresh: bool = True, seed: int = 0, max_steps: int | None = None) -> JobFactory:
     """Train the slot of ``kind`` on the whole data set; yields TrainProgress after every step (and
-    ``None`` between micro-batches while a request waits: see ``JobContext.urgent``)."""
+    ``None`` between parts of a step while a request waits: see ``JobContext.urgent``)."""
 
     def factory(ctx: JobContext) -> Iterator[Any]:
         from vaeviz.core.vae.lab_train import train

@@ -28,7 +28,7 @@ def train(lab: LatentLab, config: ModelConfig, settings: TrainConfig, fresh: boo
     """Train the slot of ``config.kind``; yield a :class:`TrainProgress` after every step.
 
     ``urgent`` (the worker's ``JobContext.urgent``) goes to :func:`train_steps`: while a request waits,
-    steps run in micro-batches and ``None`` (a preemption point, no snapshot) is yielded between them.
+    each step runs in ~1 ms chunks with ``None`` (a preemption point, no snapshot) between them.
 
     A new model is built when ``fresh`` is true or the slot's model has another architecture;
     otherwise training continues from the current weights with ``config.beta``. The model is put in

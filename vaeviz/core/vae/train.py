@@ -6,18 +6,17 @@ in the model. Speed: the data set lives on the device as one tensor and batches 
 ``randperm`` index, which avoids a DataLoader's per-example indexing and collation.
 
 Latency: given ``urgent`` (the worker's "a request is waiting"), a step that starts while it is true,
-or was true within ``URGENT_HOLD_S``, computes its gradient in micro-batches of ``MICRO_BATCH`` images
-and yields ``None`` after each (before the optimiser step), so a drag's decode waits for a micro-batch,
-not a whole step. The
-gradient is the same (the loss is a per-image mean; each part is weighted by its share of the batch),
-up to float rounding; the ε noise is drawn for the whole batch at once, as in a full step.
+or was true within ``URGENT_HOLD_S``, computes its gradient layer group by layer group
+(:mod:`vaeviz.core.vae.train_split`) and yields ``None`` between chunks of about a millisecond, before
+the optimiser step and after it, so a drag's decode waits for one chunk, not a whole step. The gradient
+is the full batch's, the same up to float rounding; without urgency steps run whole, as before.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,9 +25,9 @@ import torch
 from vaeviz.core.vae.decoding import _check_images, _to_tensor
 from vaeviz.core.vae.loss import elbo_terms
 from vaeviz.core.vae.models import LatentModel
+from vaeviz.core.vae.train_split import split_gradient, split_plan
 
-MICRO_BATCH = 32  # images per micro-batch while a request is waiting
-URGENT_HOLD_S = 0.25  # keep micro-batching this long after the last sight of a waiting request
+URGENT_HOLD_S = 0.25  # keep splitting steps this long after the last sight of a waiting request
 
 
 @dataclass(frozen=True)
@@ -134,8 +133,8 @@ def train_steps(model: LatentModel, config: TrainConfig, train_images: Any, labe
         Overrides ``config.device`` when given.
     urgent
         Optional; returns true while a latency-critical request waits for this thread (the compute
-        worker's ``JobContext.urgent``). Steps then run in micro-batches and the generator also yields
-        ``None`` after each of them (see the module docstring). Without it only reports are yielded.
+        worker's ``JobContext.urgent``). Steps then run in short chunks and the generator also yields
+        ``None`` between them (see the module docstring). Without it only reports are yielded.
 
     Raises
     ------
@@ -158,33 +157,6 @@ def train_steps(model: LatentModel, config: TrainConfig, train_images: Any, labe
     if labels is not None and len(labels) != len(images):
         raise ValueError(f"{len(labels)} labels for {len(images)} images")
     return _train(model, config, images, torch.device(device or config.device), urgent)
-
-
-def _accumulate(model: LatentModel, x: torch.Tensor, beta: float | None, gen: torch.Generator,
-                seen: Callable[[], Any]) -> Generator[None, None, tuple[list[float], float]]:
-    """Accumulate the gradient of ``x``'s mean loss over micro-batches, yielding ``None`` after each
-    (the last one lets a request in before the optimiser step too).
-
-    Returns the batch means ``[loss, recon, kl]`` and the seconds spent suspended at the yields.
-    """
-    n = x.shape[0]
-    eps = None
-    if model.config.variational:  # the same draw as a full step's (model.reparameterise)
-        dtype = next(model.parameters()).dtype
-        eps = torch.randn((n, model.config.latent_dim), dtype=dtype, device=x.device, generator=gen)
-    total, suspended = None, 0.0
-    for start in range(0, n, MICRO_BATCH):
-        part = slice(start, start + MICRO_BATCH)
-        terms = elbo_terms(model, x[part], None if eps is None else eps[part], beta=beta)
-        share = x[part].shape[0] / n
-        (terms.loss * share).backward()
-        values = torch.stack([terms.loss, terms.recon, terms.kl]).detach() * share
-        total = values if total is None else total + values
-        paused = time.perf_counter()
-        yield None
-        suspended += time.perf_counter() - paused
-        seen()
-    return total.cpu().tolist(), suspended
 
 
 def _train(model: LatentModel, config: TrainConfig, images: Any, dev: torch.device,
@@ -215,6 +187,7 @@ def _train(model: LatentModel, config: TrainConfig, images: Any, dev: torch.devi
     gen = torch.Generator(device=dev)
     gen.manual_seed(config.seed)
     optimiser = _adam(model.parameters(), config.lr, dev)
+    plan = split_plan(model) if urgent is not None else None  # None: whole steps only
     # state_dict() tensors alias the live parameters, so copy_ in either direction needs no lookups.
     live = list(model.state_dict().values())
     saved = [t.detach().clone() for t in live]
@@ -260,10 +233,10 @@ def _train(model: LatentModel, config: TrainConfig, images: Any, dev: torch.devi
             if position == 0:
                 order = torch.randperm(n, generator=gen, device=dev)
             x = data[order[position * batch:(position + 1) * batch]]
-            terms = None
-            if urgent is not None and x.shape[0] > MICRO_BATCH and hurry():
+            terms, split = None, plan is not None and hurry()
+            if split:
                 optimiser.zero_grad(set_to_none=True)
-                values, suspended = yield from _accumulate(model, x, config.beta, gen, hurry)
+                values, suspended = yield from split_gradient(model, plan, x, config.beta, gen, hurry)
                 started += suspended  # time suspended at a yield is not compute time
                 resumed += suspended
             else:
@@ -287,6 +260,10 @@ def _train(model: LatentModel, config: TrainConfig, images: Any, dev: torch.devi
             window_n += x.shape[0]
             window_busy += clock() - started
             if step % config.report_every and step < total:
+                if split:  # a request may get in before the next step's first chunk
+                    paused = clock()
+                    yield None
+                    resumed += clock() - paused
                 continue
             busy += clock() - resumed
             if step == total and not _all_finite(live):

@@ -128,3 +128,34 @@ def test_errors_are_the_same_as_the_float64_path():
 def test_importing_core_does_not_import_torch():
     code = "import sys, vaeviz.core.em, vaeviz.core.em_fast; assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_tight_cluster_far_from_the_centre():
+    # A tight cluster far from the data's centre: its covariance comes from E[xxᵀ] - μμᵀ, which cancels
+    # in float32, and its log-densities span a wide range (the log-joints are shifted per point).
+    rng = np.random.default_rng(7)
+    x = np.concatenate([rng.normal(size=(6000, 2)), rng.normal(size=(3000, 2)) * [0.05, 0.03] + [9.0, 7.0],
+                        rng.normal(size=(3000, 2)) * 0.5 + [-4.0, 5.0]])
+    init = GaussianMixture([0.4, 0.3, 0.3], [[0.5, 0.0], [8.5, 6.5], [-3.0, 4.0]],
+                           [np.eye(2), 0.5 * np.eye(2), np.eye(2)])
+    ref = [s for s in em_steps(x, init, max_iter=15) if s.phase == "M"]
+    for chunk in (None, 4096):
+        fast = [s for s in em_fast_steps(x, init, max_iter=15, chunk_size=chunk) if s.phase == "M"]
+        for f, r in zip(fast, ref, strict=True):
+            assert_close_mixtures(f.gmm, r.gmm, rtol=1e-4)
+            # The tight cluster's large positive log-densities cancel against the rest: 1e-4, not 1e-5.
+            assert f.log_likelihood == pytest.approx(r.log_likelihood, rel=1e-4)
+        tight_f, tight_r = fast[-1].gmm.covariances[1], ref[-1].gmm.covariances[1]
+        np.testing.assert_allclose(tight_f, tight_r, rtol=0, atol=1e-2 * np.abs(tight_r).max())
+
+
+def test_a_big_jump_in_the_densities_is_recomputed_exactly():
+    # Narrow starting components: most points are far outside them, so the first M-step raises their
+    # log-densities by hundreds of bits, far more than the per-point shift can absorb.
+    x, _ = data(3000, offset=(5.0, 5.0))
+    init = GaussianMixture([1 / 3, 1 / 3, 1 / 3], [[8.0, 5.0], [5.0, 5.0], [5.0, 8.0]], 0.01 * np.eye(2)[None].repeat(3, 0))
+    ref = list(em_steps(x, init, max_iter=6))
+    fast = list(em_fast_steps(x, init, max_iter=6))
+    for f, r in zip(fast, ref, strict=True):
+        assert f.log_likelihood == pytest.approx(r.log_likelihood, rel=1e-5)
+        assert_close_mixtures(f.gmm, r.gmm, rtol=1e-4)

@@ -3,7 +3,7 @@
 :func:`split_gradient` computes the same gradient as ``elbo_terms(model, x, generator=gen).loss.backward()``
 (up to float rounding where two paths meet, e.g. μ's gradient from z and from the KL term), but as a
 sequence of layer-sized pieces with a pause (``yield None``) whenever the next piece would take the
-current chunk over ``CHUNK_MACS`` multiply-accumulates (about 1 ms on one CPU thread). Each pause lets
+current chunk over ``CHUNK_MACS`` multiply-accumulates (about 0.3 ms on one CPU thread). Each pause lets
 the compute worker serve a request (a drag's decode) after at most one chunk.
 
 How: the encoder and decoder ``nn.Sequential`` are cut into groups (a layer with parameters plus the
@@ -29,7 +29,10 @@ from torch import nn
 from vaeviz.core.vae.loss import kl_divergence, reconstruction_nll
 from vaeviz.core.vae.models import Autoencoder, LatentModel
 
-CHUNK_MACS = 40_000_000  # work between two pauses (multiply-accumulates, or their equivalent)
+# Work between two pauses (multiply-accumulates, or their equivalent). Measured with benchmarks/vae.py on
+# 2 cores: 40M gave a drag p99 of 5-14 ms while training, 20M 4.2-5.7 ms, 10M 4.4-4.7 ms (goal 5) at an
+# unchanged training throughput while nothing waits (steps are only split while a request is urgent).
+CHUNK_MACS = 10_000_000
 ELEMENT_COST = 40  # an element-wise op (ReLU, the loss) per element, in multiply-accumulates
 
 

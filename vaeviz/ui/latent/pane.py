@@ -23,7 +23,7 @@ from vaeviz.ui.theme import plot_colours
 
 ELLIPSE_COLOUR = "#d62728"
 PICK_NAMES = ("A", "B")
-ORIGINAL_TITLE = "x"
+ORIGINAL_TITLE = "x: click a data point"  # shown while nothing is picked
 RECON_TITLE = "decoded at μ"
 DECODED_TITLE = "decoded at<br>z = …"
 

@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import safetensors.torch
 import torch
+from safetensors.torch import load as load_safetensors_bytes  # parses tensors only, never pickles
+from safetensors.torch import save as save_safetensors_bytes
 
 from vaeviz import __version__ as VAEVIZ_VERSION
 from vaeviz.core.atomic import write_bytes_atomic
@@ -103,7 +104,7 @@ def save_checkpoint(path: str | os.PathLike, model: LatentModel, *, dataset: str
         "torch_version": torch.__version__,
     }
     # serialise in memory, then temp file + fsync + os.replace: a crash never leaves half a checkpoint
-    return write_bytes_atomic(target, safetensors.torch.save(tensors, metadata=metadata))
+    return write_bytes_atomic(target, save_safetensors_bytes(tensors, metadata=metadata))
 
 
 def _read(path: Path) -> bytes:
@@ -253,7 +254,7 @@ def load_checkpoint(path: str | os.PathLike, expected_config: ModelConfig | None
         raise CheckpointError(f"{name}: checkpoint is for {meta.config.describe()}; this view needs "
                               f"{expected_config.describe()} (different {', '.join(diff)})")
     try:
-        tensors = safetensors.torch.load(data)
+        tensors = load_safetensors_bytes(data)
     except Exception as exc:  # the Rust parser's errors have no stable type across versions
         raise CheckpointError(f"{name} is corrupt or truncated ({exc})") from None
     model = build_model(meta.config)

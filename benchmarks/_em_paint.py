@@ -1,16 +1,15 @@
-"""Pieces of the EM benchmark's live frame that could move into the app: colour blending, the
-point raster (:class:`PointRaster`), the grid density (:func:`grid_density`) and its colour table.
+"""The EM benchmark's colour blending; the point raster (:class:`PointRaster`), the grid density
+(:func:`grid_density`) and its colour table now live in the app and are re-exported from here.
 
-Split out of :mod:`benchmarks.em`, which re-exports them; see its docstring for the figures."""
+See :mod:`benchmarks.em`'s docstring for the figures."""
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-POINT_SIZE_PX = 6.0
-POINT_ALPHA = 210
+from vaeviz.core.em_render import density_lut, grid_density
+from vaeviz.ui.em.point_raster import POINT_ALPHA, POINT_SIZE_PX, PointRaster
+
 # tab10's first colours, as in the app (vaeviz.ui.em.colours.HEX).
 PALETTE_HEX = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
                "#bcbd22", "#17becf"]
@@ -23,130 +22,5 @@ def blend_colours(resp: np.ndarray, palette: np.ndarray = PALETTE) -> np.ndarray
     return (np.clip(rgb, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
 
-def _disc_stencil(size_px: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pixel offsets (di, dj) of an anti-aliased disc of diameter ``size_px`` and each one's coverage.
-
-    Sorted by increasing coverage, so that writing the offsets in this order lets a point's solid core win
-    over a neighbour's faint rim.
-    """
-    r = size_px / 2.0
-    reach = int(math.ceil(r + 0.5))
-    sub = (np.arange(4) + 0.5) / 4 - 0.5  # 4x4 samples per pixel
-    di, dj, cover = [], [], []
-    for i in range(-reach, reach + 1):
-        for j in range(-reach, reach + 1):
-            ys, xs = np.meshgrid(i + sub, j + sub, indexing="ij")
-            c = float(np.mean(xs * xs + ys * ys <= r * r))
-            if c > 0.05:
-                di.append(i)
-                dj.append(j)
-                cover.append(c)
-    order = np.argsort(cover, kind="stable")
-    return np.array(di)[order], np.array(dj)[order], np.array(cover)[order]
-
-
-class PointRaster:
-    """A scatter plot drawn as one RGBA ``ImageItem``: rasterise positions once, recolour by a gather.
-
-    :meth:`set_points` (call again when the points, the view range or the widget size change) splats
-    every point's disc into a per-pixel map of which point is on top and how much of the pixel it
-    covers. :meth:`recolour` then writes ``colour[owner] | alpha`` into the covered pixels: O(pixels
-    covered), no per-point Python, no QBrush. Later points are drawn over earlier ones, as in a
-    ``ScatterPlotItem``; overlapping points do not blend (each pixel shows its top point).
-
-    Parameters
-    ----------
-    size_px
-        Point diameter in screen pixels.
-    alpha
-        Opacity (0-255) of a fully covered pixel.
-    """
-
-    def __init__(self, size_px: float = POINT_SIZE_PX, alpha: int = POINT_ALPHA) -> None:
-        import pyqtgraph as pg
-
-        self.item = pg.ImageItem(axisOrder="row-major")
-        self.size_px = size_px
-        self.alpha = alpha
-        self._di, self._dj, self._cover = _disc_stencil(size_px)
-        self._image = np.zeros((1, 1, 4), dtype=np.uint8)
-        self._pixels = np.zeros(0, dtype=np.intp)
-        self._owner = np.zeros(0, dtype=np.intp)
-        self._alpha = np.zeros(0, dtype=np.uint32)
-        self._n = 0
-
-    def set_points(self, points: np.ndarray, rect: tuple[float, float, float, float],
-                   width_px: float, height_px: float) -> None:
-        """Rasterise ``points`` (N, 2) for a view showing ``rect`` = (x0, y0, x1, y1) on a
-        ``width_px`` x ``height_px`` pixel area (the ViewBox's size times the device pixel ratio)."""
-        from PySide6.QtCore import QRectF
-
-        x0, y0, x1, y1 = rect
-        w, h = max(1, int(math.ceil(width_px))), max(1, int(math.ceil(height_px)))
-        sx, sy = width_px / (x1 - x0), height_px / (y1 - y0)
-        col = np.floor((points[:, 0] - x0) * sx).astype(np.intp)
-        row = np.floor((points[:, 1] - y0) * sy).astype(np.intp)  # row 0 at y0: drawn at the bottom
-        rows = row[None, :] + self._di[:, None]  # (stencil, N), stencil in increasing coverage
-        cols = col[None, :] + self._dj[:, None]
-        inside = (rows >= 0) & (rows < h) & (cols >= 0) & (cols < w)
-        flat = (rows * w + cols)[inside]
-        owner_map = np.full(h * w, -1, dtype=np.intp)
-        # Plain assignment: for repeated pixels the last write wins, i.e. the highest coverage, then the
-        # later point.
-        owner_map[flat] = np.broadcast_to(np.arange(points.shape[0]), rows.shape)[inside]
-        alpha_map = np.zeros(h * w, dtype=np.uint32)
-        alpha = np.rint(self._cover * self.alpha).astype(np.uint32) << 24
-        alpha_map[flat] = np.broadcast_to(alpha[:, None], rows.shape)[inside]
-        self._pixels = np.flatnonzero(owner_map >= 0)
-        self._owner = owner_map[self._pixels]
-        self._alpha = alpha_map[self._pixels]
-        self._n = points.shape[0]
-        self._image = np.zeros((h, w, 4), dtype=np.uint8)
-        self.item.setImage(self._image, autoLevels=False)
-        self.item.setRect(QRectF(x0, y0, w / sx, h / sy))
-
-    def recolour(self, rgb: np.ndarray) -> None:
-        """New colours, (N, 3) uint8 RGB in the order of the points given to :meth:`set_points`."""
-        if rgb.shape != (self._n, 3):
-            raise ValueError(f"expected ({self._n}, 3) colours, got {rgb.shape}")
-        c = rgb.astype(np.uint32)
-        packed = c[:, 0] | (c[:, 1] << 8) | (c[:, 2] << 16)  # RGBA8888 in memory on little-endian CPUs
-        self._image.view(np.uint32).reshape(-1)[self._pixels] = packed[self._owner] | self._alpha
-        self.item.setImage(self._image, autoLevels=False)
-
-    @property
-    def covered_pixels(self) -> int:
-        return int(self._pixels.size)
-
-
-def grid_density(gmm, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
-    """The 2-D mixture density on the grid ``xs`` x ``ys``, float32, shape (len(ys), len(xs)).
-
-    Per component the quadratic form a·dx² + 2b·dx·dy + c·dy² is built from the 1-D axis offsets, so the
-    only full-grid work is an outer product, two broadcast adds, one exp and one scaled add.
-    """
-    xs = np.asarray(xs, dtype=np.float32)
-    ys = np.asarray(ys, dtype=np.float32)
-    prec = np.linalg.inv(gmm.covariances)
-    norm = gmm.weights / (2.0 * np.pi * np.sqrt(np.linalg.det(gmm.covariances)))
-    out = np.zeros((ys.size, xs.size), dtype=np.float32)
-    q = np.empty_like(out)
-    for j in range(gmm.n_components):
-        a, b, c = (np.float32(-0.5 * v) for v in (prec[j, 0, 0], 2.0 * prec[j, 0, 1], prec[j, 1, 1]))
-        dx = xs - np.float32(gmm.means[j, 0])
-        dy = ys - np.float32(gmm.means[j, 1])
-        np.multiply.outer(dy * b, dx, out=q)
-        q += (a * dx * dx)[None, :]
-        q += (c * dy * dy)[:, None]
-        np.exp(q, out=q)
-        q *= np.float32(norm[j])
-        out += q
-    return out
-
-
-def density_lut() -> np.ndarray:
-    """Transparent → soft blue, as the app's density layer (256 RGBA entries)."""
-    t = np.linspace(0.0, 1.0, 256)[:, None]
-    rgb = (1 - t) * np.array([235, 240, 255]) + t * np.array([60, 110, 200])
-    alpha = (t[:, 0] ** 0.7) * 150
-    return np.column_stack([rgb, alpha]).astype(np.uint8)
+__all__ = ["PALETTE", "PALETTE_HEX", "POINT_ALPHA", "POINT_SIZE_PX", "PointRaster", "blend_colours",
+           "density_lut", "grid_density"]

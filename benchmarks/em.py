@@ -9,12 +9,13 @@
    ours is the median time between consecutive M-steps measured inside the job, best of 3 jobs. The
    in-process figures with 1 and 2 torch threads are in ``details``.
 2. ``em_iter_ms_n1e6_k10``: ours per iteration at N = 1e6, K = 10, full covariances, in the worker.
-3. ``em_live_frame_ms``: one frame of "live" EM on N = 1e4, K = 3 in the GUI thread: an M + E
-   half-step pair (float64 :func:`em_steps`), the mixture density on a 256x256 grid, the 1e4 points
-   recoloured by responsibility-blended colours and the plot painted (``viewport().repaint()``);
-   the median of a block of 60 frames, best of 3 blocks.
-4. ``scatter_recolour_fps_n1e4``: frames per second of "blend new colours for 1e4 points, recolour,
-   paint", over blocks of 150 frames, best of 3 blocks.
+3. ``em_live_frame_ms``: one frame of "live" EM on N = 1e4, K = 3 in the real GMM & EM dock (an
+   ``EmDock`` on an ``InlineRunner``, its figure shown at 1000x700): ``runner.step("E")`` then
+   ``runner.step("M")`` with the heatmap on (each shown frame recolours and requests the density), then
+   ``figure.repaint()`` + ``processEvents()``; the median of 40 frames.
+4. ``scatter_recolour_fps_n1e4``: frames per second of the dock's ``EmView.set_keys`` + paint.
+
+The prototype figures (a bare PlotWidget, :class:`LivePlot`) are kept in ``details``.
 
 The machine may be shared: a neighbour process only ever slows a run down, so where a figure is the
 capability of the code, it is the best of a few repeats (every repeat is in ``details``), and the harness
@@ -28,8 +29,9 @@ per view into a "which point is on top of this pixel" map, so a recolour is one 
 the app's grid (alpha 0.15) with its axis items cached as pixmaps (:meth:`LivePlot.cache_axes`): drawn
 afresh, the grid alone costs ~10 ms per repaint (``details["paint_ms"]``).
 
-Figures 3 and 4 are measured in :mod:`benchmarks._em_live`; the reusable pieces (``PointRaster``,
-``grid_density``, ``blend_colours``, ``density_lut``) are in :mod:`benchmarks._em_paint` and re-exported here.
+Figures 3 and 4 are measured in :mod:`benchmarks._em_live`; ``PointRaster`` is the app's
+(:mod:`vaeviz.ui.em.point_raster`), ``grid_density`` and ``density_lut`` too (:mod:`vaeviz.core.em_render`),
+re-exported through :mod:`benchmarks._em_paint` and here.
 """
 
 

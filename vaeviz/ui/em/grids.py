@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyqtgraph as pg
 
+from vaeviz.core.em_render import grid_density
 from vaeviz.core.gmm import GaussianMixture
 from vaeviz.core.jobs import JobFactory, single
 
@@ -53,10 +54,7 @@ class DensityLayer:
 
 def density_layer(gmm: GaussianMixture, rect, res: int = DENSITY_RES) -> DensityLayer:
     xs, ys = _centres(rect, res)
-    gx, gy = np.meshgrid(xs, ys, indexing="ij")
-    logp = gmm.log_prob(np.column_stack([gx.ravel(), gy.ravel()])).reshape(res, res)
-    top = float(np.max(logp))
-    dens = np.exp(logp - top) if np.isfinite(top) else np.zeros_like(logp)
+    dens = _scaled_density(gmm, xs, ys)
     x0, y0, x1, y1 = rect
     dx, dy = (x1 - x0) / res, (y1 - y0) / res
     parts_x, parts_y = [], []
@@ -69,7 +67,25 @@ def density_layer(gmm: GaussianMixture, rect, res: int = DENSITY_RES) -> Density
             parts_y += [y0 + arr[:, 1] * dy, [np.nan]]
     cx = np.concatenate(parts_x) if parts_x else np.zeros(0)
     cy = np.concatenate(parts_y) if parts_y else np.zeros(0)
-    return DensityLayer(rect, dens.astype(np.float32), cx, cy)
+    return DensityLayer(rect, dens.astype(np.float32, copy=False), cx, cy)
+
+
+def _scaled_density(gmm: GaussianMixture, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """The density on the grid scaled to max 1, [x index, y index]: float32 :func:`grid_density`, or the
+    float64 log-density where that underflows (every grid point far from every component)."""
+    if gmm.n_features == 2:
+        try:
+            with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
+                dens = grid_density(gmm, xs, ys).T
+                top = float(dens.max())
+        except np.linalg.LinAlgError:
+            top = float("nan")
+        if np.isfinite(top) and top > 1e-30:
+            return np.ascontiguousarray(dens * np.float32(1.0 / top))
+    gx, gy = np.meshgrid(xs, ys, indexing="ij")
+    logp = gmm.log_prob(np.column_stack([gx.ravel(), gy.ravel()])).reshape(len(xs), len(ys))
+    top = float(np.max(logp))
+    return np.exp(logp - top) if np.isfinite(top) else np.zeros_like(logp)
 
 
 def density_job(gmm: GaussianMixture, rect) -> JobFactory:

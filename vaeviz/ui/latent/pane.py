@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal, Slot
+from PySide6.QtWidgets import QGraphicsItem
 
 from vaeviz.core.vae.images import label_colour, strip
 from vaeviz.ui.latent.images import ImageBox
@@ -79,6 +80,9 @@ class LatentPane(pg.GraphicsLayout):
         plot.setMenuEnabled(False)
         for name in ("left", "bottom"):
             plot.getAxis(name).enableAutoSIPrefix(False)
+            # The grid lines belong to the axes; translucent lines across the whole plot are slow to paint
+            # (10+ ms), so the axes are cached as pixmaps and only redrawn when the view changes.
+            plot.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.grid_image = pg.ImageItem(axisOrder="row-major")
         self.grid_image.setZValue(-10)
         # one scatter item per class: a single brush each draws ~3× faster than per-point brushes
@@ -173,6 +177,9 @@ class LatentPane(pg.GraphicsLayout):
         if item is None:
             colour = label_colour(key) if key >= 0 else (90, 90, 90)
             item = pg.ScatterPlotItem(size=5, pen=None, brush=pg.mkBrush(*colour, 200))
+            # Painted once into a pixmap per view transform: dragging ⊕ and its crosshair over thousands of
+            # points then repaints a cached image instead of every point.
+            item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
             item.sigClicked.connect(self._on_scatter_clicked)
             item.setVisible(self._points_visible)
             self.plot.addItem(item)

@@ -13,6 +13,7 @@ from PySide6.QtGui import QFont
 
 from vaeviz.ui.em.colours import colour
 from vaeviz.ui.em.em_view import style_plot
+from vaeviz.ui.plot_grid import show_cached_grid
 from vaeviz.ui.theme import plot_colours
 
 MARGINAL = "#1f5fa8"
@@ -24,7 +25,7 @@ AIC = "#33a02c"
 def _small_plot(layout: pg.GraphicsLayout, title: str, bottom: str = "half-step") -> pg.PlotItem:
     plot = layout.addPlot(title=title)
     plot.titleLabel.setText(title, size="9pt")
-    plot.showGrid(x=True, y=True, alpha=0.15)
+    show_cached_grid(plot)
     plot.setLabel("bottom", bottom)
     font = QFont()
     font.setPointSizeF(8.0)

@@ -18,6 +18,7 @@ from vaeviz.ui.em.colours import HEX, BrushCache
 from vaeviz.ui.em.component_items import ComponentItems
 from vaeviz.ui.em.grids import DensityLayer
 from vaeviz.ui.em.point_raster import PointRaster
+from vaeviz.ui.plot_grid import show_cached_grid
 from vaeviz.ui.theme import plot_colours
 
 TOOLS = ("select", "add", "spray", "erase")
@@ -75,7 +76,7 @@ class EmView(pg.PlotWidget):
         self.setObjectName("em-figure")
         plot = self.getPlotItem()
         plot.setTitle(title, size="10pt")
-        plot.showGrid(x=True, y=True, alpha=0.15)
+        show_cached_grid(plot)
         plot.setLabel("bottom", "x₁")
         plot.setLabel("left", "x₂")
         for name in ("left", "bottom"):

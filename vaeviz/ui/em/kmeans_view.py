@@ -14,6 +14,7 @@ from vaeviz.core.em_lab import GREY_KEY, blend_keys
 from vaeviz.core.kmeans import KMeansState
 from vaeviz.ui.em.colours import HEX, PALETTE, BrushCache, colour
 from vaeviz.ui.em.em_view import style_plot
+from vaeviz.ui.plot_grid import show_cached_grid
 from vaeviz.ui.theme import plot_colours
 
 
@@ -25,7 +26,7 @@ class KMeansView(pg.PlotWidget):
         self.setObjectName("kmeans-figure")
         plot = self.getPlotItem()
         plot.setTitle("k-means (same start, lockstep)", size="10pt")
-        plot.showGrid(x=True, y=True, alpha=0.15)
+        show_cached_grid(plot)
         plot.setLabel("bottom", "x₁")
         for name in ("left", "bottom"):
             plot.getAxis(name).enableAutoSIPrefix(False)

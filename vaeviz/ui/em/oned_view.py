@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt, Signal, Slot
 from vaeviz.core.em_problems import crossover, curves_1d
 from vaeviz.ui.em.colours import colour
 from vaeviz.ui.em.em_view import style_plot
+from vaeviz.ui.plot_grid import show_cached_grid
 from vaeviz.ui.theme import plot_colours
 
 X_RANGE = (-30.0, 30.0)
@@ -42,7 +43,7 @@ class OneDView(pg.GraphicsLayoutWidget):
         for plot in (self.top, self.bottom):
             for name in ("left", "bottom"):
                 plot.getAxis(name).enableAutoSIPrefix(False)
-            plot.showGrid(x=True, y=True, alpha=0.15)
+            show_cached_grid(plot)
             plot.setXRange(*X_RANGE, padding=0)
             plot.setMouseEnabled(y=False)
         self.ci.layout.setRowStretchFactor(0, 3)

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QGraphicsItem
 
 from vaeviz.core.vae.images import label_colour, strip
 from vaeviz.ui.latent.images import ImageBox
+from vaeviz.ui.plot_grid import show_cached_grid
 from vaeviz.ui.theme import plot_colours
 
 ELLIPSE_COLOUR = "#d62728"
@@ -74,15 +75,12 @@ class LatentPane(pg.GraphicsLayout):
     def _build_plot(self) -> None:
         plot = self.plot
         plot.setAspectLocked(True)
-        plot.showGrid(x=True, y=True, alpha=0.15)
+        show_cached_grid(plot)
         plot.setLabel("bottom", "z₁")
         plot.setLabel("left", "z₂")
         plot.setMenuEnabled(False)
         for name in ("left", "bottom"):
             plot.getAxis(name).enableAutoSIPrefix(False)
-            # The grid lines belong to the axes; translucent lines across the whole plot are slow to paint
-            # (10+ ms), so the axes are cached as pixmaps and only redrawn when the view changes.
-            plot.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.grid_image = pg.ImageItem(axisOrder="row-major")
         self.grid_image.setZValue(-10)
         # one scatter item per class: a single brush each draws ~3× faster than per-point brushes

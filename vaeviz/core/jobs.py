@@ -79,21 +79,32 @@ class JobSpec:
     extra: dict = field(default_factory=dict)
 
 
+def drain(gen: Iterator[Any], on_progress: Callable[[Any], object] | None = None) -> tuple[Any, Any]:
+    """Advance a job's generator to its end in the calling thread.
+
+    Returns ``(return_value, last_snapshot)``; ``on_progress`` gets every snapshot. ``None`` yields are
+    preemption points, not snapshots, and are skipped.
+    """
+    last = None
+    while True:
+        try:
+            snapshot = next(gen)
+        except StopIteration as stop:
+            return stop.value, last
+        if snapshot is not None:
+            last = snapshot
+            if on_progress is not None:
+                on_progress(snapshot)
+
+
 def run_to_end(factory: JobFactory, context: JobContext | None = None) -> Any:
     """Run a job synchronously (CLI, tests) and return its result.
 
     The result is the generator's return value when it returns one, else the last snapshot (``None``
     preemption points are not snapshots).
     """
-    gen = factory(context or JobContext(job_id=0))
-    last = None
-    while True:
-        try:
-            snapshot = next(gen)
-        except StopIteration as stop:
-            return stop.value if stop.value is not None else last
-        if snapshot is not None:
-            last = snapshot
+    value, last = drain(factory(context or JobContext(job_id=0)))
+    return value if value is not None else last
 
 
 def single(fn: Callable[[JobContext], Any]) -> JobFactory:

@@ -22,7 +22,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from vaeviz.core.jobs import JobContext, JobFactory, ProgressMode
+from vaeviz.core.jobs import JobContext, JobFactory, ProgressMode, drain
 from vaeviz.workers.scheduler import describe_error
 
 
@@ -238,20 +238,9 @@ class InlineRunner:
     def submit(self, factory: JobFactory, name: str, *, progress: ProgressMode = "latest",
                on_progress=None, on_finished=None, on_failed=None, on_cancelled=None) -> int:
         ctx = self._context()
-        last = None
         try:
-            gen = factory(ctx)
-            while True:
-                try:
-                    snapshot = next(gen)
-                except StopIteration as stop:
-                    result = stop.value if stop.value is not None else last
-                    break
-                if snapshot is None:  # a preemption point, not a snapshot
-                    continue
-                last = snapshot
-                if on_progress is not None:
-                    on_progress(last)
+            value, last = drain(factory(ctx), on_progress)
+            result = value if value is not None else last
         except Exception as exc:
             if on_failed is not None:
                 on_failed(*describe_error(exc))

@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from vaeviz.core.jobs import drain
+
 
 class DatasetError(ValueError):
     """A data set (or a file meant to hold one) is unusable; the message says why, for a person to read."""
@@ -203,10 +205,4 @@ def run_steps(
         The generator's return value (the ImageDataset of :func:`fetch_mnist`, the Path of
         :func:`download_steps`).
     """
-    while True:
-        try:
-            step = next(steps)
-        except StopIteration as stop:
-            return stop.value
-        if on_progress is not None:
-            on_progress(step)
+    return drain(steps, on_progress)[0]

@@ -11,19 +11,17 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal, Slot
 
-from vaeviz.core.em_lab import GREY_KEY
-from vaeviz.core.em_render import density_lut, keys_rgb
+from vaeviz.core.em_render import density_lut
 from vaeviz.core.gmm import GaussianMixture
-from vaeviz.ui.em.colours import HEX, BrushCache
+from vaeviz.ui.em.colours import HEX
 from vaeviz.ui.em.component_items import ComponentItems
 from vaeviz.ui.em.grids import DensityLayer
-from vaeviz.ui.em.point_raster import PointRaster
+from vaeviz.ui.em.keyed_points import KeyedPoints
 from vaeviz.ui.plot_grid import show_cached_grid
 from vaeviz.ui.theme import plot_colours
 
 TOOLS = ("select", "add", "spray", "erase")
 BRUSH_FRACTION = 0.04  # spray/erase radius as a fraction of the visible width
-RASTER_MIN_N = 2_000  # from here points are drawn by a PointRaster (the scatter stays, hidden, for picking)
 
 
 def style_plot(plot: pg.PlotItem, dark: bool) -> None:
@@ -83,14 +81,13 @@ class EmView(pg.PlotWidget):
             plot.getAxis(name).enableAutoSIPrefix(False)
         self.setAspectLocked(True)
         self.setMinimumSize(200, 160)
-        self.cache = BrushCache()
         self.heat = pg.ImageItem()
         self.heat.setZValue(-20)
         self.heat.setLookupTable(density_lut())
-        self.contours = pg.PlotCurveItem(connect="finite", pen=pg.mkPen(90, 90, 160, 170, width=1))
+        self.contours = pg.PlotCurveItem(connect="pairs", pen=pg.mkPen(90, 90, 160, 170, width=1))
         self.contours.setZValue(-5)
-        self.scatter = pg.ScatterPlotItem(size=6, pen=None)
-        self.raster = PointRaster(size_px=6, alpha=self.cache.alpha)
+        self.points = KeyedPoints(plot, size_px=6)
+        self.scatter, self.raster = self.points.scatter, self.points.raster
         self.brush_circle = pg.PlotCurveItem(pen=pg.mkPen(120, 120, 120, 200, width=1,
                                                           style=Qt.PenStyle.DashLine))
         self.picked = pg.ScatterPlotItem(size=15, symbol="o", brush=None, pen=pg.mkPen("#d62728", width=2))
@@ -98,10 +95,9 @@ class EmView(pg.PlotWidget):
         self.probe = pg.TextItem(anchor=(-0.05, 1.1), fill=pg.mkBrush(255, 255, 255, 225),
                                  border=pg.mkPen(150, 150, 150))
         self.probe.setZValue(100)
-        for item in (self.heat, self.contours, self.raster.item, self.scatter, self.picked, self.brush_circle,
+        for item in (self.heat, self.contours, *self.points.items, self.picked, self.brush_circle,
                      self.probe):
             plot.addItem(item)
-        self.raster.item.hide()
         self.heat.hide()
         self.contours.hide()
         self.brush_circle.hide()
@@ -110,67 +106,25 @@ class EmView(pg.PlotWidget):
         self.gmm: GaussianMixture | None = None
         self.handles_visible = True
         self.probe_enabled = True
-        self._points = np.zeros((0, 2))
-        self._keys: np.ndarray | None = None
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
-        self.box.sigRangeChanged.connect(self._rebuild_raster)
-        self.box.sigResized.connect(self._rebuild_raster)
 
     # ----- points --------------------------------------------------------------------------
     def set_points(self, points: np.ndarray, keys: np.ndarray | None) -> None:
         """New positions (another data version) and their colour keys (None: grey)."""
-        self._points = np.asarray(points, dtype=np.float64)
-        self._keys = self._full_keys(keys)
-        if self.rastered:
-            self.scatter.setData(pos=self._points, brush=self.cache.brushes(self._keys[:1])[0], pen=None, size=6)
-            self.scatter.hide()
-            self.raster.item.show()
-            self._rebuild_raster()
-        else:
-            self.raster.item.hide()
-            self.scatter.show()
-            self.scatter.setData(pos=self._points, brush=self.cache.brushes(self._keys), pen=None, size=6)
+        self.points.set_points(points, keys)
 
     @property
     def rastered(self) -> bool:
         """Whether the points are drawn by the PointRaster (many points) rather than the scatter's brushes."""
-        return len(self._points) > RASTER_MIN_N
+        return self.points.rastered
 
     def set_keys(self, keys: np.ndarray | None) -> None:
         """Recolour (skipped when nothing changed: an M-step keeps the E-step's colours)."""
-        keys = self._full_keys(keys)
-        if self._keys is not None and np.array_equal(keys, self._keys):
-            return
-        self._keys = keys
-        if self.rastered:
-            self._recolour_raster()
-        else:
-            self.scatter.setBrush(self.cache.brushes(keys))
-
-    def _rebuild_raster(self, *_) -> None:
-        """Rasterise the points again for the current view range and size (the raster is in pixels)."""
-        if not self.rastered:
-            return
-        view = self.box.viewRect()
-        dpr = self.devicePixelRatioF()
-        w, h = self.box.width() * dpr, self.box.height() * dpr
-        if w < 2 or h < 2 or view.width() <= 0 or view.height() <= 0:
-            return
-        self.raster.set_points(self._points, (view.left(), view.top(), view.right(), view.bottom()), w, h)
-        self._recolour_raster()
-
-    def _recolour_raster(self) -> None:
-        if self.raster.n_points == len(self._points) and self._keys is not None:
-            self.raster.recolour(keys_rgb(self._keys))
+        self.points.set_keys(keys)
 
     def set_picked(self, point) -> None:
         """Ring the point whose numbers the Explain pane shows (None: no ring)."""
         self.picked.setData([] if point is None else [{"pos": tuple(point)}])
-
-    def _full_keys(self, keys):
-        if keys is None or len(keys) != len(self._points):
-            return np.full(len(self._points), GREY_KEY, dtype=np.uint16)
-        return keys
 
     # ----- mixture ------------------------------------------------------------------------
     def set_mixture(self, gmm: GaussianMixture | None, skip=None) -> None:

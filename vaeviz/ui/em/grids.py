@@ -1,8 +1,7 @@
 """Raster layers of the scatters: the mixture density (heatmap + contours) and k-means' Voronoi cells.
 
 Both are evaluated on a grid over the data's bounding box, in the compute thread (latest-wins requests:
-a drag asks for many, only the newest is computed). Contours use pyqtgraph's marching squares, pure
-numpy/Python, which is safe to call from the worker.
+a drag asks for many, only the newest is computed). Contours come from :mod:`vaeviz.core.contours`.
 """
 
 from __future__ import annotations
@@ -10,13 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pyqtgraph as pg
 
+from vaeviz.core.contours import contour_segments, segments_to_xy
 from vaeviz.core.em_render import grid_density
 from vaeviz.core.gmm import GaussianMixture
 from vaeviz.core.jobs import JobFactory, single
 
-DENSITY_RES = 140
+DENSITY_RES = 256
 LABEL_RES = 220
 CONTOUR_LEVELS = (0.03, 0.12, 0.3, 0.55, 0.8)  # fractions of the density's maximum
 
@@ -44,7 +43,8 @@ def _centres(rect, res: int) -> tuple[np.ndarray, np.ndarray]:
 
 @dataclass(frozen=True, eq=False)
 class DensityLayer:
-    """The mixture density on the grid, scaled to max 1, and its contours as one NaN-separated polyline."""
+    """The mixture density on the grid, scaled to max 1, and its contours as line segments: the points
+    (contour_x[2m], contour_y[2m]) and (contour_x[2m + 1], contour_y[2m + 1]) are segment m's ends."""
 
     rect: tuple[float, float, float, float]
     density: np.ndarray  # (res, res), [x index, y index] as ImageItem wants
@@ -55,18 +55,8 @@ class DensityLayer:
 def density_layer(gmm: GaussianMixture, rect, res: int = DENSITY_RES) -> DensityLayer:
     xs, ys = _centres(rect, res)
     dens = _scaled_density(gmm, xs, ys)
-    x0, y0, x1, y1 = rect
-    dx, dy = (x1 - x0) / res, (y1 - y0) / res
-    parts_x, parts_y = [], []
-    for level in CONTOUR_LEVELS:
-        for line in pg.functions.isocurve(dens, level, connected=True, extendToEdge=True):
-            arr = np.asarray(line, dtype=np.float64)
-            if arr.shape[0] < 2:
-                continue
-            parts_x += [x0 + arr[:, 0] * dx, [np.nan]]
-            parts_y += [y0 + arr[:, 1] * dy, [np.nan]]
-    cx = np.concatenate(parts_x) if parts_x else np.zeros(0)
-    cy = np.concatenate(parts_y) if parts_y else np.zeros(0)
+    # vectorised marching squares: ~0.5 ms for the five levels on 256², where pyqtgraph's isocurve took ~50
+    cx, cy = segments_to_xy(contour_segments(dens, CONTOUR_LEVELS), rect, dens.shape)
     return DensityLayer(rect, dens.astype(np.float32, copy=False), cx, cy)
 
 

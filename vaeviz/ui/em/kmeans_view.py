@@ -10,10 +10,11 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 
-from vaeviz.core.em_lab import GREY_KEY, blend_keys
+from vaeviz.core.em_lab import blend_keys
 from vaeviz.core.kmeans import KMeansState
-from vaeviz.ui.em.colours import HEX, PALETTE, BrushCache, colour
+from vaeviz.ui.em.colours import HEX, PALETTE, colour
 from vaeviz.ui.em.em_view import style_plot
+from vaeviz.ui.em.keyed_points import KeyedPoints
 from vaeviz.ui.plot_grid import show_cached_grid
 from vaeviz.ui.theme import plot_colours
 
@@ -32,26 +33,23 @@ class KMeansView(pg.PlotWidget):
             plot.getAxis(name).enableAutoSIPrefix(False)
         self.setAspectLocked(True)
         self.setMinimumSize(160, 160)
-        self.cache = BrushCache(alpha=230)
         self.cells = pg.ImageItem()
         self.cells.setZValue(-20)
         lut = np.array([[*(int(255 * c) for c in PALETTE[k]), 55] for k in range(len(PALETTE))], dtype=np.uint8)
         self.cells.setLookupTable(lut)
-        self.scatter = pg.ScatterPlotItem(size=5, pen=None)
+        self.points = KeyedPoints(plot, size_px=5, alpha=230)
+        self.scatter = self.points.scatter
         self.centres = pg.ScatterPlotItem(size=17, symbol="x", pen=pg.mkPen(20, 20, 20, width=1.2))
         self.centres.setZValue(20)
-        for item in (self.cells, self.scatter, self.centres):
+        for item in (self.cells, *self.points.items, self.centres):
             plot.addItem(item)
         self._centre_pen = pg.mkPen(20, 20, 20, width=1.2)
-        self._points = np.zeros((0, 2))
         self._labels: np.ndarray | None = None
         self.state: KMeansState | None = None
 
     def set_points(self, points: np.ndarray) -> None:
-        self._points = np.asarray(points, dtype=np.float64)
         self._labels = None
-        grey = np.full(len(self._points), GREY_KEY, dtype=np.uint16)
-        self.scatter.setData(pos=self._points, brush=self.cache.brushes(grey), pen=None, size=5)
+        self.points.set_points(points)  # grey until k-means assigns them
 
     def set_state(self, state: KMeansState | None) -> None:
         self.state = state
@@ -61,18 +59,15 @@ class KMeansView(pg.PlotWidget):
         k = state.centres.shape[0]
         self.centres.setData(pos=state.centres, brush=[colour(j) for j in range(k)], pen=self._centre_pen)
         labels = state.labels
-        if labels is None or len(labels) != len(self._points):
+        if labels is None or len(labels) != len(self.points.points):
             labels = None
         if labels is None and self._labels is None:
             return
         if labels is not None and self._labels is not None and np.array_equal(labels, self._labels):
             return
         self._labels = labels
-        if labels is None:
-            keys = np.full(len(self._points), GREY_KEY, dtype=np.uint16)
-        else:
-            keys = blend_keys(np.eye(k)[labels], PALETTE)
-        self.scatter.setBrush(self.cache.brushes(keys))
+        # hard assignments: each point the pure colour of its cluster (None: grey)
+        self.points.set_keys(None if labels is None else blend_keys(np.eye(k)[labels], PALETTE))
 
     def set_cells(self, rect, labels: np.ndarray | None) -> None:
         if labels is None:

@@ -30,7 +30,7 @@ the app's grid (alpha 0.15) with its axis items cached as pixmaps (:meth:`LivePl
 afresh, the grid alone costs ~10 ms per repaint (``details["paint_ms"]``).
 
 Figures 3 and 4 are measured in :mod:`benchmarks._em_live`; ``PointRaster`` is the app's
-(:mod:`vaeviz.ui.em.point_raster`), ``grid_density`` and ``density_lut`` too (:mod:`vaeviz.core.em_render`),
+(:mod:`vaeviz.ui.point_raster`), ``grid_density`` and ``density_lut`` too (:mod:`vaeviz.core.em_render`),
 re-exported through :mod:`benchmarks._em_paint` and here.
 """
 

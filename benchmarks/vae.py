@@ -6,17 +6,20 @@ The model (the shipped MLP VAE ``shapes-vae.safetensors``, 28x28, latent 2) is l
 and then lives in the worker thread only. Constants, helpers and the worker-side jobs are in
 :mod:`benchmarks._vae_jobs`.
 
-1. ``drag_decode_hz`` / ``drag_decode_p99_ms``: a drag simulated by a precise timer in the GUI thread
-   (one position update every ``INPUT_INTERVAL_MS``, faster than any display); every update sends a
-   latest-wins ``bridge.request("decode", ...)``; the result handler (GUI thread) sets a ``pg.ImageItem``'s
-   image and repaints its view. ``drag_decode_hz`` is images painted per second; the latency of an update
-   is the time from its request until the first paint of its own or a newer position (an update
-   superseded by a newer one is served by that newer one's paint), p99 over all updates of a 2 s
-   session; best of 3 sessions (every session is in ``details``).
-2. The same while a training job (``train_steps`` on ``make_shapes(4000)``, the same model) runs in the
-   worker: ``drag_decode_hz_while_training`` / ``drag_decode_p99_ms_while_training``.
-3. ``gui_max_stall_ms_while_training``: a 2 ms heartbeat timer in the GUI thread while that training job
-   runs, its progress reports flowing to a handler in the GUI thread.
+1. ``drag_decode_hz`` / ``drag_decode_p99_ms``: on the real latent dock (:mod:`benchmarks._vae_dock`: a
+   ``LatentDock`` on this worker, shown at 1280x760, the shipped model loaded as on launch), a drag
+   simulated by a precise timer in the GUI thread moving the dock's ⊕ every ``INPUT_INTERVAL_MS`` (2 ms:
+   as many mouse moves as the app accepts, ``vaeviz.ui.cheap_items.MOUSE_MOVES_PER_S``). The dock sends its own latest-wins decode requests and shows the images; Qt repaints
+   the figure when it schedules it. ``drag_decode_hz`` is new decoded images painted per second; the
+   latency of an update is the time from its move until the end of the first paint showing its own or a
+   newer decoded image (an update superseded by a newer one is served by that one's paint), p99 over all
+   updates of a 2 s session; best of 3 sessions (every session is in ``details``).
+2. The same while the dock trains its model (its own training job, continuing the shipped model):
+   ``drag_decode_hz_while_training`` / ``drag_decode_p99_ms_while_training``, best of 2 sessions.
+3. ``gui_max_stall_ms_while_training``: a 2 ms heartbeat timer in the GUI thread while the dock trains
+   (its curves, progress bar and scatter snapshots updating).
+   ``details["bare_image_item"]`` repeats 1–3 with the worker and a bare ``pg.ImageItem`` instead of the
+   dock (the worker path alone): a request per update, the result set into the image and repainted.
 4. ``manifold_grid_20x20_per_s``: ``decode_grid(model, n=20)`` (400 latent points → 400 images) calls per
    second, as a job in the worker, best of 3 one-second blocks; where the time goes is in ``details``.
 5. ``train_samples_per_s_ratio_vs_reference``: ``train_steps`` samples/s over a pytorch/examples-style loop
@@ -35,6 +38,7 @@ import time
 
 import numpy as np
 
+from benchmarks._vae_dock import DockDrag, close_dock, heartbeat, open_dock, stop_training, train_in_dock
 from benchmarks._vae_jobs import (
     CHECKPOINT,
     DRAG_S,
@@ -166,31 +170,6 @@ class Drag:
                 "updates": len(events), "paints": len(painted), "seconds": round(span, 3)}
 
 
-class Heartbeat:
-    """A precise timer in the GUI thread; its gaps beyond the interval are stalls."""
-
-    def __init__(self) -> None:
-        from PySide6.QtCore import Qt, QTimer
-
-        self.ticks: list[float] = []
-        self.timer = QTimer()
-        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self.timer.setInterval(HEARTBEAT_MS)
-        self.timer.timeout.connect(lambda: self.ticks.append(time.perf_counter()))
-
-    def run(self, seconds: float) -> dict:
-        from benchmarks import percentile
-
-        self.ticks.clear()
-        self.timer.start()
-        _wait_s(seconds)
-        self.timer.stop()
-        gaps = [(b - a) * 1000 for a, b in zip(self.ticks, self.ticks[1:], strict=False)]
-        return {"max_stall_ms": round(max(0.0, max(gaps) - HEARTBEAT_MS), 3),
-                "stall_p99_ms": round(max(0.0, percentile(gaps, 99) - HEARTBEAT_MS), 3),
-                "heartbeats": len(self.ticks)}
-
-
 def _training_phase(bridge, state: dict, view: ImageView) -> tuple[dict, dict, dict]:
     """Start training in the worker; measure the GUI heartbeat, then a drag, while it runs; cancel it."""
     from PySide6.QtWidgets import QLabel
@@ -214,7 +193,7 @@ def _training_phase(bridge, state: dict, view: ImageView) -> tuple[dict, dict, d
         _wait_s(0.3)
         mark = len(reports)
         t0 = time.perf_counter()
-        stall = Heartbeat().run(HEARTBEAT_S)
+        stall = heartbeat(HEARTBEAT_S)
         elapsed = time.perf_counter() - t0
         during = reports[mark:]
         steps = during[-1][1] - during[0][1] if len(during) > 1 else 0
@@ -231,6 +210,15 @@ def _training_phase(bridge, state: dict, view: ImageView) -> tuple[dict, dict, d
     finally:
         bridge.cancel(job)
         _spin(lambda: cancelled[0] or bool(failed), 10)
+
+
+def _best(sessions: list[dict]) -> dict:
+    return min(sessions, key=lambda f: f["event_to_paint_p99_ms"])
+
+
+def _summaries(sessions: list[dict]) -> list[dict]:
+    keys = ("hz", "event_to_paint_p50_ms", "event_to_paint_p99_ms", "event_to_paint_max_ms", "paint_p50_ms")
+    return [{k: f[k] for k in keys} for f in sessions]
 
 
 def run() -> dict:
@@ -264,29 +252,43 @@ def run() -> dict:
         details["runtime"] = dict(bridge.runtime)
         metrics["worker_torch_threads"] = details["model"]["torch_threads"]
 
-        # 1. Drag with an idle worker: best session (lowest p99), every session in details.
-        Drag(bridge, state, view).run(DRAG_WARMUP_S)
-        sessions = [Drag(bridge, state, view).run(DRAG_S) for _ in range(DRAG_SESSIONS)]
-        idle = min(sessions, key=lambda f: f["event_to_paint_p99_ms"])
-        metrics["drag_decode_hz"] = idle["hz"]
-        metrics["drag_decode_p99_ms"] = idle["event_to_paint_p99_ms"]
-        metrics["drag_decode_p50_ms"] = idle["event_to_paint_p50_ms"]
-        details["drag_idle"] = {**idle, "sessions": [{k: f[k] for k in ("hz", "event_to_paint_p50_ms",
-                                                                      "event_to_paint_p99_ms", "event_to_paint_max_ms")}
-                                                     for f in sessions]}
-        idle_beat = Heartbeat().run(IDLE_HEARTBEAT_S)  # the event loop's own jitter, to read the next one against
-        metrics["gui_max_stall_ms_idle"] = idle_beat["max_stall_ms"]
-
-        # 2, 3. Training in the worker: GUI heartbeat, then a drag.
-        details["make_shapes_4000_s"] = round(_call(bridge, _make_data(state, "train", TRAIN_N), "bench-data"), 3)
-        stall, busy, training = _training_phase(bridge, state, view)
+        # 1–3 on the real dock: idle drags, then training in the dock (heartbeat, drags).
+        dock = open_dock(bridge)
+        try:
+            DockDrag(dock).run(DRAG_WARMUP_S)
+            sessions = [DockDrag(dock).run(DRAG_S) for _ in range(DRAG_SESSIONS)]
+            idle = _best(sessions)
+            metrics["drag_decode_hz"] = idle["hz"]
+            metrics["drag_decode_p99_ms"] = idle["event_to_paint_p99_ms"]
+            metrics["drag_decode_p50_ms"] = idle["event_to_paint_p50_ms"]
+            details["drag_idle"] = {**idle, "sessions": _summaries(sessions)}
+            metrics["gui_max_stall_ms_idle"] = heartbeat(IDLE_HEARTBEAT_S)["max_stall_ms"]
+            train_in_dock(dock)
+            stall = heartbeat(HEARTBEAT_S)
+            busy_sessions = [DockDrag(dock).run(DRAG_S) for _ in range(2)]
+            stop_training(dock)
+        finally:
+            close_dock(dock)
+        busy = _best(busy_sessions)
         metrics["drag_decode_hz_while_training"] = busy["hz"]
         metrics["drag_decode_p99_ms_while_training"] = busy["event_to_paint_p99_ms"]
         metrics["gui_max_stall_ms_while_training"] = stall["max_stall_ms"]
         metrics["gui_stall_p99_ms_while_training"] = stall["stall_p99_ms"]
-        metrics["train_step_ms_in_worker"] = training["step_ms"]
-        details["drag_while_training"] = busy
+        details["drag_while_training"] = {**busy, "sessions": _summaries(busy_sessions)}
         details["heartbeat_while_training"] = {**stall, "heartbeat_ms": HEARTBEAT_MS, "seconds": HEARTBEAT_S}
+
+        # The worker path alone: the same with a bare ImageItem (own requests to a model in the worker).
+        bare: dict = {}
+        Drag(bridge, state, view).run(DRAG_WARMUP_S)
+        bare_idle = min((Drag(bridge, state, view).run(DRAG_S) for _ in range(DRAG_SESSIONS)),
+                        key=lambda f: f["event_to_paint_p99_ms"])
+        bare["drag_idle"] = bare_idle
+        details["make_shapes_4000_s"] = round(_call(bridge, _make_data(state, "train", TRAIN_N), "bench-data"), 3)
+        bare_stall, bare_busy, training = _training_phase(bridge, state, view)
+        bare["drag_while_training"] = bare_busy
+        bare["heartbeat_while_training"] = bare_stall
+        details["bare_image_item"] = bare
+        metrics["train_step_ms_in_worker"] = training["step_ms"]
         details["training_job"] = {**training, "n_images": TRAIN_N, "batch": 128, "guard_every": 5}
 
         # 4. Manifold grids (after training; the weights' values do not change the cost).

@@ -336,6 +336,39 @@ def test_encode_dataset_matches_encode_in_batches():
     assert empty_mu.shape == (0, 2)
 
 
+def test_encode_in_pieces_yields_between_small_pieces_only_when_urgent(monkeypatch):
+    """While urgent: pieces of about CHUNK_MACS with a None (preemption point) after each, no eval mode
+    held across a yield, the same encodings; when calm: whole batches and no yields."""
+    from vaeviz.core.jobs import drain
+    from vaeviz.core.vae import decoding
+
+    images, _ = bars(50)
+    model = mlp()
+    per_image = sum(p.numel() for p in model.encoder.parameters())
+    monkeypatch.setattr(decoding, "CHUNK_MACS", 8 * per_image)  # 8 images a piece
+    model.train()
+    gen = decoding.encode_in_pieces(model, images, batch=1024, urgent=lambda: True)
+    nones = 0
+    for item in gen_items(gen):
+        assert item is None and model.training and torch.is_grad_enabled()  # nothing leaks across yields
+        nones += 1
+    mu, logvar = drain(decoding.encode_in_pieces(model, images, urgent=lambda: True))[0]
+    ref_mu, ref_logvar = encode_dataset(model, images)
+    assert nones == 7  # ceil(50 / 8)
+    np.testing.assert_allclose(mu, ref_mu, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(logvar, ref_logvar, rtol=1e-5, atol=1e-6)
+    assert list(gen_items(decoding.encode_in_pieces(model, images, urgent=lambda: False))) == []
+
+
+def gen_items(gen):
+    """The items a generator yields (its return value is dropped)."""
+    while True:
+        try:
+            yield next(gen)
+        except StopIteration:
+            return
+
+
 def test_latent_grid_layout():
     """Rows run from high to low z2 (top to bottom), columns from low to high z1; other dims at base."""
     grid = latent_grid(2.0, 3)

@@ -64,8 +64,8 @@ def _pane(dock, role="vae"):
     return dock.figure.panes[role]
 
 
-def _image(box) -> np.ndarray:  # what an ImageBox shows
-    return np.array(box.image.image)
+def _image(box) -> np.ndarray:  # what an ImageBox shows, in [0, 1] (grey images are drawn as RGBA)
+    return np.array(box.image.image)[..., 0] / 255.0
 
 
 def _choose_data(dock, value: str) -> None:
@@ -114,10 +114,12 @@ def test_dragging_the_target_with_the_mouse(dock, monkeypatch):
     _mouse(viewport, event.MouseButtonPress, start, left, left)
     for t in np.linspace(0.1, 1.0, 6):
         _mouse(viewport, event.MouseMove, start + (end - start) * t, none, left)
+    assert pane.target.moving and not pane.vline.isVisible()  # no plot-wide lines while dragging
     _mouse(viewport, event.MouseButtonRelease, end, left, none)
     x, y = pane.target_xy()
     assert x == pytest.approx(1.5, abs=0.15) and y == pytest.approx(-1.0, abs=0.15)
     assert f"z = ({x:.2f}, {y:.2f})" in pane.decoded.label.text
+    assert pane.vline.isVisible() and (pane.vline.value(), pane.hline.value()) == (x, y)
 
 
 def test_clicking_a_data_point_shows_its_ellipse_and_reconstruction(dock, qtbot):

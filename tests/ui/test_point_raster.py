@@ -3,7 +3,7 @@ import pytest
 
 pytest.importorskip("pyqtgraph")
 
-from vaeviz.ui.em.point_raster import PointRaster  # noqa: E402
+from vaeviz.ui.point_raster import PointRaster  # noqa: E402
 
 
 def test_recolour_writes_owner_colours():
@@ -21,3 +21,17 @@ def test_recolour_writes_owner_colours():
     assert tuple(img[50, 50]) == (0, 0, 0, 0)
     with pytest.raises(ValueError):
         raster.recolour(np.zeros((3, 3), dtype=np.uint8))
+
+
+def test_point_at_finds_the_point_drawn_under_a_position():
+    from PySide6.QtWidgets import QApplication
+
+    QApplication.instance() or QApplication([])
+    raster = PointRaster(size_px=6, alpha=200)
+    raster.set_points(np.array([[1.0, 1.0], [8.0, 8.0], [8.4, 8.0]]), (0.0, 0.0, 10.0, 10.0), 100, 100)
+    assert raster.point_at(1.0, 1.0) == 0
+    assert raster.point_at(1.2, 0.9) == 0  # within the 6-pixel disc (0.3 units)
+    assert raster.point_at(7.95, 8.0) == 1 and raster.point_at(8.45, 8.0) == 2  # overlapping discs
+    assert raster.point_at(8.2, 8.0) in (1, 2)
+    assert raster.point_at(5.0, 5.0) is None and raster.point_at(-1.0, 1.0) is None
+    assert raster.point_at(1.0, 10.5) is None

@@ -90,6 +90,33 @@ def test_none_yields_are_preemption_points(h):
     assert None not in h.rec.progress_of(latest) and h.rec.progress_of(latest)[-1] == 199
 
 
+def test_long_jobs_keep_to_pieces_for_a_while_after_a_request(h, monkeypatch):
+    """Requests come in streams (a drag): for INTERACTIVE_S after one, ctx.urgent stays true although
+    nothing waits, so a job does not start a long step just before the next request; later it is false."""
+    from vaeviz.workers import scheduler
+
+    monkeypatch.setattr(scheduler, "INTERACTIVE_S", 0.5)
+    served, urgent_after, calm_again = threading.Event(), threading.Event(), threading.Event()
+
+    def job(ctx):
+        while True:
+            urgent = ctx.urgent()
+            if served.is_set() and urgent:
+                urgent_after.set()
+            if urgent_after.is_set() and not urgent:
+                calm_again.set()
+            yield None
+
+    job_id = h.s.submit(long(job))
+    h.rec.wait_for(lambda ev: any(e[0] == "started" and e[1] == job_id for e in ev))
+    assert fence(h, lambda ctx: None) is None  # a request, served: nothing waits any more
+    served.set()
+    assert urgent_after.wait(10)  # still told to keep to pieces: the next request is likely near
+    assert calm_again.wait(10)  # the stream has stopped: whole steps again
+    h.s.cancel(job_id)
+    assert h.rec.terminal(job_id)[0] == "cancelled"
+
+
 def test_urgent_is_seen_by_long_jobs_and_requests_served_at_none(h):
     """ctx.urgent turns true when a request waits; the request is served at the job's next None yield."""
     order = []

@@ -36,8 +36,9 @@ class JobContext:
         Name of the torch device chosen for the job (``"cpu"``, ``"cuda"``, ``"mps"``).
     urgent
         Returns true while a latency-critical request (e.g. a drag's decode) is waiting for the
-        compute thread: a long job should then yield soon, if need be ``None`` (a preemption point
-        without a snapshot). Cheap to call (a lock-free peek); always false outside the worker.
+        compute thread, or requests are arriving (one came in the last quarter second): a long job
+        should then work in small pieces and yield between them, if need be ``None`` (a preemption
+        point without a snapshot). Cheap to call; always false outside the worker.
     """
 
     job_id: int

@@ -16,6 +16,7 @@ from vaeviz.ui.dialogs import ShortcutsDialog, error_box, show_about
 from vaeviz.ui.docks.base import LabDock
 from vaeviz.ui.docks.registry import DOCK_CLASSES
 from vaeviz.ui.file_actions import FileActions
+from vaeviz.ui.heap import freeze_long_lived_objects
 from vaeviz.ui.settings import LAYOUT_VERSION, AppSettings
 from vaeviz.ui.status_bar import ComputeStatusBar
 from vaeviz.ui.theme import apply_theme
@@ -256,6 +257,7 @@ class MainWindow(QMainWindow):
         ordered = sorted(self.docks.values(), key=lambda d: d.visibleRegion().isEmpty())
         for dock in ordered:
             dock.ensure_built()
+        freeze_long_lived_objects()
         self.docks_built.emit()
 
     def shutdown(self, timeout_s: float = 2.0) -> bool:

@@ -16,6 +16,7 @@ not reported) to let it through sooner, so a drag stays responsive while trainin
 from __future__ import annotations
 
 import itertools
+import math
 import os
 import threading
 import time
@@ -27,6 +28,10 @@ from typing import Any, Protocol
 from vaeviz.core.device import DeviceInfo, select_device
 from vaeviz.core.jobs import JobContext, JobSpec
 
+# For this long after a latest-wins request arrives, long jobs are told to work in small pieces (see
+# Scheduler._interactive): requests tend to come in streams (a drag), the next is only milliseconds away.
+INTERACTIVE_S = 0.25
+INTERACTIVE_SLICE_S = 0.001
 
 class Emitter(Protocol):
     """Where the scheduler reports; the Qt worker forwards each call to a signal."""
@@ -71,6 +76,7 @@ class Scheduler:
         self._requests: dict[str, tuple[int, JobSpec]] = {}
         self._commands: deque[tuple] = deque()
         self._stopping = False
+        self._last_request_t = -math.inf
         self._device_pref = device
         # Owned by the scheduler thread only.
         self._jobs: list[_LongJob] = []
@@ -100,6 +106,7 @@ class Scheduler:
             job_id = job_id if job_id is not None else next(self._ids)
             old = self._requests.get(key)
             self._requests[key] = (job_id, spec)
+            self._last_request_t = time.perf_counter()
             if old is not None:
                 self._commands.append(("superseded", old[0]))
             self._cond.notify()
@@ -159,7 +166,14 @@ class Scheduler:
             self._set_state(self._describe_state())
             job = self._next_runnable()
             if job is not None:
-                self._run_slice(job)
+                t0 = time.perf_counter()
+                self._run_slice(job, INTERACTIVE_SLICE_S if self._interactive() else self.slice_s)
+                if self._interactive():
+                    # Requests are streaming in (a drag): leave the GIL (and the core) to the GUI thread for
+                    # as long as the slice took, or until the next request comes in.
+                    with self._cond:
+                        if not self._urgent():
+                            self._cond.wait(timeout=time.perf_counter() - t0)
         self._shutdown()
 
     def _has_work_locked(self) -> bool:
@@ -283,21 +297,27 @@ class Scheduler:
 
     def _urgent(self) -> bool:
         # Lock-free peeks (a dict's and a deque's truth are atomic under the GIL): a stale answer only
-        # shifts the check to the next yield. Long jobs get it as JobContext.urgent.
+        # shifts the check to the next yield.
         return bool(self._requests or self._commands or self._stopping)
 
-    def _run_slice(self, job: _LongJob) -> None:
+    def _interactive(self) -> bool:
+        """Long jobs' JobContext.urgent: something waits, or requests are arriving (a drag sends one every
+        few ms). Asking only "does one wait now?" let a job start a whole training step (~13 ms) just
+        before the next decode request came in; within INTERACTIVE_S of a request, jobs keep to pieces."""
+        return self._urgent() or time.perf_counter() - self._last_request_t < INTERACTIVE_S
+
+    def _run_slice(self, job: _LongJob, slice_s: float) -> None:
         if not job.started:
             job.started = True
             self._emit.started(job.job_id, job.spec.name)
             try:
-                job.gen = iter(job.spec.factory(JobContext(job.job_id, self._device.name, self._urgent)))
+                job.gen = iter(job.spec.factory(JobContext(job.job_id, self._device.name, self._interactive)))
             except Exception as exc:
                 self._jobs.remove(job)
                 self._emit.failed(job.job_id, *describe_error(exc))
                 return
         every = job.spec.progress == "every"
-        deadline = time.perf_counter() + self.slice_s
+        deadline = time.perf_counter() + slice_s
         fresh = False
         while True:
             try:

@@ -60,7 +60,8 @@ def train(lab: LatentLab, config: ModelConfig, settings: TrainConfig, fresh: boo
             history[k] = (report.step, report.elbo, report.recon, report.kl)
             now = time.perf_counter()
             if report.done or now - last_encoded >= lab.options.snapshot_every_s:
-                latest = lab_views.snapshot(lab, role)  # after a NaN stop: the restored weights
+                # after a NaN stop: the restored weights
+                latest = yield from lab_views.snapshot_in_pieces(lab, role, urgent)
                 last_encoded = now
             if report.done:
                 what = f"{origin} ({report.step} steps on {lab.data_name}, β = {config.beta:g})"

@@ -8,11 +8,14 @@ in the compute thread only (from job factories). A "source" is a data set index 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Generator
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from vaeviz.core.jobs import drain
+from vaeviz.core.vae.decoding import encode_in_pieces
 from vaeviz.core.vae.images import drag_frames, mosaic, write_gif
 from vaeviz.core.vae.lab import LabError, LatentLab
 from vaeviz.core.vae.lab_types import Decoded, Evaluation, GridImage, Inspection, LatentSnapshot, Strip
@@ -31,8 +34,15 @@ def _sigma(logvar: np.ndarray) -> np.ndarray:
 
 def snapshot(lab: LatentLab, role: str) -> LatentSnapshot:
     """Encode the scatter's subset (means and σ) with the slot's model."""
+    return drain(snapshot_in_pieces(lab, role))[0]
+
+
+def snapshot_in_pieces(lab: LatentLab, role: str, urgent: Callable[[], bool] | None = None
+                       ) -> Generator[None, None, LatentSnapshot]:
+    """:func:`snapshot` for a job: small pieces with preemption points while ``urgent()`` (a drag's
+    decode requests keep being served while training re-encodes the scatter)."""
     model = lab.model(role)
-    mu, logvar = encode_dataset(model, lab.subset_images)
+    mu, logvar = yield from encode_in_pieces(model, lab.subset_images, urgent=urgent)
     lab.snapshot_count += 1
     return LatentSnapshot(role=role, version=lab.snapshot_count, data_version=lab.data_version,
                           indices=lab.subset.copy(), mu=mu, sigma=_sigma(logvar),

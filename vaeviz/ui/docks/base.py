@@ -57,6 +57,9 @@ class LabDock(QDockWidget):
         """Build the dock's content once (imports pyqtgraph and the lab's modules)."""
         if not self._built:
             self._built = True
+            from vaeviz.ui.cheap_items import configure_pyqtgraph
+
+            configure_pyqtgraph()
             self.setWidget(self.build())
             self.apply_theme(self.dark)
 

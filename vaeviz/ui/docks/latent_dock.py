@@ -17,6 +17,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from vaeviz.ui.docks.base import LabDock, Preset
+from vaeviz.ui.heap import freeze_long_lived_objects
 from vaeviz.ui.waiting import process_events_until
 
 # numpy-using modules (vaeviz.core.vae.lab_*) are imported in methods: the window's first paint waits
@@ -150,6 +151,7 @@ class LatentDock(LabDock):
 
     @Slot()
     def _on_ready(self) -> None:
+        freeze_long_lived_objects()  # data, models and their views are here to stay: out of the GC's way
         self.training.revert_data()  # back to the data in use if loading another failed
         for role in self.figure.roles():
             self.session.prepare(role, self.choice())

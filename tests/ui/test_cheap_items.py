@@ -1,0 +1,60 @@
+"""Items that repaint cheaply while dragging: cached scatter bounds, fixed-size labels."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+import pytest
+
+from vaeviz.ui.cheap_items import BoundsCachedScatter, FixedSizeLabel
+
+
+@pytest.fixture
+def plot(qtbot):
+    widget = pg.PlotWidget()
+    qtbot.addWidget(widget)
+    widget.resize(300, 300)
+    with qtbot.waitExposed(widget):
+        widget.show()
+    return widget
+
+
+def test_cached_scatter_bounds_follow_data_and_zoom(plot):
+    """The cached rectangle equals pyqtgraph's own after new data, new sizes and a zoom (never stale)."""
+    item = BoundsCachedScatter(size=10, pen=None)
+    plot.addItem(item)
+    plot.setRange(xRange=(0, 10), yRange=(0, 10), padding=0)
+    item.setData(pos=[(1, 1), (2, 3)])
+    first = item.boundingRect()
+    assert first == pg.ScatterPlotItem.boundingRect(item) and first.right() > 2
+    item.setData(pos=[(5, 5), (9, 8)])
+    assert item.boundingRect() == pg.ScatterPlotItem.boundingRect(item) and item.boundingRect().right() > 9
+    item.setSize(30)
+    assert item.boundingRect() == pg.ScatterPlotItem.boundingRect(item)
+    plot.setRange(xRange=(0, 100), yRange=(0, 100), padding=0)  # pixel padding in data units grows
+    plot.getViewBox().prepareForPaint()
+    assert item.boundingRect() == pg.ScatterPlotItem.boundingRect(item)
+    item.clear()
+    assert item.boundingRect() == pg.ScatterPlotItem.boundingRect(item)
+
+
+def test_fixed_size_label_keeps_its_size_and_layout(qtbot):
+    """Sized once for the widest text: new texts neither resize it nor ask the layout for a new pass."""
+    view = pg.GraphicsLayoutWidget()
+    qtbot.addWidget(view)
+    label = FixedSizeLabel("decoded at<br>z = (−888.88, −888.88)", "short", size="10pt")
+    view.addItem(label)
+    with qtbot.waitExposed(view):
+        view.show()
+    size = label.size()
+    asked = []
+    label.updateGeometry = lambda: asked.append(True)  # noqa: B023 (what a re-layout would call)
+    for text in ("decoded at<br>z = (1.00, 2.00)", "x", "decoded at<br>z = (−100.25, 3.50)"):
+        label.setText(text)
+        assert label.size() == size and label.item.toPlainText() == text.replace("<br>", "\n")
+    assert asked == []
+    label.setAttr("color", "#ff0000")
+    label.setText("red")
+    assert label.item.defaultTextColor().name() == "#ff0000"
+    assert label.item.font().pointSizeF() == 10.0
+    assert np.isclose(label.size().width(), size.width())

@@ -27,7 +27,7 @@ def test_steps_drags_and_runs_through_the_worker(window, qtbot):
 
     handle = lab.figure.em_view.components[0].mean
     handle.setPos(handle.pos().x() + 2.0, handle.pos().y())
-    qtbot.waitUntil(lambda: "editing" in lab.numbers.summary.text(), timeout=10000)  # live, latest-wins
+    qtbot.waitUntil(lambda: "editing" in lab.numbers.texts()[0], timeout=10000)  # live, latest-wins
     handle.sigPositionChangeFinished.emit(handle)
     qtbot.waitUntil(lambda: lab.runner.frame.note == "edited", timeout=10000)
     assert len(lab.runner.frames) == 4

@@ -32,7 +32,7 @@ def test_e_then_m_change_the_state_and_the_scrubber_restores_it_exactly(dock):
     lab, t = dock.lab, dock.lab.transport
     first = lab.runner.frame
     numbers0 = lab.numbers.texts()[1:]
-    summary0 = lab.numbers.summary.text().split("<br>")[1:]  # all but the position ("half-step 0 of N")
+    summary0 = lab.numbers.texts()[0].split("<br>")[1:]  # all but the position ("half-step 0 of N")
     t.e_step.click()
     e = lab.runner.frame
     assert e.phase == "E" and e.keys is not None and e.gmm is first.gmm  # E changes colours, not parameters
@@ -44,7 +44,7 @@ def test_e_then_m_change_the_state_and_the_scrubber_restores_it_exactly(dock):
     t.scrubber.setValue(0)  # back to the start: exactly the first state
     assert lab.runner.pos == 0 and lab.runner.frame is first
     assert lab.figure.em_view.gmm is first.gmm
-    assert lab.numbers.texts()[1:] == numbers0 and lab.numbers.summary.text().split("<br>")[1:] == summary0
+    assert lab.numbers.texts()[1:] == numbers0 and lab.numbers.texts()[0].split("<br>")[1:] == summary0
     mean = lab.figure.em_view.components[0].mean.pos()
     assert (mean.x(), mean.y()) == tuple(first.gmm.means[0])
     t.scrubber.setValue(2)
@@ -62,10 +62,10 @@ def test_dragging_a_mean_updates_the_likelihood_live_and_em_continues_from_the_e
     lab = dock.lab
     lab.transport.step.click()
     handle = lab.figure.em_view.components[0].mean
-    before = lab.numbers.summary.text()
+    before = lab.numbers.texts()[0]
     start = lab.runner.frame
     handle.setPos(handle.pos().x() + 1.5, handle.pos().y() - 1.0)  # what a drag does on every move
-    assert "editing" in lab.numbers.summary.text() and lab.numbers.summary.text() != before
+    assert "editing" in lab.numbers.texts()[0] and lab.numbers.texts()[0] != before
     assert len(lab.runner.frames) == 3  # a preview: not in the history yet
     handle.sigPositionChangeFinished.emit(handle)  # the release
     edited = lab.runner.frame
@@ -211,3 +211,18 @@ def test_hover_probe_shows_posteriors(dock):
     lab.figure.em_view.show_probe(*mean)
     text = lab.figure.em_view.probe_text()
     assert text.startswith("P(z|x)") and "1:" in text and "3:" in text
+
+
+def test_numbers_are_drawn_when_their_tab_is_shown(dock, qtbot):
+    """A hidden Numbers pane keeps only the latest frame and fills its table when it is shown."""
+    lab = dock.lab
+    lab.transport.step.click()
+    if lab.numbers.isVisible():
+        lab.tabs.setCurrentWidget(lab.explain)
+    lab.transport.step.click()
+    position = lab.position_text(lab.runner.frame)
+    assert position not in lab.numbers.summary.text()  # hidden: not drawn yet
+    with qtbot.waitExposed(dock):
+        dock.show()
+    lab.tabs.setCurrentWidget(lab.numbers)
+    assert position in lab.numbers.summary.text() and lab.numbers.table.columnCount() == 3

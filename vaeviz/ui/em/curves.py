@@ -41,6 +41,29 @@ def _small_plot(layout: pg.GraphicsLayout, title: str, bottom: str = "half-step"
     return plot
 
 
+def _nice_ceiling(value: float) -> float:
+    """The smallest of 1, 2, 5 × 10^k at or above ``value``."""
+    power = 10.0 ** np.floor(np.log10(max(value, 1e-12)))
+    return float(next(m * power for m in (1, 2, 5, 10) if m * power >= value))
+
+
+def _range_in_steps(plot: pg.PlotItem, x_max: float, ys: list[np.ndarray]) -> None:
+    """Show [0, x_max] and the values ``ys``, changing the range only when they leave it (or fill only a
+    small part of it), with room to grow. Auto-range moved it at every EM frame, and each move redraws the
+    axes with their grid lines (~2.5 ms a plot): now that happens every few frames."""
+    values = np.concatenate([y[np.isfinite(y)] for y in ys]) if ys else np.zeros(0)
+    if values.size == 0:
+        return
+    (_x0, x1), (y0, y1) = plot.getViewBox().viewRange()
+    lo, hi = float(values.min()), float(values.max())
+    span = hi - lo or max(abs(hi) * 0.05, 1e-9)
+    if not (x_max <= x1 <= 4 * max(x_max, 2.5)):
+        x1 = _nice_ceiling(max(1.3 * x_max, 4.0))
+    if lo < y0 or hi > y1 or (y1 - y0) > 6 * span:
+        y0, y1 = lo - 0.15 * span, hi + 0.15 * span
+    plot.setRange(xRange=(0.0, x1), yRange=(y0, y1), padding=0)
+
+
 class CurvesView(pg.GraphicsLayoutWidget):
     """Four small plots in a row; emits ``weight_edited(k, value, finished)`` when a π handle is dragged."""
 
@@ -118,6 +141,10 @@ class CurvesView(pg.GraphicsLayoutWidget):
         self.aic_curve.setData(x[ok], aic[ok])
         ok = np.isfinite(km)
         self.km_curve.setData(x[ok], km[ok])
+        last = float(len(ll) - 1)
+        _range_in_steps(self.ll, last, [ll[finite]] + ([cll] if self.cll_curve.isVisible() else []))
+        _range_in_steps(self.ic, last, [bic, aic])
+        _range_in_steps(self.km, last, [km])
 
     def set_cursor(self, index: int) -> None:
         for line in self.cursors:

@@ -11,7 +11,6 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal, Slot
 
-from vaeviz.core.em_render import density_lut
 from vaeviz.core.gmm import GaussianMixture
 from vaeviz.ui.em.colours import HEX
 from vaeviz.ui.em.component_items import ComponentItems
@@ -83,7 +82,6 @@ class EmView(pg.PlotWidget):
         self.setMinimumSize(200, 160)
         self.heat = pg.ImageItem()
         self.heat.setZValue(-20)
-        self.heat.setLookupTable(density_lut())
         self.contours = pg.PlotCurveItem(connect="pairs", pen=pg.mkPen(90, 90, 160, 170, width=1))
         self.contours.setZValue(-5)
         self.points = KeyedPoints(plot, size_px=6)
@@ -160,7 +158,7 @@ class EmView(pg.PlotWidget):
         if layer is None:
             return
         x0, y0, x1, y1 = layer.rect
-        self.heat.setImage(layer.density, levels=(0.0, 1.0), autoLevels=False)
+        self.heat.setImage(layer.rgba, levels=None, autoLevels=False)
         self.heat.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
         self.contours.setData(layer.contour_x, layer.contour_y)
 

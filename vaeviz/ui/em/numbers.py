@@ -47,8 +47,23 @@ class NumbersPane(QWidget):
         self.table.setToolTip("Click a column to select that component (for Snap & shrink)")
         col.addWidget(self.summary)
         col.addWidget(self.table, 1)
+        self._pending: tuple | None = None
 
     def show_frame(self, frame: Frame | None, n: int, position: str) -> None:
+        """Show a frame's numbers; while the pane is hidden (another tab) only the latest is kept, and drawn
+        when it is shown: filling the table costs ~0.7 ms, a tenth of a live EM frame."""
+        self._pending = (frame, n, position)
+        if self.isVisible():
+            self._render()
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().showEvent(event)
+        self._render()
+
+    def _render(self) -> None:
+        if self._pending is None:
+            return
+        (frame, n, position), self._pending = self._pending, None
         if frame is None:
             self.summary.setText("<i>no mixture</i>")
             self.table.setColumnCount(0)
@@ -84,6 +99,7 @@ class NumbersPane(QWidget):
 
     def texts(self) -> list[str]:
         """Every text shown (for tests: no 'nan' or 'inf' may appear)."""
+        self._render()
         out = [self.summary.text()]
         for r in range(self.table.rowCount()):
             out += [self.table.item(r, c).text() for c in range(self.table.columnCount()) if self.table.item(r, c)]

@@ -58,3 +58,32 @@ def test_fixed_size_label_keeps_its_size_and_layout(qtbot):
     assert label.item.defaultTextColor().name() == "#ff0000"
     assert label.item.font().pointSizeF() == 10.0
     assert np.isclose(label.size().width(), size.width())
+
+
+def test_paint_now_paints_a_scene_change_without_the_event_loop(plot, qtbot):
+    """A change in a shown scene is on screen when paint_now returns (no event-loop pass needed)."""
+    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtWidgets import QApplication
+
+    from vaeviz.ui.cheap_items import paint_now
+
+    painted = []
+
+    class Count(QObject):
+        def eventFilter(self, obj, event):  # noqa: N802 (Qt's name)
+            if event.type() == QEvent.Type.Paint:
+                painted.append(event.region().boundingRect())
+            return False
+
+    counter = Count()
+    plot.viewport().installEventFilter(counter)
+    image = pg.ImageItem(np.zeros((4, 4), np.float32))
+    plot.addItem(image)
+    plot.setRange(xRange=(0, 10), yRange=(0, 10), padding=0)
+    for _ in range(3):  # what is pending now is painted by the event loop, before the change under test
+        QApplication.processEvents()
+    painted.clear()
+    image.setImage(np.ones((4, 4), np.float32), levels=(0, 1))
+    paint_now(plot.scene())
+    assert painted, "paint_now did not paint"
+    paint_now(None)  # no scene: nothing to do

@@ -14,11 +14,26 @@ Measured on the latent dock while dragging ⊕ (every decoded image triggers a r
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF
+from PySide6.QtCore import QCoreApplication, QEvent, QRectF
 
 # pyqtgraph drops mouse moves beyond 100 per second by default, which caps a drag through the latent space
 # below a fast display's rate; Qt itself already delivers at most one move per event-loop pass.
 MOUSE_MOVES_PER_S = 500
+
+
+def paint_now(scene) -> None:
+    """Paint what changed in ``scene`` now rather than a few event-loop passes later.
+
+    A change in a QGraphicsScene reaches the screen in three hops through the event queue (the scene's
+    queued dirty-item pass, the view's update request, the paint), each waiting behind whatever else is
+    queued: a mouse move and its repaint, typically. For the one latency-critical update (a decoded image
+    while dragging) this runs those hops at once: ~1 ms sooner on screen.
+    """
+    if scene is None:
+        return
+    QCoreApplication.sendPostedEvents(scene, QEvent.Type.MetaCall.value)  # the dirty-item pass
+    for view in scene.views():
+        QCoreApplication.sendPostedEvents(view.window(), QEvent.Type.UpdateRequest.value)
 
 
 def configure_pyqtgraph() -> None:

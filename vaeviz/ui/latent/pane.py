@@ -19,7 +19,7 @@ from PySide6.QtCore import QRectF, Qt, Signal, Slot
 from PySide6.QtWidgets import QGraphicsItem
 
 from vaeviz.core.vae.images import label_colour, strip
-from vaeviz.ui.cheap_items import BoundsCachedScatter
+from vaeviz.ui.cheap_items import BoundsCachedScatter, paint_now
 from vaeviz.ui.latent.images import ImageBox
 from vaeviz.ui.plot_grid import show_cached_grid
 from vaeviz.ui.point_raster import PointRaster
@@ -254,6 +254,7 @@ class LatentPane(pg.GraphicsLayout):
         shown = ", ".join(f"{v:.2f}" for v in z[:2])
         more = ", 0, …" if len(z) > 2 else ""  # the other dimensions stay at 0 (the explain pane says so)
         self.decoded.set_image(image, f"decoded at<br>z = ({shown}{more})")
+        paint_now(self.scene())
 
     def set_inspection(self, original: np.ndarray, reconstruction: np.ndarray, mu: np.ndarray,
                        sigma: np.ndarray, what: str, numbers: str) -> None:

@@ -31,7 +31,11 @@ from vaeviz.core.jobs import JobContext, JobSpec
 # For this long after a latest-wins request arrives, long jobs are told to work in small pieces (see
 # Scheduler._interactive): requests tend to come in streams (a drag), the next is only milliseconds away.
 INTERACTIVE_S = 0.25
+# Meanwhile long jobs run in slices of about INTERACTIVE_SLICE_S, and take this share of the compute
+# thread's time: the rest is left free (the GIL and a core for the GUI thread, the thread itself idle for the
+# next request). Training then goes on at a quarter of its speed while the user drags.
 INTERACTIVE_SLICE_S = 0.001
+INTERACTIVE_DUTY = 0.25
 
 class Emitter(Protocol):
     """Where the scheduler reports; the Qt worker forwards each call to a signal."""
@@ -77,6 +81,7 @@ class Scheduler:
         self._commands: deque[tuple] = deque()
         self._stopping = False
         self._last_request_t = -math.inf
+        self._next_slice_t = -math.inf
         self._device_pref = device
         # Owned by the scheduler thread only.
         self._jobs: list[_LongJob] = []
@@ -165,15 +170,23 @@ class Scheduler:
             self._serve_requests(keys)
             self._set_state(self._describe_state())
             job = self._next_runnable()
-            if job is not None:
-                t0 = time.perf_counter()
-                self._run_slice(job, INTERACTIVE_SLICE_S if self._interactive() else self.slice_s)
-                if self._interactive():
-                    # Requests are streaming in (a drag): leave the GIL (and the core) to the GUI thread for
-                    # as long as the slice took, or until the next request comes in.
-                    with self._cond:
-                        if not self._urgent():
-                            self._cond.wait(timeout=time.perf_counter() - t0)
+            if job is None:
+                continue
+            if not self._interactive():
+                self._run_slice(job, self.slice_s)
+                continue
+            # Requests are streaming in (a drag): short slices, and between them the thread leaves the GIL
+            # and the core to the GUI thread, waking at once for the next request.
+            pause = self._next_slice_t - time.perf_counter()
+            if pause > 0:
+                with self._cond:
+                    if not self._urgent():
+                        self._cond.wait(timeout=pause)
+                continue
+            t0 = time.perf_counter()
+            self._run_slice(job, INTERACTIVE_SLICE_S)
+            now = time.perf_counter()
+            self._next_slice_t = now + (now - t0) * (1.0 - INTERACTIVE_DUTY) / INTERACTIVE_DUTY
         self._shutdown()
 
     def _has_work_locked(self) -> bool:

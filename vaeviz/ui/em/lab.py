@@ -18,11 +18,12 @@ from vaeviz.core.pointset import PointSet, PointSetChange
 from vaeviz.ui.em.colours import PALETTE
 from vaeviz.ui.em.controls import SidePanel, TransportBar
 from vaeviz.ui.em.data_tools import DataTools
-from vaeviz.ui.em.explain import explain_html, fmt, singular_reason
+from vaeviz.ui.em.explain import explain_html, fmt
 from vaeviz.ui.em.figure import EmFigure
 from vaeviz.ui.em.grids import data_rect
 from vaeviz.ui.em.lab_features import LabFeatures
 from vaeviz.ui.em.numbers import NumbersPane
+from vaeviz.ui.em.problems import singular_message
 from vaeviz.ui.em.runner import EmRunner
 
 BANNER_ORDER = ("blocked", "io", "singular", "note", "problem", "info")
@@ -87,6 +88,9 @@ class EmLab(LabFeatures, QWidget):
         self._drawing = False
         self._pending_data = False
         self._info_timer = QTimer(self, singleShot=True, interval=6000)
+        self._curves_stale = False
+        self._curves_timer = QTimer(self, singleShot=True, interval=0)
+        self._curves_timer.timeout.connect(self._update_curves)
         self._info_timer.timeout.connect(lambda: self.set_message("info", ""))
         self.init_features()
         self._connect()
@@ -256,10 +260,11 @@ class EmLab(LabFeatures, QWidget):
 
     @Slot()
     def _on_history_changed(self) -> None:
+        # The curves are redrawn once per frame shown (or at the next event-loop pass if none is), not once
+        # per frame computed: a full step computes two, and redrawing them costs ~1 ms each time.
+        self._curves_stale = True
+        self._curves_timer.start()
         r = self.runner
-        series = r.series()
-        self.figure.curves.set_history(series["ll"], series["cll"], series["bic"], series["aic"], series["km"],
-                                       series["m"])
         bar = self.transport.scrubber
         bar.blockSignals(True)
         bar.setRange(0, max(len(r.frames) - 1, 0))
@@ -267,8 +272,18 @@ class EmLab(LabFeatures, QWidget):
         bar.blockSignals(False)
         self._update_transport()
 
+    @Slot()
+    def _update_curves(self) -> None:
+        if not self._curves_stale:
+            return
+        self._curves_stale = False
+        series = self.runner.series()
+        self.figure.curves.set_history(series["ll"], series["cll"], series["bic"], series["aic"], series["km"],
+                                       series["m"])
+
     @Slot(int)
     def _on_shown(self, index: int) -> None:
+        self._update_curves()
         self._show_frame(self.runner.frames[index])
         bar = self.transport.scrubber
         bar.blockSignals(True)
@@ -287,7 +302,7 @@ class EmLab(LabFeatures, QWidget):
         n = self.data.n if self.data is not None else 0
         self.numbers.show_frame(frame, n, self.position_text(frame))
         singular = frame.em.singular
-        self.set_message("singular", "" if singular is None else _singular_text(singular.reason))
+        self.set_message("singular", "" if singular is None else singular_message(singular.reason))
         self._update_transport()
         self._update_explain(frame)
         self.request_layers(frame)
@@ -382,8 +397,3 @@ class EmLab(LabFeatures, QWidget):
         self.runner.shutdown()
         self.seeds_channel.cancel()
         self._unsubscribe()
-
-
-def _singular_text(reason: str) -> str:
-    return (f"<b>Singular mixture.</b> {singular_reason(reason)} EM cannot go on from here: scrub back, "
-            "or turn the floor on.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from vaeviz.ui.em.explain import singular_reason
+
 PROBLEMS = {
     "marginal": (
         "① The marginal likelihood does not factorise",
@@ -39,3 +41,9 @@ def problems_html(active: str | None, detail: str = "") -> str:
         if key == active and detail:
             parts.append(f"<p><i>{detail}</i></p>")
     return "".join(parts)
+
+
+def singular_message(reason: str) -> str:
+    """What the dock says when a component has collapsed (``reason`` from the singularity report)."""
+    return (f"<b>Singular mixture.</b> {singular_reason(reason)} EM cannot go on from here: scrub back, "
+            "or turn the floor on.")

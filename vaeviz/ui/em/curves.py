@@ -42,9 +42,9 @@ def _small_plot(layout: pg.GraphicsLayout, title: str, bottom: str = "half-step"
 
 
 def _nice_ceiling(value: float) -> float:
-    """The smallest of 1, 2, 5 × 10^k at or above ``value``."""
+    """The smallest round number (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 × 10^k) at or above ``value``."""
     power = 10.0 ** np.floor(np.log10(max(value, 1e-12)))
-    return float(next(m * power for m in (1, 2, 5, 10) if m * power >= value))
+    return float(next(m * power for m in (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10) if m * power >= value))
 
 
 def _range_in_steps(plot: pg.PlotItem, x_max: float, ys: list[np.ndarray]) -> None:
@@ -57,8 +57,8 @@ def _range_in_steps(plot: pg.PlotItem, x_max: float, ys: list[np.ndarray]) -> No
     (_x0, x1), (y0, y1) = plot.getViewBox().viewRange()
     lo, hi = float(values.min()), float(values.max())
     span = hi - lo or max(abs(hi) * 0.05, 1e-9)
-    if not (x_max <= x1 <= 4 * max(x_max, 2.5)):
-        x1 = _nice_ceiling(max(1.3 * x_max, 4.0))
+    if not (x_max <= x1 <= 2 * max(x_max, 3.0)):
+        x1 = _nice_ceiling(max(1.15 * x_max, 4.0))
     if lo < y0 or hi > y1 or (y1 - y0) > 6 * span:
         y0, y1 = lo - 0.15 * span, hi + 0.15 * span
     plot.setRange(xRange=(0.0, x1), yRange=(y0, y1), padding=0)

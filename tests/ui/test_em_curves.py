@@ -1,0 +1,24 @@
+"""The EM curves' ranges: they contain the data and move in steps, not at every frame."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vaeviz.ui.em.curves import CurvesView
+
+
+def test_curve_ranges_contain_the_data_and_change_only_now_and_then(qtbot):
+    view = CurvesView()
+    qtbot.addWidget(view)
+    ll_all = -2000 + 500 * (1 - np.exp(-np.arange(60) / 6.0))  # a typical rising log-likelihood
+    ranges = []
+    for n in range(2, 61):
+        ll = ll_all[:n]
+        nan = np.full(n, np.nan)
+        view.set_history(ll, nan, -2 * ll, -2 * ll + 5, nan, np.arange(n) % 2 == 0)
+        (x0, x1), (y0, y1) = view.ll.getViewBox().viewRange()
+        assert x0 <= 0 and x1 >= n - 1 and y0 <= ll.min() and y1 >= ll.max()  # all of it on show
+        assert x1 <= 2 * max(n - 1, 3.0) + 1e-9  # and not lost in a huge range
+        ranges.append((x1, y0, y1))
+    changes = sum(a != b for a, b in zip(ranges, ranges[1:], strict=False))
+    assert changes < len(ranges) / 3  # auto-range changed it (and redrew the axes) at every frame

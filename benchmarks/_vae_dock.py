@@ -2,8 +2,7 @@
 
 A :class:`~vaeviz.ui.docks.latent_dock.LatentDock` on the real compute worker, shown at ``DOCK_SIZE``,
 with the shipped MLP VAE loaded as on launch. A precise timer moves the dock's ⊕ every
-``INPUT_INTERVAL_MS`` as ``TargetItem.mouseDragEvent`` does (``moving`` set, then ``setPos``; the
-release signal at the end); the dock sends its own latest-wins decode requests
+``INPUT_INTERVAL_MS`` as a mouse drag does (``DragTarget.drag_to``, then ``release`` at the end); the dock sends its own latest-wins decode requests
 and shows the results in its figure, which Qt repaints when it schedules it (nothing is forced).
 
 How "painted" is observed: an event filter on the figure's viewport delivers each paint event itself and
@@ -93,7 +92,7 @@ class DockDrag:
         xy = self._position(i)
         self.index[xy] = i
         self.events.append(now)
-        self.pane.target.setPos(*xy)
+        self.pane.target.drag_to(*xy)
 
     def _on_decoded(self, image, z) -> None:
         i = self.index.get((float(np.float32(z[0])), float(np.float32(z[1]))), -1)
@@ -111,14 +110,11 @@ class DockDrag:
             bool(self.paints) and self.paints[-1][0] == self.shown
 
     def run(self, seconds: float) -> dict:
-        target = self.pane.target
-        target.moving = True  # as TargetItem.mouseDragEvent: a drag is on (the dock hides its crosshair lines)
         self._end = time.perf_counter() + seconds
         self.timer.start()
         finished = _spin(lambda: self.done, seconds + TIMEOUT_S)
-        target.moving = False
-        target.sigPositionChangeFinished.emit(target)  # the mouse button is released
         self.close()
+        self.pane.target.release()  # the mouse button is released
         if not finished:
             raise RuntimeError(f"dock drag did not finish: update {self.shown} shown of {len(self.events)}")
         return self.figures()

@@ -8,16 +8,12 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pyqtgraph as pg
 import pytest
+from latent_helpers import _choose_data, _image, _pane, dock, one_torch_thread, small_lab  # noqa: F401
 from PIL import Image
-from PySide6.QtCore import QEvent, QPointF, Qt
-from PySide6.QtGui import QMouseEvent
-from PySide6.QtWidgets import QApplication
 
 from vaeviz.core.datasets import make_shapes, save_npz, write_idx
 from vaeviz.core.vae.checkpoint import save_checkpoint
-from vaeviz.core.vae.lab_types import LabOptions
 from vaeviz.core.vae.models import ModelConfig, build_model
 from vaeviz.ui.docks.latent_dock import LatentDock
 from vaeviz.ui.docks.registry import find_preset
@@ -27,64 +23,7 @@ from vaeviz.workers.bridge import InlineRunner
 PRESETS = ["overview", "latent-explorer", "manifold-grid", "ae-vs-vae", "reparameterisation"]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """InlineRunner jobs run torch in this process: one thread, like the worker under tests/conftest.py."""
-    import torch
-
-    threads, _ = torch.get_num_threads(), torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture
-def small_lab(tmp_path, monkeypatch) -> LabOptions:
-    """Small data, a 15-step quick model, no shipped checkpoints, no network."""
-    folder = tmp_path / "checkpoints"
-    folder.mkdir()
-    options = LabOptions(shapes_n=500, subset=200, quick_steps=15, checkpoint_dir=str(folder),
-                         mnist_base_url="http://127.0.0.1:9/", mnist_cache=str(tmp_path / "cache"))
-    monkeypatch.setattr(LatentDock, "lab_options", options)
-    return options
-
-
-@pytest.fixture
-def dock(qtbot, small_lab) -> LatentDock:
-    dock = LatentDock(InlineRunner())
-    qtbot.addWidget(dock)
-    dock.resize(1280, 760)
-    with qtbot.waitExposed(dock):
-        dock.show()
-    dock.ensure_started()  # InlineRunner: the lab is ready when this returns
-    assert dock.session.ready(["vae"])
-    return dock
-
-
-def _pane(dock, role="vae"):
-    return dock.figure.panes[role]
-
-
-def _image(box) -> np.ndarray:  # what an ImageBox shows, in [0, 1] (grey images are drawn as RGBA)
-    return np.array(box.image.image)[..., 0] / 255.0
-
-
-def _choose_data(dock, value: str) -> None:
-    """Pick a data set in the combo as the user does (``activated``, not a programmatic change)."""
-    dock.training.data.setCurrentIndex(dock.training.data.findData(value))
-    dock.training.data.activated.emit(dock.training.data.currentIndex())
-
-
-def _mouse(widget, kind, pos, button, buttons, modifiers=Qt.KeyboardModifier.NoModifier):
-    event = QMouseEvent(kind, QPointF(pos), QPointF(widget.mapToGlobal(pos)), button, buttons, modifiers)
-    QApplication.sendEvent(widget, event)
-
-
-def _viewport_pos(dock, x, y):
-    scene = _pane(dock).plot.getViewBox().mapViewToScene(QPointF(x, y))
-    return dock.figure.mapFromScene(scene)
-
-
-# ----- start-up, drag, click ----------------------------------------------------------------------
+# ----- start-up (drag, click, ε, strips: test_latent_drag.py) ----------------------------------------------------------------------
 def test_dock_starts_with_a_quick_model_and_a_labelled_scatter(dock):
     pane = _pane(dock)
     assert pane.point_count() == 200
@@ -92,83 +31,6 @@ def test_dock_starts_with_a_quick_model_and_a_labelled_scatter(dock):
     assert "quick model" in pane.title.text and "No shipped VAE" in dock.messages.text()
     assert dock.training.start.isEnabled() and not dock.training.stop.isEnabled() and "cpu" in dock.training.device.text()
     assert pane.decoded.has_image() and "prior" in pane.strip.label.text  # the strip starts with samples
-
-
-def test_moving_the_latent_point_decodes_at_once(dock):
-    pane = _pane(dock)
-    pane.set_target(-2.0, 0.5)
-    left = _image(pane.decoded)
-    assert "z = (-2.00, 0.50)" in pane.decoded.label.text and pane.vline.value() == -2.0
-    pane.set_target(2.0, -1.5)
-    assert not np.allclose(left, _image(pane.decoded))
-
-
-def test_dragging_the_target_with_the_mouse(dock, monkeypatch):
-    monkeypatch.setitem(pg.getConfigOption.__globals__["CONFIG_OPTIONS"], "mouseRateLimit", -1)
-    dock.figure.scene().minDragTime = 0
-    pane = _pane(dock)
-    pane.set_range(-3, 3, -3, 3)
-    start, end = _viewport_pos(dock, 0, 0), _viewport_pos(dock, 1.5, -1.0)
-    viewport = dock.figure.viewport()
-    left, none, event = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton, QEvent.Type
-    _mouse(viewport, event.MouseButtonPress, start, left, left)
-    for t in np.linspace(0.1, 1.0, 6):
-        _mouse(viewport, event.MouseMove, start + (end - start) * t, none, left)
-    assert pane.target.moving and not pane.vline.isVisible()  # no plot-wide lines while dragging
-    _mouse(viewport, event.MouseButtonRelease, end, left, none)
-    x, y = pane.target_xy()
-    assert x == pytest.approx(1.5, abs=0.15) and y == pytest.approx(-1.0, abs=0.15)
-    assert f"z = ({x:.2f}, {y:.2f})" in pane.decoded.label.text
-    assert pane.vline.isVisible() and (pane.vline.value(), pane.hline.value()) == (x, y)
-
-
-def test_clicking_a_data_point_shows_its_ellipse_and_reconstruction(dock, qtbot):
-    pane = _pane(dock)
-    snap = dock.session.snapshots["vae"]
-    pane.set_range(*(snap.mu[7, 0] + np.array([-3, 3])), *(snap.mu[7, 1] + np.array([-3, 3])))
-    with qtbot.waitSignal(dock.controller.inspected):
-        qtbot.mouseClick(dock.figure.viewport(), Qt.MouseButton.LeftButton,
-                         pos=_viewport_pos(dock, *snap.mu[7, :2]))
-    index = dock.controller.selected.index
-    assert index in snap.indices
-    xs, ys = pane.ellipse.getData()
-    assert len(xs) == 97 and np.isfinite(xs).all()
-    mu, sigma = dock.controller.inspections["vae"].mu, dock.controller.inspections["vae"].sigma
-    assert xs.max() == pytest.approx(mu[0] + 2 * sigma[0], rel=1e-3)
-    assert pane.original.has_image() and pane.reconstruction.has_image()
-    assert f"#{index}" in pane.numbers.text and "KL" in pane.numbers.text
-    assert "ELBO ≈" in dock.explain.toHtml()
-
-
-def test_resample_eps_draws_eight_points_and_a_strip(dock):
-    pane = _pane(dock)
-    assert not dock.controller.resample()  # nothing selected yet: says what to do
-    assert "Click a data point" in dock.messages.text()
-    dock.click(int(dock.session.snapshots["vae"].indices[3]))
-    dock.explore.resample.click()
-    first = pane.samples.getData()
-    assert len(first[0]) == 8 and len(np.unique(first[0])) == 8
-    assert _image(pane.strip).shape == (28, 8 * 28 + 7 * 2) and "ε" in pane.strip.label.text
-    dock.explore.resample.click()
-    assert not np.allclose(first[0], pane.samples.getData()[0])
-
-
-def test_shift_click_interpolates_and_the_strip_and_gif_export(dock, tmp_path, monkeypatch):
-    a, b = (int(i) for i in dock.session.snapshots["vae"].indices[[0, 5]])
-    dock.click(a)
-    dock.click(b, shift=True)
-    pane = _pane(dock)
-    assert len(pane.path.getData()[0]) == 10 and [p.index for p in dock.controller.picks] == [a, b]
-    assert all(label.isVisible() for label in pane.pick_labels)
-    monkeypatch.setattr(dock, "ask_save_path", lambda *args: str(tmp_path / "path"))
-    dock.explore.export_strip.click()
-    with Image.open(tmp_path / "path.png") as image:
-        assert image.size[0] > 10 * 28 * 3 and len(np.unique(np.asarray(image.convert("L")))) > 2
-    monkeypatch.setattr(dock, "ask_save_path", lambda *args: str(tmp_path / "walk.gif"))
-    dock.explore.export_gif.click()
-    with Image.open(tmp_path / "walk.gif") as gif:
-        assert gif.n_frames > 10
-    assert "walk.gif" in dock.messages.text()
 
 
 def test_self_check_decodes_through_the_compute_path(dock):

@@ -161,9 +161,12 @@ class LatentController(QObject):
         self.decode(role)
 
     def decode(self, role: str) -> None:
+        pane = self.figure.panes[role]
         if role in self.session.models:
-            xy = self.figure.panes[role].target_xy()
-            self.session.request_view(f"latent-decode:{role}", "decode", role, xy, on_result=self._on_decoded)
+            self.session.request_view(f"latent-decode:{role}", "decode", role, pane.target_xy(),
+                                      on_result=self._on_decoded)
+        else:
+            pane.show_pending_target()  # no model to decode with: ⊕ follows the mouse directly
 
     def _on_decoded(self, d: Decoded) -> None:
         self.figure.panes[d.role].set_decoded(d.image, d.z)

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QGraphicsItem
 
 from vaeviz.core.vae.images import label_colour, strip
 from vaeviz.ui.cheap_items import BoundsCachedScatter, paint_now
+from vaeviz.ui.latent.drag_target import DragTarget
 from vaeviz.ui.latent.images import ImageBox
 from vaeviz.ui.plot_grid import show_cached_grid
 from vaeviz.ui.point_raster import PointRaster
@@ -109,9 +110,10 @@ class LatentPane(pg.GraphicsLayout):
         dashed = pg.mkPen((120, 120, 120), width=1, style=Qt.PenStyle.DashLine)
         self.vline = pg.InfiniteLine(angle=90, movable=False, pen=dashed)
         self.hline = pg.InfiniteLine(angle=0, movable=False, pen=dashed)
-        self.target = pg.TargetItem(pos=(0.0, 0.0), size=18, movable=True, pen=pg.mkPen("#111111", width=2),
-                                    brush=(255, 255, 255, 90))
+        self.target = DragTarget(pos=(0.0, 0.0), size=18, movable=True, pen=pg.mkPen("#111111", width=2),
+                                 brush=(255, 255, 255, 90))
         self.target.setZValue(20)
+        self.target.sigDragged.connect(self._on_target_dragged)
         self.target.sigPositionChanged.connect(self._on_target_moved)
         self.target.sigPositionChangeFinished.connect(self._on_target_released)
         plot.addItem(self.points.item, ignoreBounds=True)  # the raster spans the view: no bounds of its own
@@ -127,17 +129,23 @@ class LatentPane(pg.GraphicsLayout):
         self.set_range(-3.5, 3.5, -3.5, 3.5)
 
     # ----- what the user does ---------------------------------------------------------------
-    @Slot(object)
-    def _on_target_moved(self, target) -> None:
-        x, y = self.target_xy()
+    @Slot(float, float)
+    def _on_target_dragged(self, x: float, y: float) -> None:
         # The plot-wide crosshair lines cost about 1 ms a repaint (each move exposes a strip of every layer
         # under them), half of a dragging frame: hidden while the mouse drags ⊕, back where it stops.
-        dragging = bool(self.target.moving)
-        self.vline.setVisible(not dragging)
-        self.hline.setVisible(not dragging)
-        if not dragging:
-            self.vline.setPos(x)
-            self.hline.setPos(y)
+        self.vline.hide()
+        self.hline.hide()
+        self.point_moved.emit(self.role, x, y)
+
+    @Slot(object)
+    def _on_target_moved(self, target) -> None:
+        if self.target.placing:  # drawn where a decoding on show belongs: not a move of the user's
+            return
+        x, y = self.target_xy()
+        self.vline.setPos(x)
+        self.hline.setPos(y)
+        self.vline.show()
+        self.hline.show()
         self.point_moved.emit(self.role, x, y)
 
     @Slot(object)
@@ -161,8 +169,17 @@ class LatentPane(pg.GraphicsLayout):
         self.point_clicked.emit(self.role, index, shift)
 
     def target_xy(self) -> tuple[float, float]:
+        """Where the user put ⊕ (during a drag: the latest mouse position, which ⊕ reaches when its decoding
+        is shown)."""
+        if self.target.pending is not None:
+            return self.target.pending
         pos = self.target.pos()
         return float(pos.x()), float(pos.y())
+
+    def show_pending_target(self) -> None:
+        """Draw ⊕ where the drag is now (when nothing will be decoded there to place it)."""
+        if self.target.pending is not None:
+            self.target.place(*self.target.pending)
 
     def set_target(self, x: float, y: float) -> None:
         """Move the latent point (emits ``point_moved`` like a drag does)."""
@@ -254,6 +271,8 @@ class LatentPane(pg.GraphicsLayout):
         shown = ", ".join(f"{v:.2f}" for v in z[:2])
         more = ", 0, …" if len(z) > 2 else ""  # the other dimensions stay at 0 (the explain pane says so)
         self.decoded.set_image(image, f"decoded at<br>z = ({shown}{more})")
+        if self.target.pending is not None:  # dragging: ⊕ goes where this image was decoded
+            self.target.place(float(z[0]), float(z[1]) if len(z) > 1 else 0.0)
         paint_now(self.scene())
 
     def set_inspection(self, original: np.ndarray, reconstruction: np.ndarray, mu: np.ndarray,

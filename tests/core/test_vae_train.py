@@ -408,3 +408,20 @@ def test_decode_colour_and_one_dimensional_latent():
     assert decode_grid(colour, 2.0, 3).shape == (9, 4, 4, 3)
     line = build_model(ModelConfig(image_shape=(1, 4, 4), hidden=(8,), latent_dim=1), seed=0)
     assert decode_grid(line, 2.0, 6).shape == (6, 4, 4)
+
+
+def test_evaluating_switches_to_eval_only_where_it_changes_the_output():
+    """Dropout/normalisation layers see eval mode (and get train mode back); other models are left as they
+    are (switching walks every module: ~70 µs per decode while dragging)."""
+    from torch import nn
+
+    from vaeviz.core.vae.decoding import _evaluating
+
+    drop = nn.Sequential(nn.Linear(2, 2), nn.Dropout(0.5)).train()
+    with _evaluating(drop):
+        assert not drop.training and not drop[1].training and not torch.is_grad_enabled()
+    assert drop.training and drop[1].training
+    plain = nn.Sequential(nn.Linear(2, 2), nn.ReLU()).train()
+    with _evaluating(plain):
+        assert plain.training and torch.is_inference_mode_enabled()
+    assert plain.training

@@ -23,7 +23,7 @@ from vaeviz.workers.bridge import InlineRunner
 PRESETS = ["overview", "latent-explorer", "manifold-grid", "ae-vs-vae", "reparameterisation"]
 
 
-# ----- start-up (drag, click, ε, strips: test_latent_drag.py) ----------------------------------------------------------------------
+# ----- start-up (drag, click, ε and strips: test_latent_drag.py) ------------------------------------
 def test_dock_starts_with_a_quick_model_and_a_labelled_scatter(dock):
     pane = _pane(dock)
     assert pane.point_count() == 200

@@ -36,6 +36,7 @@ INTERACTIVE_S = 0.25
 # next request). Training then goes on at a quarter of its speed while the user drags.
 INTERACTIVE_SLICE_S = 0.001
 INTERACTIVE_DUTY = 0.25
+INTERACTIVE_NAP_S = 0.0002
 
 class Emitter(Protocol):
     """Where the scheduler reports; the Qt worker forwards each call to a signal."""
@@ -157,7 +158,12 @@ class Scheduler:
             with self._cond:
                 while not self._stopping and not self._has_work_locked():
                     self._set_state_locked_free()
-                    self._cond.wait()
+                    if self._interactive():
+                        # The next request of a drag is near: short naps keep this thread (and its core) awake.
+                        # Waking from a long sleep took ~0.5 ms more per request on this VM.
+                        self._cond.wait(timeout=INTERACTIVE_NAP_S)
+                    else:
+                        self._cond.wait()
                 if self._stopping:
                     break
                 incoming, self._incoming = list(self._incoming), deque()

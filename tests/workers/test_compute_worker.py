@@ -117,6 +117,31 @@ def test_latest_wins_streaming_drops_stale_results(compute, qtbot):
     assert computed[-1] == 99 and computed == sorted(computed)
 
 
+def test_a_waiting_request_is_handled_before_request_returns(compute, qtbot):
+    """wait_s: with the worker free the result is handled before request() returns (no event-loop pass);
+    with the worker busy beyond the wait it arrives later, through the event loop, exactly once."""
+    delivered: list[str] = []
+    compute.bridge.request("warm", single(lambda ctx: "warm"), on_result=delivered.append)
+    qtbot.waitUntil(lambda: delivered == ["warm"], timeout=10000)
+    compute.bridge.request("decode", single(lambda ctx: "now"), on_result=delivered.append, wait_s=5.0)
+    assert delivered == ["warm", "now"]
+
+    gate, entered = threading.Event(), threading.Event()
+
+    def hold(ctx):
+        entered.set()
+        assert gate.wait(10)
+
+    compute.bridge.request("hold", single(hold), on_result=lambda r: None)
+    assert entered.wait(10)
+    compute.bridge.request("decode", single(lambda ctx: "later"), on_result=delivered.append, wait_s=0.01)
+    assert delivered == ["warm", "now"]  # the worker was busy: request() returned after the wait
+    gate.set()
+    qtbot.waitUntil(lambda: delivered == ["warm", "now", "later"], timeout=10000)
+    qtbot.waitUntil(lambda: compute.bridge.pending_handlers() == 0, timeout=10000)
+    assert compute.worker._watched == {}  # nothing left registered
+
+
 def test_cancel_stops_job_and_drops_queued_results(compute, qtbot):
     closed = threading.Event()
     progress: list = []

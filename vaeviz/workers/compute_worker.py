@@ -8,6 +8,7 @@ plain function or lambda connected to them would run in the compute thread.
 from __future__ import annotations
 
 import sys
+import threading
 from typing import Any
 
 from PySide6.QtCore import QThread, Signal
@@ -38,6 +39,8 @@ class ComputeWorker(QThread):
         super().__init__(parent)
         self.setObjectName("vaeviz-compute")
         sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_INTERVAL_S))
+        self._watched: dict[int, threading.Event] = {}
+        self._watch_lock = threading.Lock()
         self._scheduler = Scheduler(_SignalEmitter(self), slice_s=slice_s, device=device)
 
     def run(self) -> None:  # compute thread
@@ -56,6 +59,24 @@ class ComputeWorker(QThread):
     def new_id(self) -> int:
         """Reserve a job id before submitting (so callers can register handlers first)."""
         return self._scheduler.new_id()
+
+    def watch(self, job_id: int) -> threading.Event:
+        """An event set (from the compute thread) once the job's last signal has been emitted; register it
+        before queuing the job. For a caller that waits a moment for a result (see WorkerBridge.request)."""
+        event = threading.Event()
+        with self._watch_lock:
+            self._watched[job_id] = event
+        return event
+
+    def unwatch(self, job_id: int) -> None:
+        with self._watch_lock:
+            self._watched.pop(job_id, None)
+
+    def _ended(self, job_id: int) -> None:  # compute thread, after the terminal signal
+        with self._watch_lock:
+            event = self._watched.pop(job_id, None)
+        if event is not None:
+            event.set()
 
     def cancel(self, job_id: int) -> None:
         self._scheduler.cancel(job_id)
@@ -94,12 +115,15 @@ class _SignalEmitter:
 
     def finished(self, job_id: int, result: Any) -> None:
         self._w.job_finished.emit(job_id, result)
+        self._w._ended(job_id)
 
     def failed(self, job_id: int, message: str, details: str) -> None:
         self._w.job_failed.emit(job_id, message, details)
+        self._w._ended(job_id)
 
     def cancelled(self, job_id: int) -> None:
         self._w.job_cancelled.emit(job_id)
+        self._w._ended(job_id)
 
     def state(self, text: str) -> None:
         self._w.state_changed.emit(text)

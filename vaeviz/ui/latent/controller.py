@@ -17,6 +17,11 @@ from vaeviz.core.vae.lab_types import Decoded, GridImage, Inspection, LatentSnap
 from vaeviz.ui.latent.pane import DECODED_TITLE
 from vaeviz.ui.latent.session import LabSession
 
+# How long the GUI thread waits for a decoding of ⊕'s position before going on (it then arrives later):
+# a decode takes ~0.2 ms in the compute thread when this thread leaves it the GIL, and the wait keeps a drag
+# to one event-loop pass per move. Longer would only add to the rare moves that find the worker busy.
+DECODE_WAIT_S = 0.003
+
 STRIP_SIZE = 8  # ε draws and prior samples per strip
 PATH_POINTS = 10  # decodings along A → B
 
@@ -164,7 +169,7 @@ class LatentController(QObject):
         pane = self.figure.panes[role]
         if role in self.session.models:
             self.session.request_view(f"latent-decode:{role}", "decode", role, pane.target_xy(),
-                                      on_result=self._on_decoded)
+                                      on_result=self._on_decoded, wait_s=DECODE_WAIT_S)
         else:
             pane.show_pending_target()  # no model to decode with: ⊕ follows the mouse directly
 

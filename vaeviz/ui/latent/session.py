@@ -153,14 +153,16 @@ class LabSession(QObject):
         self.task = task
         self.running_changed.emit()
 
-    def request_view(self, key: str, what: str, *args, on_result, on_failed=None, **kwargs) -> None:
-        """A latest-wins request to the lab (decode, grid, inspect, strips…); errors become messages."""
+    def request_view(self, key: str, what: str, *args, on_result, on_failed=None, wait_s: float = 0.0,
+                     **kwargs) -> None:
+        """A latest-wins request to the lab (decode, grid, inspect, strips…); errors become messages.
+        ``wait_s``: see :meth:`vaeviz.workers.bridge.WorkerBridge.request`."""
         def done(result) -> None:
             if not self.closed:
                 on_result(result)
 
         self.compute.request(key, view_job(self.ref, what, *args, **kwargs), on_result=done,
-                             on_failed=on_failed or self._on_view_failed)
+                             on_failed=on_failed or self._on_view_failed, wait_s=wait_s)
 
     def save(self, role: str, path: str) -> None:
         """Write a slot's model to a checkpoint (a request: training goes on meanwhile)."""

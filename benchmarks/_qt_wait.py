@@ -18,3 +18,22 @@ def spin(done: Callable[[], bool], timeout_s: float) -> bool:
         loop.exec()
     poll.stop()
     return done()
+
+
+def heartbeat_ticks(seconds: float, interval_ms: int) -> list[float]:
+    """Run the event loop for ``seconds`` with a precise ``interval_ms`` timer; return its tick times (the
+    gaps beyond the interval are stalls of this thread)."""
+    import time
+
+    from PySide6.QtCore import Qt, QTimer
+
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.setTimerType(Qt.TimerType.PreciseTimer)  # the default coarse timer adds its own ~5% slack
+    timer.setInterval(interval_ms)
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.start()
+    end = time.perf_counter() + seconds
+    spin(lambda: time.perf_counter() >= end, seconds + 5)
+    timer.stop()
+    return ticks

@@ -19,6 +19,7 @@ import time
 
 import numpy as np
 
+from benchmarks._qt_wait import heartbeat_ticks
 from benchmarks._vae_jobs import HEARTBEAT_MS, INPUT_INTERVAL_MS, TIMEOUT_S, _ms_stats, _spin, _wait_s
 
 DOCK_SIZE = (1280, 760)
@@ -145,18 +146,9 @@ class DockDrag:
 
 def heartbeat(seconds: float) -> dict:
     """A ``HEARTBEAT_MS`` precise timer in this (GUI) thread; gaps beyond its interval are stalls."""
-    from PySide6.QtCore import Qt, QTimer
-
     from benchmarks import percentile
 
-    ticks: list[float] = []
-    timer = QTimer()
-    timer.setTimerType(Qt.TimerType.PreciseTimer)
-    timer.setInterval(HEARTBEAT_MS)
-    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
-    timer.start()
-    _wait_s(seconds)
-    timer.stop()
+    ticks = heartbeat_ticks(seconds, HEARTBEAT_MS)
     gaps = [(b - a) * 1000 for a, b in zip(ticks, ticks[1:], strict=False)]
     return {"max_stall_ms": round(max(0.0, max(gaps) - HEARTBEAT_MS), 3),
             "stall_p99_ms": round(max(0.0, percentile(gaps, 99) - HEARTBEAT_MS), 3), "heartbeats": len(ticks)}

@@ -26,6 +26,7 @@ from PySide6.QtCore import QEventLoop, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from benchmarks import percentile
+from benchmarks._qt_wait import heartbeat_ticks
 from vaeviz.core.jobs import JobContext, Progress, single
 from vaeviz.workers.bridge import WorkerBridge
 from vaeviz.workers.compute_worker import ComputeWorker
@@ -174,16 +175,7 @@ def _run_heavy_job(bridge: WorkerBridge, duration_s: float) -> tuple[dict, dict]
 
 def _idle_heartbeat(seconds: float) -> dict:
     """Heartbeat gaps with an idle worker: the event loop's own jitter, to read the loaded figures against."""
-    ticks: list[float] = []
-    heartbeat = QTimer()
-    heartbeat.setTimerType(Qt.TimerType.PreciseTimer)
-    heartbeat.setInterval(HEARTBEAT_MS)
-    heartbeat.timeout.connect(lambda: ticks.append(time.perf_counter()))
-    heartbeat.start()
-    end = time.perf_counter() + seconds
-    _spin(lambda: time.perf_counter() >= end, seconds + 5)
-    heartbeat.stop()
-    return _stall_stats("idle", _gaps_ms(ticks))
+    return _stall_stats("idle", _gaps_ms(heartbeat_ticks(seconds, HEARTBEAT_MS)))
 
 
 def _under_load(bridge: WorkerBridge) -> dict:

@@ -1,6 +1,7 @@
 
 import numpy as np
 import pytest
+from field_helpers import bumps
 
 from vaeviz.core.contours import contour_segments, segments_to_xy
 
@@ -57,13 +58,7 @@ def _intersect(p, q) -> bool:
 
 
 def _smooth_field(shape=(48, 37), seed=3) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    ii, jj = np.mgrid[0:shape[0], 0:shape[1]].astype(np.float64)
-    out = np.zeros(shape)
-    for _ in range(5):
-        ci, cj, s = rng.uniform(0, shape[0]), rng.uniform(0, shape[1]), rng.uniform(4, 9)
-        out += rng.uniform(0.5, 1.5) * np.exp(-((ii - ci) ** 2 + (jj - cj) ** 2) / (2 * s * s))
-    return out
+    return bumps(shape, seed)
 
 
 @pytest.mark.parametrize("radius", [5.0, 9.3, 20.0])

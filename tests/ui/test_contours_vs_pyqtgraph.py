@@ -10,6 +10,7 @@ isocurve pairs by a fixed table: they are compared separately.
 
 import numpy as np
 import pytest
+from field_helpers import bumps
 
 pg = pytest.importorskip("pyqtgraph")
 
@@ -44,13 +45,7 @@ def _without_cells(segments: np.ndarray, cells: np.ndarray) -> np.ndarray:
 
 
 def _gaussians(shape, seed) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    ii, jj = np.mgrid[0:shape[0], 0:shape[1]].astype(np.float64)
-    out = np.zeros(shape)
-    for _ in range(6):
-        ci, cj, s = rng.uniform(0, shape[0]), rng.uniform(0, shape[1]), rng.uniform(4, 10)
-        out += rng.uniform(0.5, 1.5) * np.exp(-((ii - ci) ** 2 + (jj - cj) ** 2) / (2 * s * s))
-    return out
+    return bumps(shape, seed, n=6, width=(4.0, 10.0))
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

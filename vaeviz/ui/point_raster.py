@@ -110,6 +110,18 @@ class PointRaster:
         self.item.setImage(self._image, autoLevels=False)
         self.item.setRect(QRectF(x0, y0, w / sx, h / sy))
 
+    def set_points_in_view(self, points: np.ndarray, box: pg.ViewBox) -> bool:
+        """:meth:`set_points` for what ``box`` shows now: its range, its size in device pixels. Returns False
+        (and keeps the raster) while the box has no size yet."""
+        view = box.viewRect()
+        views = box.scene().views() if box.scene() is not None else []
+        ratio = views[0].devicePixelRatioF() if views else 1.0
+        w, h = box.width() * ratio, box.height() * ratio
+        if w < 2 or h < 2 or view.width() <= 0 or view.height() <= 0:
+            return False
+        self.set_points(points, (view.left(), view.top(), view.right(), view.bottom()), w, h)
+        return True
+
     def recolour(self, rgb: np.ndarray) -> None:
         """New colours, (N, 3) uint8 RGB in the order of the points given to :meth:`set_points`."""
         if rgb.shape != (self._n, 3):

@@ -73,17 +73,8 @@ class KeyedPoints:
 
     def _rebuild_raster(self, *_) -> None:
         """Rasterise the points again for the current view range and size (the raster is in pixels)."""
-        if not self.rastered:
-            return
-        box = self.plot.getViewBox()
-        view = box.viewRect()
-        views = box.scene().views() if box.scene() is not None else []
-        ratio = views[0].devicePixelRatioF() if views else 1.0
-        w, h = box.width() * ratio, box.height() * ratio
-        if w < 2 or h < 2 or view.width() <= 0 or view.height() <= 0:
-            return
-        self.raster.set_points(self._points, (view.left(), view.top(), view.right(), view.bottom()), w, h)
-        self._recolour_raster()
+        if self.rastered and self.raster.set_points_in_view(self._points, self.plot.getViewBox()):
+            self._recolour_raster()
 
     def _recolour_raster(self) -> None:
         if self.raster.n_points == len(self._points) and self._keys is not None:

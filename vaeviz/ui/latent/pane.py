@@ -217,15 +217,8 @@ class LatentPane(pg.GraphicsLayout):
 
     def _rasterise(self, *_) -> None:
         """Draw the points into the raster for the current view range and size (it is in pixels)."""
-        box = self.plot.getViewBox()
-        view = box.viewRect()
-        views = self.scene().views() if self.scene() is not None else []
-        ratio = views[0].devicePixelRatioF() if views else 1.0
-        w, h = box.width() * ratio, box.height() * ratio
-        if w < 2 or h < 2 or view.width() <= 0 or view.height() <= 0:
-            return
-        self.points.set_points(self._xy, (view.left(), view.top(), view.right(), view.bottom()), w, h)
-        self.points.recolour(self._rgb)
+        if self.points.set_points_in_view(self._xy, self.plot.getViewBox()):
+            self.points.recolour(self._rgb)
 
     def point_count(self) -> int:
         return len(self._xy)

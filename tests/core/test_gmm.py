@@ -214,3 +214,19 @@ def test_validate_data_errors(x, k, message):
 def test_validate_data_accepts_1d_and_lists():
     assert validate_data([1.0, 2.0, 3.0]).shape == (3, 1)
     assert validate_data([[1, 2], [3, 4]], 2).dtype == np.float64
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 7, 8, 12])
+def test_row_sums_and_logsumexp_match_numpy_bit_for_bit(k):
+    """The column-by-column sums equal numpy's reductions exactly (what keeps EM equal to scikit-learn)."""
+    from vaeviz.core.gmm import _row_sum, logsumexp_rows
+
+    rng = np.random.default_rng(k)
+    a = rng.normal(0, 30, (500, k))
+    assert np.array_equal(_row_sum(a), a.sum(axis=1))
+    a[3] = -np.inf  # a row no component explains
+    m = a.max(axis=1, keepdims=True)
+    m[~np.isfinite(m)] = 0.0
+    with np.errstate(divide="ignore"):
+        expected = np.log(np.sum(np.exp(a - m), axis=1)) + m[:, 0]
+    assert np.array_equal(logsumexp_rows(a), expected)

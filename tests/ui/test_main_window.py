@@ -33,6 +33,19 @@ def _hidden(window) -> set[str]:
     return {dock_id for dock_id, dock in window.docks.items() if dock.isHidden()}
 
 
+def test_compute_thread_starts_once_the_window_is_on_screen(make_window, qtbot, monkeypatch):
+    """torch's import (the compute thread's first act) must not hold the GIL while the window first paints."""
+    window = make_window(show=False)
+    exposed_at_start = []
+    real_start = window.worker.start
+    monkeypatch.setattr(window.worker, "start", lambda: (exposed_at_start.append(
+        window.windowHandle().isExposed()), real_start()))
+    with qtbot.waitSignal(window.docks_built, timeout=30000):
+        window.show()
+    qtbot.waitUntil(lambda: window.bridge.device_name != "", timeout=60000)
+    assert exposed_at_start == [True]
+
+
 # ----- docks and View menu -----------------------------------------------------------------
 def test_four_docks_registered_with_object_names_and_view_toggles(window):
     assert list(window.docks) == DOCK_IDS

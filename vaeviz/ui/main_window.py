@@ -7,7 +7,7 @@ neither.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QIcon, QKeySequence, QShowEvent
 from PySide6.QtWidgets import QApplication, QMainWindow, QMenu, QStyle, QTabWidget, QToolBar
 
@@ -23,6 +23,7 @@ from vaeviz.ui.theme import apply_theme
 from vaeviz.workers.bridge import WorkerBridge
 from vaeviz.workers.compute_worker import ComputeWorker
 
+EXPOSE_TIMEOUT_MS = 500  # start the compute thread by then even if the window never reports being exposed
 DEVICE_CHOICES = [("auto", "&Automatic (cuda → mps → cpu)"), ("cuda", "&CUDA"), ("mps", "&MPS"), ("cpu", "C&PU")]
 THEME_CHOICES = [("system", "Follow &system"), ("light", "&Light"), ("dark", "&Dark")]
 
@@ -46,6 +47,7 @@ class MainWindow(QMainWindow):
         self.files = FileActions(self)
         self.dark = False
         self._shown_once = False
+        self._started = False
         self._current: LabDock | None = None
 
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks
@@ -243,10 +245,26 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not self._shown_once:
             self._shown_once = True
+            # The compute thread starts by importing torch (seconds of Python, holding the GIL much of the
+            # time): start it once the window is on screen, so that the first paint does not wait for it.
+            handle = self.windowHandle()
+            if handle is not None and not handle.isExposed():
+                handle.installEventFilter(self)
+                QTimer.singleShot(EXPOSE_TIMEOUT_MS, self._after_first_show)  # a platform that never says
+            else:
+                QTimer.singleShot(0, self._after_first_show)
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.Type.Expose and obj is self.windowHandle() and obj.isExposed():
+            obj.removeEventFilter(self)
             QTimer.singleShot(0, self._after_first_show)
+        return super().eventFilter(obj, event)
 
     @Slot()
     def _after_first_show(self) -> None:
+        if self._started:
+            return
+        self._started = True
         if not self.worker.isRunning():
             self.worker.start()
         QTimer.singleShot(0, self.build_docks)

@@ -38,7 +38,6 @@ class ComputeWorker(QThread):
     def __init__(self, device: str = "auto", slice_s: float = 0.010, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("vaeviz-compute")
-        sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_INTERVAL_S))
         self._watched: dict[int, threading.Event] = {}
         self._watch_lock = threading.Lock()
         self._scheduler = Scheduler(_SignalEmitter(self), slice_s=slice_s, device=device)
@@ -132,4 +131,7 @@ class _SignalEmitter:
         self._w.device_changed.emit(info.name, info.description, info.note)
 
     def runtime(self, info: dict) -> None:
+        # torch is imported now. Only from here the GIL changes hands every GIL_SWITCH_INTERVAL_S: earlier,
+        # the import (seconds of Python) would take the GIL from the window's first paint ten times as often.
+        sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_INTERVAL_S))
         self._w.runtime_info.emit(info)

@@ -57,8 +57,8 @@ def _range_in_steps(plot: pg.PlotItem, x_max: float, ys: list[np.ndarray]) -> No
     (_x0, x1), (y0, y1) = plot.getViewBox().viewRange()
     lo, hi = float(values.min()), float(values.max())
     span = hi - lo or max(abs(hi) * 0.05, 1e-9)
-    if not (x_max <= x1 <= 2 * max(x_max, 3.0)):
-        x1 = _nice_ceiling(max(1.15 * x_max, 4.0))
+    if not (x_max + 0.5 <= x1 <= 2 * max(x_max, 3.0)):  # the newest point half a step inside, at least
+        x1 = _nice_ceiling(max(1.15 * x_max, x_max + 0.5, 4.0))
     if lo < y0 or hi > y1 or (y1 - y0) > 6 * span:
         y0, y1 = lo - 0.15 * span, hi + 0.15 * span
     plot.setRange(xRange=(0.0, x1), yRange=(y0, y1), padding=0)

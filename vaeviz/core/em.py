@@ -34,10 +34,10 @@ from vaeviz.core.em_init import (
 from vaeviz.core.gmm import (
     GaussianMixture,
     check_covariance_type,
-    normalise_log_rows,
     to_full,
     validate_data,
 )
+from vaeviz.core.log_rows import normalise_log_rows
 
 __all__ = [
     "PHASES", "SINGULAR_RTOL", "EMState", "Singularity", "SingularCovarianceError", "e_step", "m_step",

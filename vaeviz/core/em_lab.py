@@ -28,10 +28,10 @@ from vaeviz.core.gmm import (
     MAX_COMPONENTS,
     GaussianMixture,
     check_n_components,
-    normalise_log_rows,
 )
 from vaeviz.core.jobs import JobContext, JobFactory, single
 from vaeviz.core.kmeans import KMeansState, kmeans_steps, kmeanspp_init
+from vaeviz.core.log_rows import normalise_log_rows
 
 INIT_METHODS = {"random": "Random points", "kmeans++": "k-means++", "kmeans": "From k-means",
                 "user": "User-placed"}

@@ -91,27 +91,40 @@ def test_none_yields_are_preemption_points(h):
 
 
 def test_long_jobs_keep_to_pieces_for_a_while_after_a_request(h, monkeypatch):
-    """Requests come in streams (a drag): for INTERACTIVE_S after one, ctx.urgent stays true although
-    nothing waits, so a job does not start a long step just before the next request; later it is false."""
+    """Interactive requests come in streams (a drag): for INTERACTIVE_S after one, ctx.urgent stays true
+    although nothing waits, so a job does not start a long step just before the next request; later it is
+    false. A one-off request does not do that."""
     from vaeviz.workers import scheduler
 
     monkeypatch.setattr(scheduler, "INTERACTIVE_S", 0.5)
-    served, urgent_after, calm_again = threading.Event(), threading.Event(), threading.Event()
+    phase = {"now": "start"}
+    seen: dict[str, list[bool]] = {"one-off": [], "drag": []}
+    enough = {name: threading.Event() for name in seen}
+    calm_again = threading.Event()
 
     def job(ctx):
         while True:
             urgent = ctx.urgent()
-            if served.is_set() and urgent:
-                urgent_after.set()
-            if urgent_after.is_set() and not urgent:
-                calm_again.set()
+            record = seen.get(phase["now"])
+            if record is not None:
+                record.append(urgent)
+                if len(record) >= 20:
+                    enough[phase["now"]].set()
+                if phase["now"] == "drag" and not urgent:
+                    calm_again.set()
             yield None
 
     job_id = h.s.submit(long(job))
     h.rec.wait_for(lambda ev: any(e[0] == "started" and e[1] == job_id for e in ev))
-    assert fence(h, lambda ctx: None) is None  # a request, served: nothing waits any more
-    served.set()
-    assert urgent_after.wait(10)  # still told to keep to pieces: the next request is likely near
+    one_off = h.s.request(req(lambda ctx: None, key="one-off"))
+    assert h.rec.terminal(one_off)[0] == "finished"
+    phase["now"] = "one-off"
+    assert enough["one-off"].wait(10) and not any(seen["one-off"])  # a one-off request: no giving way
+    drag = h.s.request(req(lambda ctx: None, key="drag"), interactive=True)
+    assert h.rec.terminal(drag)[0] == "finished"  # served: nothing waits any more
+    phase["now"] = "drag"
+    assert enough["drag"].wait(10) or calm_again.wait(10)
+    assert seen["drag"][0] is True  # still told to keep to pieces: the next request is likely near
     assert calm_again.wait(10)  # the stream has stopped: whole steps again
     h.s.cancel(job_id)
     assert h.rec.terminal(job_id)[0] == "cancelled"

@@ -82,12 +82,16 @@ class WorkerBridge(QObject):
         ``wait_s`` > 0 (latency-critical requests, a drag's decode): this thread waits up to that long for the
         result and, if it came, handles it before returning. The wait releases the GIL, which the compute
         thread needs: a decode that took 0.5–2.5 ms while the GUI thread went on painting takes ~0.2 ms.
-        Otherwise the result arrives later, as for any request.
+        Otherwise the result arrives later, as for any request. Such requests also count as interactive:
+        long jobs give way to the stream they belong to (see Scheduler.request).
         """
         job_id = self.worker.new_id()
         self._handlers[job_id] = _Handlers(None, on_result, on_failed, None, key=key)
         watched = self.worker.watch(job_id) if wait_s > 0 and hasattr(self.worker, "watch") else None
-        self.worker.request(key, factory, name=name, job_id=job_id)
+        if wait_s > 0:
+            self.worker.request(key, factory, name=name, job_id=job_id, interactive=True)
+        else:
+            self.worker.request(key, factory, name=name, job_id=job_id)
         if watched is not None:
             if watched.wait(wait_s):
                 # the worker's signals for it are queued to this object: deliver them now

@@ -51,9 +51,10 @@ class ComputeWorker(QThread):
         return self._scheduler.submit(JobSpec(factory, name, "long", progress=progress), job_id)
 
     def request(self, key: str, factory: JobFactory, *, name: str | None = None,
-                job_id: int | None = None) -> int:
-        """Queue a latest-wins request: only the newest pending request per key is computed."""
-        return self._scheduler.request(JobSpec(factory, name or key, "latest", key=key), job_id)
+                job_id: int | None = None, interactive: bool = False) -> int:
+        """Queue a latest-wins request: only the newest pending request per key is computed.
+        ``interactive``: one of a stream the user makes (see Scheduler.request)."""
+        return self._scheduler.request(JobSpec(factory, name or key, "latest", key=key), job_id, interactive)
 
     def new_id(self) -> int:
         """Reserve a job id before submitting (so callers can register handlers first)."""

@@ -28,8 +28,8 @@ from typing import Any, Protocol
 from vaeviz.core.device import DeviceInfo, select_device
 from vaeviz.core.jobs import JobContext, JobSpec
 
-# For this long after a latest-wins request arrives, long jobs are told to work in small pieces (see
-# Scheduler._interactive): requests tend to come in streams (a drag), the next is only milliseconds away.
+# For this long after an interactive request (one of a drag's), long jobs are told to work in small pieces
+# (see Scheduler._interactive): the next request is only milliseconds away.
 INTERACTIVE_S = 0.25
 # Meanwhile long jobs run in slices of about INTERACTIVE_SLICE_S, and take this share of the compute
 # thread's time: the rest is left free (the GIL and a core for the GUI thread, the thread itself idle for the
@@ -105,14 +105,20 @@ class Scheduler:
             self._cond.notify()
         return job_id
 
-    def request(self, spec: JobSpec, job_id: int | None = None) -> int:
-        """Queue a latest-wins request under ``spec.key``; a pending one with that key is replaced."""
+    def request(self, spec: JobSpec, job_id: int | None = None, interactive: bool = False) -> int:
+        """Queue a latest-wins request under ``spec.key``; a pending one with that key is replaced.
+
+        ``interactive``: one of a stream the user is making (a drag's decodes): for INTERACTIVE_S long jobs
+        give way (small pieces, a quarter of the thread). One-off requests (a view refreshed after a
+        training snapshot) are only served between slices, without slowing long jobs down.
+        """
         key = spec.key or spec.name
         with self._cond:
             job_id = job_id if job_id is not None else next(self._ids)
             old = self._requests.get(key)
             self._requests[key] = (job_id, spec)
-            self._last_request_t = time.perf_counter()
+            if interactive:
+                self._last_request_t = time.perf_counter()
             if old is not None:
                 self._commands.append(("superseded", old[0]))
             self._cond.notify()
@@ -320,9 +326,9 @@ class Scheduler:
         return bool(self._requests or self._commands or self._stopping)
 
     def _interactive(self) -> bool:
-        """Long jobs' JobContext.urgent: something waits, or requests are arriving (a drag sends one every
-        few ms). Asking only "does one wait now?" let a job start a whole training step (~13 ms) just
-        before the next decode request came in; within INTERACTIVE_S of a request, jobs keep to pieces."""
+        """Long jobs' JobContext.urgent: something waits, or interactive requests are arriving (a drag sends
+        one every few ms). Asking only "does one wait now?" let a job start a whole training step (~13 ms)
+        just before the next decode request came in; within INTERACTIVE_S of one, jobs keep to pieces."""
         return self._urgent() or time.perf_counter() - self._last_request_t < INTERACTIVE_S
 
     def _run_slice(self, job: _LongJob, slice_s: float) -> None:

@@ -163,13 +163,15 @@ class LatentController(QObject):
     # ----- the latent point ------------------------------------------------------------------------------
     @Slot(str, float, float)
     def _on_point_moved(self, role: str, _x: float, _y: float) -> None:
-        self.decode(role)
+        self.decode(role, dragging=self.figure.panes[role].target.pending is not None)
 
-    def decode(self, role: str) -> None:
+    def decode(self, role: str, dragging: bool = False) -> None:
+        """Decode at ⊕. While the user drags it, the request waits briefly for its result and makes long jobs
+        give way (an interactive stream); other decodes (new weights, a new view) are plain requests."""
         pane = self.figure.panes[role]
         if role in self.session.models:
             self.session.request_view(f"latent-decode:{role}", "decode", role, pane.target_xy(),
-                                      on_result=self._on_decoded, wait_s=DECODE_WAIT_S)
+                                      on_result=self._on_decoded, wait_s=DECODE_WAIT_S if dragging else 0.0)
         else:
             pane.show_pending_target()  # no model to decode with: ⊕ follows the mouse directly
 

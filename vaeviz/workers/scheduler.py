@@ -28,15 +28,11 @@ from typing import Any, Protocol
 from vaeviz.core.device import DeviceInfo, select_device
 from vaeviz.core.jobs import JobContext, JobSpec
 
-# For this long after an interactive request (one of a drag's), long jobs are told to work in small pieces
-# (see Scheduler._interactive): the next request is only milliseconds away.
-INTERACTIVE_S = 0.25
-# Meanwhile long jobs run in slices of about INTERACTIVE_SLICE_S, and take this share of the compute
-# thread's time: the rest is left free (the GIL and a core for the GUI thread, the thread itself idle for the
-# next request). Training then goes on at a quarter of its speed while the user drags.
-INTERACTIVE_SLICE_S = 0.001
-INTERACTIVE_DUTY = 0.25
-INTERACTIVE_NAP_S = 0.0002
+# For INTERACTIVE_S after an interactive request (a drag's), long jobs work in small pieces, in slices of
+# INTERACTIVE_SLICE_S taking INTERACTIVE_DUTY of the thread (the rest leaves the GIL and a core to the GUI
+# thread), and an idle compute thread naps in INTERACTIVE_NAP_S steps (see Scheduler._interactive).
+INTERACTIVE_S, INTERACTIVE_SLICE_S, INTERACTIVE_DUTY, INTERACTIVE_NAP_S = 0.25, 0.001, 0.25, 0.0002
+
 
 class Emitter(Protocol):
     """Where the scheduler reports; the Qt worker forwards each call to a signal."""

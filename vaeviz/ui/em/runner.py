@@ -34,6 +34,9 @@ from vaeviz.core.gmm import GaussianMixture
 from vaeviz.ui.em.numbers import information_criteria
 
 SERIES = ("ll", "cll", "bic", "aic", "km", "m")
+# While a component is dragged, each preview waits this long for its likelihood (releasing the GIL the
+# compute thread needs, see WorkerBridge.request) and makes a running EM job give way meanwhile.
+PREVIEW_WAIT_S = 0.003
 
 
 class EmRunner(QObject):
@@ -276,7 +279,8 @@ class EmRunner(QObject):
             self._commits += 1
         # Separate keys: a preview of the next drag must not supersede (drop) this drag's commit.
         key = "em-commit" if finished else "em-eval"
-        self.compute.request(key, evaluate_job(self.data, gmm, base), on_result, on_failed=on_failed)
+        self.compute.request(key, evaluate_job(self.data, gmm, base), on_result, on_failed=on_failed,
+                             wait_s=0.0 if finished else PREVIEW_WAIT_S)
 
     # ----- job events --------------------------------------------------------------------------
     @Slot(object)

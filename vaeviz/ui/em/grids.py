@@ -44,12 +44,11 @@ def _centres(rect, res: int) -> tuple[np.ndarray, np.ndarray]:
 
 @dataclass(frozen=True, eq=False)
 class DensityLayer:
-    """The mixture density on the grid, scaled to max 1, and its contours as line segments: the points
-    (contour_x[2m], contour_y[2m]) and (contour_x[2m + 1], contour_y[2m + 1]) are segment m's ends."""
+    """The mixture density on the grid (scaled to max 1, coloured) and its contours as line segments: the
+    points (contour_x[2m], contour_y[2m]) and (contour_x[2m + 1], contour_y[2m + 1]) are segment m's ends."""
 
     rect: tuple[float, float, float, float]
-    density: np.ndarray  # (res, res), [x index, y index] as ImageItem wants
-    rgba: np.ndarray  # (res, res, 4) uint8: the density through density_lut(), ready to draw
+    rgba: np.ndarray  # (res, res, 4) uint8, [x index, y index] as ImageItem wants: density_lut() colours
     contour_x: np.ndarray
     contour_y: np.ndarray
 
@@ -62,7 +61,7 @@ def density_layer(gmm: GaussianMixture, rect, res: int = DENSITY_RES) -> Density
     # Coloured here (the compute thread): Qt draws an RGBA image ~1 ms faster than a float one through a
     # lookup table, which it would convert on every paint.
     rgba = _LUT[np.clip(dens * 255.0 + 0.5, 0, 255).astype(np.uint8)]
-    return DensityLayer(rect, dens.astype(np.float32, copy=False), rgba, cx, cy)
+    return DensityLayer(rect, rgba, cx, cy)
 
 
 def _scaled_density(gmm: GaussianMixture, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:

@@ -15,3 +15,13 @@ def show_cached_grid(plot, alpha: float = 0.15, axes: tuple[str, ...] = ("left",
     plot.showGrid(x=True, y=True, alpha=alpha)
     for name in axes:
         plot.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+
+
+def setup_data_plot(plot, x_label: str, y_label: str | None = None) -> None:
+    """A data plot's common set-up: the cached grid, axis labels, plain numbers (no SI prefixes)."""
+    show_cached_grid(plot)
+    plot.setLabel("bottom", x_label)
+    if y_label is not None:
+        plot.setLabel("left", y_label)
+    for name in ("left", "bottom"):
+        plot.getAxis(name).enableAutoSIPrefix(False)

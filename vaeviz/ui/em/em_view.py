@@ -16,7 +16,7 @@ from vaeviz.ui.em.colours import HEX
 from vaeviz.ui.em.component_items import ComponentItems
 from vaeviz.ui.em.grids import DensityLayer
 from vaeviz.ui.em.keyed_points import KeyedPoints
-from vaeviz.ui.plot_grid import show_cached_grid
+from vaeviz.ui.plot_grid import setup_data_plot
 from vaeviz.ui.theme import plot_colours
 
 TOOLS = ("select", "add", "spray", "erase")
@@ -73,11 +73,7 @@ class EmView(pg.PlotWidget):
         self.setObjectName("em-figure")
         plot = self.getPlotItem()
         plot.setTitle(title, size="10pt")
-        show_cached_grid(plot)
-        plot.setLabel("bottom", "x₁")
-        plot.setLabel("left", "x₂")
-        for name in ("left", "bottom"):
-            plot.getAxis(name).enableAutoSIPrefix(False)
+        setup_data_plot(plot, "x₁", "x₂")
         self.setAspectLocked(True)
         self.setMinimumSize(200, 160)
         self.heat = pg.ImageItem()

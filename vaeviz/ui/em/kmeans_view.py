@@ -15,7 +15,7 @@ from vaeviz.core.kmeans import KMeansState
 from vaeviz.ui.em.colours import HEX, PALETTE, colour
 from vaeviz.ui.em.em_view import style_plot
 from vaeviz.ui.em.keyed_points import KeyedPoints
-from vaeviz.ui.plot_grid import show_cached_grid
+from vaeviz.ui.plot_grid import setup_data_plot
 from vaeviz.ui.theme import plot_colours
 
 
@@ -27,10 +27,7 @@ class KMeansView(pg.PlotWidget):
         self.setObjectName("kmeans-figure")
         plot = self.getPlotItem()
         plot.setTitle("k-means (same start, lockstep)", size="10pt")
-        show_cached_grid(plot)
-        plot.setLabel("bottom", "x₁")
-        for name in ("left", "bottom"):
-            plot.getAxis(name).enableAutoSIPrefix(False)
+        setup_data_plot(plot, "x₁")
         self.setAspectLocked(True)
         self.setMinimumSize(160, 160)
         self.cells = pg.ImageItem()

@@ -22,7 +22,7 @@ from vaeviz.core.vae.images import label_colour, strip
 from vaeviz.ui.cheap_items import BoundsCachedScatter, paint_now
 from vaeviz.ui.latent.drag_target import DragTarget
 from vaeviz.ui.latent.images import ImageBox
-from vaeviz.ui.plot_grid import show_cached_grid
+from vaeviz.ui.plot_grid import setup_data_plot
 from vaeviz.ui.point_raster import PointRaster
 from vaeviz.ui.theme import plot_colours
 
@@ -83,12 +83,8 @@ class LatentPane(pg.GraphicsLayout):
     def _build_plot(self) -> None:
         plot = self.plot
         plot.setAspectLocked(True)
-        show_cached_grid(plot)
-        plot.setLabel("bottom", "z₁")
-        plot.setLabel("left", "z₂")
+        setup_data_plot(plot, "z₁", "z₂")
         plot.setMenuEnabled(False)
-        for name in ("left", "bottom"):
-            plot.getAxis(name).enableAutoSIPrefix(False)
         self.grid_image = pg.ImageItem(axisOrder="row-major")
         self.grid_image.setZValue(-10)
         # All data points as one RGBA raster (vaeviz.ui.point_raster): a training snapshot re-rasterises in

@@ -87,11 +87,8 @@ class WorkerBridge(QObject):
         """
         job_id = self.worker.new_id()
         self._handlers[job_id] = _Handlers(None, on_result, on_failed, None, key=key)
-        watched = self.worker.watch(job_id) if wait_s > 0 and hasattr(self.worker, "watch") else None
-        if wait_s > 0:
-            self.worker.request(key, factory, name=name, job_id=job_id, interactive=True)
-        else:
-            self.worker.request(key, factory, name=name, job_id=job_id)
+        watched = self.worker.watch(job_id) if wait_s > 0 else None
+        self.worker.request(key, factory, name=name, job_id=job_id, interactive=wait_s > 0)
         if watched is not None:
             if watched.wait(wait_s):
                 # the worker's signals for it are queued to this object: deliver them now

@@ -15,8 +15,11 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks import available, machine_info
-from benchmarks.goals import check, describe
+from vaeviz.threads import limit_blas_threads
+
+limit_blas_threads()  # as the app does, before numpy is imported
+from benchmarks import available, machine_info  # noqa: E402
+from benchmarks.goals import check, describe  # noqa: E402
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -2,12 +2,15 @@
 
 1. ``em_speedup_vs_sklearn_n1e5_k10``: per-iteration time of scikit-learn's full-covariance
    ``GaussianMixture`` (float64, one BLAS thread via threadpoolctl) at N = 1e5, d = 2, K = 10, divided by
-   ours: :func:`vaeviz.core.em.em_fast_steps` (float32 torch) from the same start, run the way the app
-   runs it: as a long job in the real :class:`ComputeWorker` thread (its torch thread count), submitted
+   ours: :func:`vaeviz.core.em.em_fast_steps` (float32; on the CPU its matmuls and exp2 go through numpy
+   on torch's memory, :mod:`vaeviz.core.em_fast_ops`) from the same start, run the way the app runs it:
+   as a long job in the real :class:`ComputeWorker` thread (the app's torch and OpenBLAS thread counts,
+   :mod:`vaeviz.threads`), submitted
    through the :class:`WorkerBridge`, yielding every half-step to the scheduler. scikit-learn's figure is
    ``(fit(max_iter=B) - fit(max_iter=A)) / (B - A)`` (fixed costs cancel), best of 3 fits of each length;
    ours is the median time between consecutive M-steps measured inside the job, best of 3 jobs. The
-   in-process figures with 1 and 2 torch threads are in ``details``.
+   in-process figures with 1 and 2 threads, and the data pass's operations timed one by one (numpy-where-
+   faster and torch-only), are in ``details``.
 2. ``em_iter_ms_n1e6_k10``: ours per iteration at N = 1e6, K = 10, full covariances, in the worker.
 3. ``em_live_frame_ms``: one frame of "live" EM on N = 1e4, K = 3 in the real GMM & EM dock (an
    ``EmDock`` on an ``InlineRunner``, its figure shown at 1000x700): ``runner.step("E")`` then
@@ -170,21 +173,22 @@ def _sklearn_iteration_s(x: np.ndarray, init) -> tuple[float, list[float]]:
     return (min(longs) - min(shorts)) / (hi - lo), [(b - a) / (hi - lo) for a, b in zip(shorts, longs, strict=True)]
 
 
-def _op_breakdown_ms(x: np.ndarray, init) -> dict:
-    """Where an iteration of ours goes at this N: the data pass's torch ops, in order, each timed alone.
+def _op_breakdown_ms(x: np.ndarray, init, ops) -> dict:
+    """Where an iteration of ours goes at this N: the data pass's operations, in order, each timed alone.
 
     A copy of the loop body of ``em_fast``'s data pass in its steady state (log-joints shifted by the
     last pass's log-density inside the matmul; one block, as at N = 1e5 on the CPU), run on the real
-    features and the initial mixture's coefficients, in this thread.
+    features and the initial mixture's coefficients, in this thread, with ``ops`` (an ``em_fast_ops``
+    flavour: numpy where faster on the CPU, or torch only).
     """
     import torch
 
-    from vaeviz.core.em_fast import _LOG2E, _features, _log_joint_weights, _rows
+    from vaeviz.core.em_fast import _LOG2E, _SUB, _features, _log_joint_weights, _rows
 
     n, d = x.shape
     pairs = [(i, j) for i in range(d) for j in range(i, d)]
     centre, scale = x.mean(axis=0), x.std(axis=0)
-    n_pad = -(-n // 4096) * 4096
+    n_pad = -(-n // _SUB) * _SUB
     f = len(pairs) + d + 1
     phi = _rows(f + 1, n_pad, "cpu").zero_()
     phi[:f, :n] = torch.from_numpy(_features((x - centre) / scale, pairs))
@@ -193,23 +197,20 @@ def _op_breakdown_ms(x: np.ndarray, init) -> dict:
     coef = torch.ones((init.n_components, f + 1))
     coef[:, :f] = torch.from_numpy((_log_joint_weights(init.weights, mu, cov, pairs) * _LOG2E).astype(np.float32))
     k = coef.shape[0]
-    nb = n_pad // 4096
     lj, total = _rows(k, n_pad, "cpu"), torch.empty(n_pad)
     torch.mm(coef[:, :f], phi[:f], out=lj)
     phi[f] = -torch.logsumexp(lj, dim=0)  # the shift the previous pass leaves
-    log_total = [np.zeros(n_pad, dtype=np.float32)]
+    log_total = [torch.zeros(n_pad)]
     steps = [
-        ("mm_log_joints_shifted", lambda: torch.mm(coef, phi, out=lj)),
-        ("clamp", lambda: lj.clamp_(min=-115.0)),
-        ("exp2", lambda: lj.exp2_()),
-        ("sum_over_k", lambda: torch.sum(lj, dim=0, out=total)),
-        ("log2_numpy", lambda: log_total.__setitem__(0, np.log2(total.numpy()))),
-        ("range_check", lambda: (float(log_total[0].min()), float(log_total[0].max()))),
-        ("ll_and_shift", lambda: (float(log_total[0].sum()) - float(phi[f].numpy().sum()),
-                                  phi[f].sub_(torch.from_numpy(log_total[0])).add_(torch.from_numpy(log_total[0])))),
-        ("normalise", lambda: lj.mul_(total.reciprocal_())),
-        ("bmm_moments", lambda: torch.bmm(phi[:f].view(f, nb, 4096).permute(1, 0, 2),
-                                          lj.view(k, nb, 4096).permute(1, 2, 0)).sum(dim=0, dtype=torch.float64)),
+        ("mm_log_joints_shifted", lambda: ops.mm(coef, phi, lj)),
+        ("clamp_exp2", lambda: ops.exp2_floored(lj)),
+        ("sum_over_k", lambda: ops.sum_over_k(lj, total)),
+        ("log2", lambda: log_total.__setitem__(0, ops.log2(total))),
+        ("range_check", lambda: ops.min_max(log_total[0])),
+        ("ll_and_shift", lambda: (float(log_total[0].numpy().sum()) - float(phi[f].numpy().sum()),
+                                  phi[f].sub_(log_total[0]).add_(log_total[0]))),
+        ("normalise", lambda: ops.divide_columns(lj, total)),
+        ("moments", lambda: ops.moments(phi[:f], lj, n_pad // _SUB)),
     ]
     samples: dict[str, list[float]] = {name: [] for name, _ in steps}
     for rep in range(16):
@@ -287,29 +288,34 @@ def run() -> dict:
         app.processEvents()  # deliver the last queued signals while the bridge still exists
     metrics["worker_stopped_cleanly"] = stopped
 
-    # In-process figures (this thread), with 1 and then 2 torch threads; best of WORKER_RUNS runs each.
-    # With 2 threads, a neighbour process on either core stalls every OpenMP barrier: the spread of the
-    # runs shows it (the reason the worker keeps to cpu_count - 1 threads).
+    # In-process figures (this thread), with 1 and then 2 torch and OpenBLAS threads; best of WORKER_RUNS
+    # runs each. With 2 threads, a neighbour process on either core stalls every OpenMP barrier: the
+    # spread of the runs shows it (the reason the worker keeps to cpu_count - 1 threads).
     import torch
+    from threadpoolctl import threadpool_limits
 
     previous_threads = torch.get_num_threads()
     in_process = {}
     try:
         for threads in (1, 2):
             torch.set_num_threads(threads)
-            _run_in_process(x_mid, init_mid, 3)
-            runs = [_run_in_process(x_mid, init_mid, ITERS_SPEEDUP)["iter_s"] for _ in range(WORKER_RUNS)]
+            with threadpool_limits(threads, user_api="blas"):
+                _run_in_process(x_mid, init_mid, 3)
+                runs = [_run_in_process(x_mid, init_mid, ITERS_SPEEDUP)["iter_s"] for _ in range(WORKER_RUNS)]
+                big_runs = [statistics.median(_run_in_process(x_big, init_big, 12)["iter_s"]) * 1000
+                            for _ in range(WORKER_RUNS)]
             best = min(runs, key=statistics.median)
             ms = statistics.median(best) * 1000
-            big_runs = [statistics.median(_run_in_process(x_big, init_big, 12)["iter_s"]) * 1000
-                        for _ in range(WORKER_RUNS)]
             in_process[f"{threads}_threads"] = {
                 **stats_ms(best), "speedup_vs_sklearn": round(sk_s * 1000 / ms, 2),
                 "p50_ms_each_run": [round(statistics.median(r) * 1000, 3) for r in runs],
                 "n1e6_p50_ms": round(min(big_runs), 3), "n1e6_p50_ms_each_run": [round(v, 3) for v in big_runs]}
         torch.set_num_threads(1)
         try:  # reads em_fast's private helpers: a change there must not cost the whole benchmark
-            details["ours_op_breakdown_ms_n1e5_1_thread"] = _op_breakdown_ms(x_mid, init_mid)
+            from vaeviz.core.em_fast_ops import CpuOps, TorchOps
+
+            for name, ops in (("cpu_ops", CpuOps()), ("torch_ops_only", TorchOps())):
+                details[f"ours_op_breakdown_ms_n1e5_1_thread_{name}"] = _op_breakdown_ms(x_mid, init_mid, ops)
         except Exception as exc:
             details["ours_op_breakdown_ms_n1e5_1_thread"] = {"error": f"{type(exc).__name__}: {exc}"}
     finally:

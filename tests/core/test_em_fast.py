@@ -62,6 +62,22 @@ def test_other_dimensions(d):
         assert_close_mixtures(f.gmm, r.gmm, rtol=1e-4)
 
 
+@pytest.mark.parametrize("covariance_type", ["full", "spherical"])
+def test_torch_only_operations_give_the_same_run(covariance_type):
+    # The GPU path runs every operation through torch; on the CPU some go through numpy by default.
+    x, z = data(6000, offset=(5.0, -2.0))
+    init = init_random(x, 3, rng=3, covariance_type=covariance_type)
+    default = list(em_fast_steps(x, init, covariance_type, max_iter=10, z_true=z))
+    torch_only = list(em_fast_steps(x, init, covariance_type, max_iter=10, z_true=z, torch_ops_only=True))
+    assert [(s.iteration, s.phase) for s in torch_only] == [(s.iteration, s.phase) for s in default]
+    for a, b in zip(torch_only, default, strict=True):
+        assert_close_mixtures(a.gmm, b.gmm, rtol=1e-5)
+        assert a.log_likelihood == pytest.approx(b.log_likelihood, rel=1e-6)
+        assert a.complete_log_likelihood == pytest.approx(b.complete_log_likelihood, rel=1e-6)
+        if b.responsibilities is not None:
+            np.testing.assert_allclose(a.responsibilities, b.responsibilities, atol=1e-4)
+
+
 def test_chunking_and_padding_do_not_change_results():
     x, _ = data(3001)  # 9003 points: not a multiple of the 4096-point sub-blocks
     init = init_random(x, 3, rng=2)
@@ -79,6 +95,20 @@ def test_responsibilities_are_dropped_above_the_limit():
     states = list(em_fast_steps(x, init, max_iter=2, responsibilities_limit=3000))
     assert states[0].responsibilities is None and all(s.responsibilities is not None for s in states[1:])
     assert states[1].responsibilities.shape == (3000, 3)
+
+
+def test_moments_from_scaled_features_equal_those_from_responsibilities():
+    # Without kept responsibilities and with more components than features (K = 8 > F = 6), the
+    # moments come from unnormalised joints and features divided by the per-point totals.
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(9000, 2)) * [3.0, 1.0] + rng.integers(0, 4, size=(9000, 1)) * 2.0
+    init = init_random(x, 8, rng=1)
+    kept = list(em_fast_steps(x, init, max_iter=6))
+    dropped = list(em_fast_steps(x, init, max_iter=6, responsibilities_limit=0))
+    assert dropped[-1].responsibilities is None and kept[-1].responsibilities is not None
+    for a, b in zip(dropped, kept, strict=True):
+        assert_close_mixtures(a.gmm, b.gmm, rtol=1e-5)
+        assert a.log_likelihood == pytest.approx(b.log_likelihood, rel=1e-7)
 
 
 def test_tol_and_convergence():

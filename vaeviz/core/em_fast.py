@@ -35,6 +35,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from vaeviz.core.em import EMState, check_run, find_singularity, floor_variances
+from vaeviz.core.em_fast_ops import CpuOps, TorchOps
 from vaeviz.core.em_init import check_labels
 from vaeviz.core.gmm import GaussianMixture, to_full
 
@@ -42,8 +43,6 @@ from vaeviz.core.gmm import GaussianMixture, to_full
 # a variance below 1e-6 of the data's, or below 64 eps |μ_k|², counts as collapsed (float64 path: 1e-12).
 FAST_SINGULAR_RTOL = 1e-6
 _RESOLUTION = 64 * float(np.finfo(np.float32).eps)
-# 2⁻¹¹⁵ ≈ 2e-35 is still a normal float32: below it exp2 returns denormals, which are ~14× slower.
-_EXP2_FLOOR = -115.0
 _LOG_2PI = math.log(2.0 * math.pi)
 _LOG2E = 1.0 / math.log(2.0)
 _LN2 = math.log(2.0)
@@ -118,7 +117,8 @@ def _estimate_from_moments(mom: np.ndarray, pairs, d: int, covariance_type: str,
 
 def em_fast_steps(x, init: GaussianMixture, covariance_type: str | None = "full", reg: float = 1e-6,
                   max_iter: int = 100, device: str = "cpu", *, z_true=None, tol: float | None = None,
-                  responsibilities_limit: int = 50_000, chunk_size: int | None = None) -> Iterator[EMState]:
+                  responsibilities_limit: int = 50_000, chunk_size: int | None = None,
+                  torch_ops_only: bool = False) -> Iterator[EMState]:
     """Run EM in float32 with torch, yielding the same :class:`~vaeviz.core.em.EMState` snapshots as
     :func:`~vaeviz.core.em.em_steps`.
 
@@ -138,6 +138,9 @@ def em_fast_steps(x, init: GaussianMixture, covariance_type: str | None = "full"
     chunk_size : int, optional
         Points per block, rounded to a multiple of 4096 (default: 131072 on the CPU, to stay in cache;
         all of them on a GPU).
+    torch_ops_only : bool
+        Run every array operation through torch even on the CPU (where some go through numpy by default,
+        faster there; :mod:`vaeviz.core.em_fast_ops`). The GPU path, testable on a CPU.
 
     Yields
     ------
@@ -152,6 +155,7 @@ def em_fast_steps(x, init: GaussianMixture, covariance_type: str | None = "full"
     k = init.n_components
     dev = torch.device(device)
     on_cpu = dev.type == "cpu"
+    ops = CpuOps() if on_cpu and not torch_ops_only else TorchOps()
 
     centre = x.mean(axis=0)
     scale = x.std(axis=0)
@@ -188,6 +192,10 @@ def em_fast_steps(x, init: GaussianMixture, covariance_type: str | None = "full"
     # whose densities moved too far since (first pass, big parameter change) is redone exactly.
     neg_shift = phi_ext[n_feat]
     shift_ok = [False]
+    shift_sums: dict[int, float] = {}  # per block: Σ_n s_n, i.e. the last pass's log2-likelihood of it
+    # When the responsibilities are not kept, the moments are Σ_n e_kn (φ_n / t_n) from the unnormalised
+    # e_kn: scaling the F feature rows costs less than scaling the K rows of e when F < K (K = 10, d = 2).
+    scale_features = not keep_resp and n_feat < k
 
     def data_pass(w, mu, cov):
         """One read of the data: log-likelihood, moments for the next M-step, responsibilities."""
@@ -206,46 +214,47 @@ def em_fast_steps(x, init: GaussianMixture, covariance_type: str | None = "full"
             neg_s = neg_shift[start: start + width]
             if width not in buffers:  # reused: allocating N·K floats every pass costs page faults
                 buffers[width] = (_rows(k, width, dev), torch.empty(width, device=dev),
+                                  _rows(n_feat, width, dev) if scale_features else None,
                                   torch.empty(width, device=dev))
-            lj, top, total = buffers[width]
+            lj, top, scaled, total = buffers[width]
             exact = not shift_ok[0]
             while True:
                 if exact:
-                    torch.mm(coef, block, out=lj)  # (K, width) log2-joints
+                    ops.mm(coef, block, lj)  # (K, width) log2-joints
                     torch.amax(lj, dim=0, out=top)
                     lj.sub_(top)
                 else:
-                    torch.mm(coef_shift, block_ext, out=lj)  # log2-joints - s_n
+                    ops.mm(coef_shift, block_ext, lj)  # log2-joints - s_n
                 if zt is not None:  # the true components' log2-joints, less the same per-point offset
                     picked = float(lj.gather(0, zt[:, start: start + width]).sum(dtype=torch.float64))
-                lj.clamp_(min=_EXP2_FLOOR).exp2_()
-                torch.sum(lj, dim=0, out=total)
-                if on_cpu:  # numpy's SIMD log2 is ~4× faster than torch's; both views share memory
-                    log_total = torch.from_numpy(np.log2(total.numpy()))
-                    lo, hi = float(log_total.numpy().min()), float(log_total.numpy().max())
-                else:
-                    log_total = torch.log2(total)
-                    lo, hi = (float(v) for v in torch.aminmax(log_total))
+                ops.exp2_floored(lj)
+                ops.sum_over_k(lj, total)
+                log_total = ops.log2(total)
+                lo, hi = ops.min_max(log_total)
                 if exact or (lo > -_SHIFT_RANGE and hi < _SHIFT_RANGE):
                     break
                 exact = True
             # log2 p(x_n) = log2 total_n + s_n: the log-likelihood, and the next pass's shift.
-            offset = _sum(top) if exact else -_sum(neg_s)
-            ll += _sum(log_total) + offset
+            offset = _sum(top) if exact else shift_sums[start]
+            block_ll = _sum(log_total) + offset
+            ll += block_ll
+            shift_sums[start] = block_ll  # = Σ_n s_n after the update below, up to float32 rounding
             if zt is not None:
                 cll += picked + offset
             if exact:
                 torch.add(top, log_total, out=neg_s).neg_()
             else:
                 neg_s.sub_(log_total)
-            lj.mul_(total.reciprocal_())  # now the responsibilities
-            if resp_buf is not None:
-                resp_buf[:, start: start + width] = lj
             # Moments per sub-block of _SUB points, summed in float64: one float32 sum over all N
             # would lose ~1e-5 relative, which the covariance's E[xxᵀ] - μμᵀ then amplifies.
-            nb = width // _SUB
-            part = torch.bmm(block.view(n_feat, nb, _SUB).permute(1, 0, 2), lj.view(k, nb, _SUB).permute(1, 2, 0))
-            mom += part.cpu().numpy().sum(axis=0, dtype=np.float64).T  # (nb, F, K): numpy is quicker here
+            if scaled is None:
+                ops.divide_columns(lj, total)  # now the responsibilities
+                if resp_buf is not None:
+                    resp_buf[:, start: start + width] = lj
+                mom += ops.moments(block, lj, width // _SUB)
+            else:
+                ops.divide_columns_into(block, total, scaled)  # φ_n / t_n
+                mom += ops.moments(scaled, lj, width // _SUB)
         shift_ok[0] = True
         resp = None
         if resp_buf is not None:

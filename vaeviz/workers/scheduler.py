@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import os
 import threading
 import time
 import traceback
@@ -27,6 +26,7 @@ from typing import Any, Protocol
 
 from vaeviz.core.device import DeviceInfo, select_device
 from vaeviz.core.jobs import JobContext, JobSpec
+from vaeviz.threads import compute_threads
 
 # For INTERACTIVE_S after an interactive request (a drag's), long jobs work in small pieces, in slices of
 # INTERACTIVE_SLICE_S taking INTERACTIVE_DUTY of the thread (the rest leaves the GIL and a core to the GUI
@@ -210,7 +210,7 @@ class Scheduler:
             t0 = time.perf_counter()
             import torch
 
-            threads = int(os.environ.get("VAEVIZ_TORCH_THREADS", "0")) or max(1, (os.cpu_count() or 2) - 1)
+            threads = compute_threads()
             torch.set_num_threads(threads)  # leave a core to the GUI thread
             info = {"torch": torch.__version__, "torch_threads": threads,
                     "torch_import_s": round(time.perf_counter() - t0, 3)}

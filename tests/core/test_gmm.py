@@ -230,3 +230,34 @@ def test_row_sums_and_logsumexp_match_numpy_bit_for_bit(k):
     with np.errstate(divide="ignore"):
         expected = np.log(np.sum(np.exp(a - m), axis=1)) + m[:, 0]
     assert np.array_equal(logsumexp_rows(a), expected)
+
+
+@pytest.mark.parametrize("k", [1, 3, 7, 8, 12])
+def test_column_sums_match_numpy(k):
+    from vaeviz.core.log_rows import column_sums
+
+    a = np.random.default_rng(k).normal(0, 30, (5000, k))
+    np.testing.assert_allclose(column_sums(a), a.sum(axis=0), rtol=1e-13, atol=1e-9)
+    assert column_sums(np.asfortranarray(a)).shape == (k,)
+
+
+def test_validate_data_finds_bad_values_behind_an_overflowing_sum():
+    # The quick check is one sum: huge finite values overflow it, and then each row is checked.
+    huge = np.full((4, 2), 1e308)
+    assert np.array_equal(validate_data(huge), huge)
+    huge[2, 1] = np.nan
+    with pytest.raises(ValueError, match="first at row 2"):
+        validate_data(huge)
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_component_log_prob_equals_a_direct_formula(covariance_type):
+    rng = np.random.default_rng(3)
+    gmm = random_mixture(rng, 4, 3, covariance_type)
+    x = rng.normal(scale=3.0, size=(200, 3))
+    expected = np.column_stack([
+        np.log(gmm.weights[k]) + multivariate_normal(gmm.means[k], gmm.covariances[k]).logpdf(x)
+        for k in range(4)])
+    out = gmm.component_log_prob(x)
+    assert out.shape == (200, 4)
+    np.testing.assert_allclose(out, expected, rtol=1e-10, atol=1e-10)

@@ -37,7 +37,7 @@ from vaeviz.core.gmm import (
     to_full,
     validate_data,
 )
-from vaeviz.core.log_rows import normalise_log_rows
+from vaeviz.core.log_rows import column_sums, normalise_log_rows
 
 __all__ = [
     "PHASES", "SINGULAR_RTOL", "EMState", "Singularity", "SingularCovarianceError", "e_step", "m_step",
@@ -146,7 +146,7 @@ def _estimate(x: np.ndarray, resp: np.ndarray, covariance_type: str, reg: float)
     k = resp.shape[1]
     d = x.shape[1]
     # The 10·eps keeps an abandoned component's mean at 0/tiny instead of 0/0, as in scikit-learn.
-    nk = resp.sum(axis=0) + 10 * np.finfo(resp.dtype).eps
+    nk = column_sums(resp) + 10 * np.finfo(resp.dtype).eps
     means = (resp.T @ x) / nk[:, None]
     if covariance_type == "full":
         cov = np.empty((k, d, d))

@@ -37,7 +37,8 @@ def check_labels(z_true, n_points: int, n_components: int) -> np.ndarray | None:
 
 def data_scale(x: np.ndarray) -> float:
     """Mean per-coordinate variance of the data; 1 when the points are all identical (no scale)."""
-    var = float(np.mean(np.var(x, axis=0)))
+    # One coordinate at a time: numpy reduces axis 0 of an (N, d) array ~10× slower when d is small.
+    var = float(np.mean([x[:, j].var() for j in range(x.shape[1])]))
     return var if var > 0.0 else 1.0
 
 

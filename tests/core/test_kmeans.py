@@ -138,3 +138,15 @@ def test_kmeanspp_errors():
         kmeanspp_init(np.zeros((40, 2)), 21)
     with pytest.raises(ValueError, match="cannot support"):
         kmeanspp_init(np.zeros((2, 2)), 3)
+
+
+def test_nearest_centre_ties_go_to_the_lowest_index():
+    from vaeviz.core.kmeans import _nearest
+
+    dist = np.array([[1.0, 1.0, 2.0], [3.0, 2.0, 2.0], [0.5, 0.7, 0.1]])
+    assert _nearest(dist).tolist() == [0, 1, 2]
+    rng = np.random.default_rng(0)
+    for k in (2, 5, 9):
+        d = rng.integers(0, 4, size=(300, k)).astype(float)  # many ties
+        assert np.array_equal(_nearest(d), np.argmin(d, axis=1))
+        assert np.array_equal(_nearest(np.asfortranarray(d)), np.argmin(d, axis=1))

@@ -42,23 +42,24 @@ def _small_plot(layout: pg.GraphicsLayout, title: str, bottom: str = "half-step"
 
 
 def _nice_ceiling(value: float) -> float:
-    """The smallest round number (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 × 10^k) at or above ``value``."""
+    """The smallest round number (1, 1.5, 2, 3, 5 or 7.5 × 10^k) at or above ``value``."""
     power = 10.0 ** np.floor(np.log10(max(value, 1e-12)))
-    return float(next(m * power for m in (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10) if m * power >= value))
+    return float(next(m * power for m in (1, 1.5, 2, 3, 5, 7.5, 10) if m * power >= value))
 
 
 def _range_in_steps(plot: pg.PlotItem, x_max: float, ys: list[np.ndarray]) -> None:
     """Show [0, x_max] and the values ``ys``, changing the range only when they leave it (or fill only a
     small part of it), with room to grow. Auto-range moved it at every EM frame, and each move redraws the
-    axes with their grid lines (~2.5 ms a plot): now that happens every few frames."""
+    axes with their grid lines (~3 ms a plot): the x range now grows by half again or more each time
+    (7 moves from 4 to 200 half-steps), the y range when the values leave it."""
     values = np.concatenate([y[np.isfinite(y)] for y in ys]) if ys else np.zeros(0)
     if values.size == 0:
         return
     (_x0, x1), (y0, y1) = plot.getViewBox().viewRange()
     lo, hi = float(values.min()), float(values.max())
     span = hi - lo or max(abs(hi) * 0.05, 1e-9)
-    if not (x_max + 0.5 <= x1 <= 2 * max(x_max, 3.0)):  # the newest point half a step inside, at least
-        x1 = _nice_ceiling(max(1.15 * x_max, x_max + 0.5, 4.0))
+    if not (x_max + 0.5 <= x1 <= 2.5 * max(x_max, 3.0)):  # the newest point half a step inside, at least
+        x1 = _nice_ceiling(max(1.5 * x_max, x_max + 0.5, 4.0))
     if lo < y0 or hi > y1 or (y1 - y0) > 6 * span:
         y0, y1 = lo - 0.15 * span, hi + 0.15 * span
     plot.setRange(xRange=(0.0, x1), yRange=(y0, y1), padding=0)

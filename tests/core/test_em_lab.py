@@ -5,7 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vaeviz.core.em_edit import axis_handles, drag_axis, ellipse, move_mean, set_weight, snap_and_shrink
+from vaeviz.core.em_edit import (
+    axis_handles,
+    drag_axis,
+    ellipse,
+    ellipses,
+    move_mean,
+    set_weight,
+    snap_and_shrink,
+)
 from vaeviz.core.em_lab import (
     Blocked,
     LabData,
@@ -110,6 +118,15 @@ def test_edits_keep_the_covariance_family_and_valid_weights():
     assert np.isclose(weighted.weights[1] / weighted.weights[2], 1.5)  # the others keep their ratio
     pts = ellipse(gmm.means[0], np.diag([4.0, 1.0]), 2.0)
     assert np.isclose(np.abs(pts[:, 0]).max(), 4.0) and np.allclose(pts[0], pts[-1])
+
+
+def test_ellipses_lie_on_their_mahalanobis_level():
+    mean, cov = np.array([1.0, -2.0]), np.array([[3.0, 1.2], [1.2, 1.0]])
+    one, two = ellipses(mean, cov, (1.0, 2.0))
+    for pts, level in ((one, 1.0), (two, 2.0)):
+        d = pts - mean
+        np.testing.assert_allclose(np.einsum("ni,ij,nj->n", d, np.linalg.inv(cov), d), level**2, rtol=1e-12)
+    np.testing.assert_allclose(two - mean, 2 * (one - mean), rtol=1e-12, atol=1e-12)
 
 
 def test_blend_keys_are_pure_colours_for_certain_points():

@@ -29,12 +29,23 @@ def axis_handles(mean: np.ndarray, cov: np.ndarray) -> np.ndarray:
     return mean + (v * sig).T
 
 
+_UNIT_CIRCLES: dict[int, np.ndarray] = {}
+
+
+def ellipses(mean: np.ndarray, cov: np.ndarray, n_sigmas, n: int = 97) -> list[np.ndarray]:
+    """Points (n, 2) of each n_sigma ellipse {x: (x-μ)ᵀ Σ⁻¹ (x-μ) = n_sigma²}, closed (first = last);
+    the axes are found once for all of them (EM redraws them at every frame)."""
+    sig, v = principal_axes(cov)
+    if n not in _UNIT_CIRCLES:
+        t = np.linspace(0.0, 2.0 * np.pi, n)
+        _UNIT_CIRCLES[n] = np.stack([np.cos(t), np.sin(t)])
+    shape = (v * sig) @ _UNIT_CIRCLES[n]
+    return [mean + n_sigma * shape.T for n_sigma in n_sigmas]
+
+
 def ellipse(mean: np.ndarray, cov: np.ndarray, n_sigma: float, n: int = 97) -> np.ndarray:
     """Points (n, 2) of the n_sigma ellipse {x: (x-μ)ᵀ Σ⁻¹ (x-μ) = n_sigma²}, closed (first = last)."""
-    sig, v = principal_axes(cov)
-    t = np.linspace(0.0, 2.0 * np.pi, n)
-    circle = np.stack([np.cos(t) * sig[0], np.sin(t) * sig[1]])
-    return mean + n_sigma * (v @ circle).T
+    return ellipses(mean, cov, (n_sigma,), n)[0]
 
 
 def _with(gmm: GaussianMixture, weights=None, means=None, covariances=None) -> GaussianMixture:

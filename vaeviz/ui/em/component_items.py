@@ -12,7 +12,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
-from vaeviz.core.em_edit import axis_handles, ellipse
+from vaeviz.core.em_edit import axis_handles, ellipses
 from vaeviz.ui.em.colours import colour
 
 
@@ -61,8 +61,7 @@ class ComponentItems(QObject):
         """
         self._updating = True
         try:
-            for item, n_sigma in ((self.ellipse1, 1.0), (self.ellipse2, 2.0)):
-                pts = ellipse(mean, cov, n_sigma)
+            for item, pts in zip((self.ellipse1, self.ellipse2), ellipses(mean, cov, (1.0, 2.0)), strict=True):
                 item.setData(pts[:, 0], pts[:, 1])
             if skip is not self.mean:
                 self.mean.setPos(float(mean[0]), float(mean[1]))

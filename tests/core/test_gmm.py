@@ -261,3 +261,20 @@ def test_component_log_prob_equals_a_direct_formula(covariance_type):
     out = gmm.component_log_prob(x)
     assert out.shape == (200, 4)
     np.testing.assert_allclose(out, expected, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_unchecked_mixture_equals_the_checked_one(covariance_type):
+    gmm = random_mixture(np.random.default_rng(9), 3, 2, covariance_type)
+    fast = GaussianMixture.unchecked(gmm.weights, gmm.means, gmm.covariances, covariance_type)
+    for name in ("weights", "means", "covariances", "precision_cholesky", "log_det_precision_cholesky"):
+        np.testing.assert_allclose(getattr(fast, name), getattr(gmm, name), rtol=1e-14, atol=1e-14)
+        assert not getattr(fast, name).flags.writeable
+    assert fast.covariance_type == covariance_type
+    x = np.random.default_rng(1).normal(size=(50, 2))
+    np.testing.assert_allclose(fast.log_prob(x), gmm.log_prob(x), rtol=1e-13)
+
+
+def test_unchecked_mixture_still_refuses_a_covariance_without_cholesky():
+    with pytest.raises(ValueError, match="component 1 is not positive definite"):
+        GaussianMixture.unchecked(np.array([0.5, 0.5]), np.zeros((2, 2)), np.array([np.eye(2), -np.eye(2)]), "full")

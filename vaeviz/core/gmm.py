@@ -104,7 +104,9 @@ def validate_data(x, n_components: int | None = None) -> np.ndarray:
         raise ValueError("the data points have no coordinates (d=0)")
     # One sum first (a NaN or inf makes it non-finite): per-row checks of an (N, 2) array take ~30× longer,
     # and EM checks its data at every start, i.e. at every Step of the lab.
-    if not math.isfinite(float(arr.sum())) and not (finite := np.isfinite(arr).all(axis=1)).all():
+    with np.errstate(over="ignore"):
+        total = float(arr.sum())
+    if not math.isfinite(total) and not (finite := np.isfinite(arr).all(axis=1)).all():
         bad = np.flatnonzero(~finite)
         raise ValueError(
             f"the data contain NaN or infinite values ({bad.size} point(s), first at row {int(bad[0])}): "
@@ -259,6 +261,23 @@ class GaussianMixture:
             raise ValueError(
                 f"covariance of component {j} is not positive definite: every variance must be > 0"
             ) from None
+
+    @classmethod
+    def unchecked(cls, weights, means, covariances, covariance_type: str) -> GaussianMixture:
+        """A mixture from arrays an algorithm has just made valid (fast EM's M-steps): the Cholesky factors
+        without the checks (~0.07 ms of a 1.3 ms iteration); one that fails goes to the checked constructor."""
+        try:
+            chol = np.linalg.cholesky(covariances)
+        except np.linalg.LinAlgError:
+            return cls(weights, means, covariances, covariance_type)
+        self = object.__new__(cls)
+        prec_chol = np.linalg.inv(chol).transpose(0, 2, 1)
+        log_det = np.log(np.diagonal(prec_chol, axis1=1, axis2=2)).sum(axis=1)
+        object.__setattr__(self, "covariance_type", covariance_type)
+        for name, arr in (("weights", weights), ("means", means), ("covariances", covariances),
+                          ("precision_cholesky", prec_chol), ("log_det_precision_cholesky", log_det)):
+            object.__setattr__(self, name, _readonly(np.array(arr, dtype=np.float64, order="C")))
+        return self
 
     @classmethod
     def from_typed(cls, weights, means, covariances, covariance_type: str = "full") -> GaussianMixture:

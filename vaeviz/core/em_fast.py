@@ -24,7 +24,10 @@ The parameters themselves (K × d × d) are updated in float64 on the host; only
 and the moments are summed in float64 per block of 4096 points. Results agree with
 :func:`vaeviz.core.em.em_steps` to about 1e-6 relative on well-conditioned data.
 
-torch's intra-op thread count is left as the caller set it. On a machine with as many threads as cores,
+* On the CPU, the matmuls, exp2 and reductions go through numpy on the tensors' memory, faster there than
+  torch's CPU kernels (:mod:`vaeviz.core.em_fast_ops`); on a GPU everything stays in torch.
+
+torch's intra-op thread count (and OpenBLAS's, :mod:`vaeviz.threads`) is left as the caller set it. On a machine with as many threads as cores,
 a busy neighbour process can stall torch's OpenMP threads badly; one thread is slower but steady.
 """
 from __future__ import annotations

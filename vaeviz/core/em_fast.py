@@ -19,16 +19,16 @@ How it is fast:
 * float32 needs data of order one, so EM runs on standardised data ((x - mean) / std per coordinate; one
   common scale for "spherical", which per-axis scaling would break). EM is equivariant under this map,
   and the snapshots are mapped back to the data's units in float64.
+* On the CPU, the matmuls, exp2 and reductions go through numpy on the tensors' memory, faster there than
+  torch's CPU kernels (:mod:`vaeviz.core.em_fast_ops`); on a GPU everything stays in torch.
 
 The parameters themselves (K × d × d) are updated in float64 on the host; only the O(N) work is float32,
 and the moments are summed in float64 per block of 4096 points. Results agree with
 :func:`vaeviz.core.em.em_steps` to about 1e-6 relative on well-conditioned data.
 
-* On the CPU, the matmuls, exp2 and reductions go through numpy on the tensors' memory, faster there than
-  torch's CPU kernels (:mod:`vaeviz.core.em_fast_ops`); on a GPU everything stays in torch.
-
-torch's intra-op thread count (and OpenBLAS's, :mod:`vaeviz.threads`) is left as the caller set it. On a machine with as many threads as cores,
-a busy neighbour process can stall torch's OpenMP threads badly; one thread is slower but steady.
+torch's intra-op thread count (and OpenBLAS's, :mod:`vaeviz.threads`) is left as the caller set it. On a
+machine with as many threads as cores, a busy neighbour process can stall torch's OpenMP threads badly;
+one thread is slower but steady.
 """
 from __future__ import annotations
 

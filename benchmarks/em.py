@@ -209,7 +209,7 @@ def _op_breakdown_ms(x: np.ndarray, init, ops) -> dict:
         ("range_check", lambda: ops.min_max(log_total[0])),
         ("ll_and_shift", lambda: (float(log_total[0].numpy().sum()) - float(phi[f].numpy().sum()),
                                   phi[f].sub_(log_total[0]).add_(log_total[0]))),
-        ("normalise", lambda: ops.divide_columns(lj, total)),
+        ("normalise", lambda: ops.divide_columns(lj, total, lj)),
         ("moments", lambda: ops.moments(phi[:f], lj, n_pad // _SUB)),
     ]
     samples: dict[str, list[float]] = {name: [] for name, _ in steps}

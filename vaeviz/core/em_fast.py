@@ -251,12 +251,12 @@ def em_fast_steps(x, init: GaussianMixture, covariance_type: str | None = "full"
             # Moments per sub-block of _SUB points, summed in float64: one float32 sum over all N
             # would lose ~1e-5 relative, which the covariance's E[xxᵀ] - μμᵀ then amplifies.
             if scaled is None:
-                ops.divide_columns(lj, total)  # now the responsibilities
+                ops.divide_columns(lj, total, lj)  # now the responsibilities
                 if resp_buf is not None:
                     resp_buf[:, start: start + width] = lj
                 mom += ops.moments(block, lj, width // _SUB)
             else:
-                ops.divide_columns_into(block, total, scaled)  # φ_n / t_n
+                ops.divide_columns(block, total, scaled)  # φ_n / t_n
                 mom += ops.moments(scaled, lj, width // _SUB)
         shift_ok[0] = True
         resp = None

@@ -48,12 +48,8 @@ class TorchOps:
         lo, hi = torch.aminmax(t)
         return float(lo), float(hi)
 
-    def divide_columns(self, t, by) -> None:
-        """In place: t[:, n] /= by[n] (``by`` is overwritten with its reciprocal)."""
-        t.mul_(by.reciprocal_())
-
-    def divide_columns_into(self, t, by, out) -> None:
-        """out[:, n] = t[:, n] / by[n] (``by`` is overwritten with its reciprocal)."""
+    def divide_columns(self, t, by, out) -> None:
+        """out[:, n] = t[:, n] / by[n]; ``out`` may be ``t`` (``by`` is overwritten with its reciprocal)."""
         import torch
 
         torch.mul(t, by.reciprocal_(), out=out)
@@ -96,12 +92,7 @@ class CpuOps(TorchOps):
         view = t.numpy()
         return float(view.min()), float(view.max())
 
-    def divide_columns(self, t, by) -> None:
-        view = by.numpy()
-        np.reciprocal(view, out=view)
-        np.multiply(t.numpy(), view, out=t.numpy())
-
-    def divide_columns_into(self, t, by, out) -> None:
+    def divide_columns(self, t, by, out) -> None:
         view = by.numpy()
         np.reciprocal(view, out=view)
         np.multiply(t.numpy(), view, out=out.numpy())

@@ -107,7 +107,7 @@ class LivePlot:
         samples = []
         for _ in range(frames):
             self.heat.setImage(self.heat.image, levels=(0, 255), autoLevels=False)
-            self.raster.item.setImage(self.raster.item.image, autoLevels=False)
+            self.raster.item.changed()
             t0 = time.perf_counter()
             self.paint()
             samples.append(time.perf_counter() - t0)
@@ -118,7 +118,7 @@ class LivePlot:
         view = self.box.viewRect()
         dpr = self.widget.devicePixelRatioF()
         self.raster.set_points(self.points, (view.left(), view.top(), view.right(), view.bottom()),
-                               self.box.width() * dpr, self.box.height() * dpr)
+                               self.box.width() * dpr, self.box.height() * dpr, dpr)
         return time.perf_counter() - t0
 
     def paint(self) -> None:

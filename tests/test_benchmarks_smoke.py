@@ -35,7 +35,7 @@ def test_point_raster_recolours_covered_pixels():
     raster.recolour(np.array([[255, 0, 0], [0, 255, 0], [0, 0, 255]], dtype=np.uint8))
     image = raster.item.image
     assert image.shape == (40, 40, 4)
-    assert tuple(image[4, 4]) == (255, 0, 0, 200)  # row = y, column = x, 4 pixels per unit
-    assert tuple(image[20, 20]) == (0, 255, 0, 200)
-    assert tuple(image[36, 36]) == (0, 0, 255, 200)
-    assert image[0, 39, 3] == 0  # far from every point: transparent
+    assert tuple(image[35, 4]) == (255, 0, 0, 200)  # rows top-down (row 39 ~ y = 0), 4 pixels per unit
+    assert tuple(image[19, 20]) == (0, 255, 0, 200)
+    assert tuple(image[3, 36]) == (0, 0, 255, 200)
+    assert image[39, 39, 3] == 0  # far from every point: transparent

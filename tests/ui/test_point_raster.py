@@ -16,8 +16,8 @@ def test_recolour_writes_owner_colours():
     assert raster.n_points == 2 and raster.covered_pixels > 0
     raster.recolour(np.array([[255, 0, 0], [0, 0, 255]], dtype=np.uint8))
     img = raster.item.image
-    assert tuple(img[10, 10]) == (255, 0, 0, 200)  # row 10 ~ y = 1, column 10 ~ x = 1
-    assert tuple(img[80, 80]) == (0, 0, 255, 200)
+    assert tuple(img[89, 10]) == (255, 0, 0, 200)  # rows top-down: row 89 ~ y = 1, column 10 ~ x = 1
+    assert tuple(img[19, 80]) == (0, 0, 255, 200)
     assert tuple(img[50, 50]) == (0, 0, 0, 0)
     with pytest.raises(ValueError):
         raster.recolour(np.zeros((3, 3), dtype=np.uint8))

@@ -42,6 +42,16 @@ def density_lut() -> np.ndarray:
     return np.column_stack([rgb, alpha]).astype(np.uint8)
 
 
+def over_background(rgba: np.ndarray, background: tuple[int, int, int]) -> np.ndarray:
+    """Colours (..., 4) uint8 RGBA composited over an opaque ``background`` RGB, packed as opaque 32-bit
+    0xffRRGGBB (Qt's RGB32): a colour table for layers drawn under everything else, which Qt then draws
+    as an opaque image, the cheapest kind."""
+    c = np.asarray(rgba, dtype=np.float64)
+    alpha = c[..., 3:] / 255.0
+    rgb = np.rint(c[..., :3] * alpha + np.asarray(background, dtype=np.float64) * (1.0 - alpha)).astype(np.uint32)
+    return np.uint32(0xFF000000) | (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
+
+
 def keys_rgb(keys: np.ndarray) -> np.ndarray:
     """(N, 3) uint8 RGB of 12-bit colour keys (vectorised :func:`vaeviz.core.em_lab.key_rgb`)."""
     k = np.asarray(keys, dtype=np.uint16)

@@ -48,3 +48,8 @@ def apply_theme(app: QApplication, mode: str) -> bool:
 
 def plot_colours(dark: bool) -> dict[str, str]:
     return DARK_PLOT if dark else LIGHT_PLOT
+
+
+def rgb(hex_colour: str) -> tuple[int, int, int]:
+    """"#rrggbb" → (r, g, b)."""
+    return tuple(int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal, Slot
+from PySide6.QtCore import QPointF, Qt, Signal, Slot
 
 from vaeviz.core.gmm import GaussianMixture
 from vaeviz.ui.em.colours import HEX
 from vaeviz.ui.em.component_items import ComponentItems
 from vaeviz.ui.em.grids import DensityLayer
 from vaeviz.ui.em.keyed_points import KeyedPoints
+from vaeviz.ui.fast_image import FastImage
 from vaeviz.ui.plot_grid import setup_data_plot
-from vaeviz.ui.theme import plot_colours
+from vaeviz.ui.theme import plot_colours, rgb
 
 TOOLS = ("select", "add", "spray", "erase")
 BRUSH_FRACTION = 0.04  # spray/erase radius as a fraction of the visible width
@@ -76,8 +77,9 @@ class EmView(pg.PlotWidget):
         setup_data_plot(plot, "x₁", "x₂")
         self.setAspectLocked(True)
         self.setMinimumSize(200, 160)
-        self.heat = pg.ImageItem()
+        self.heat = FastImage()
         self.heat.setZValue(-20)
+        self.background = (255, 255, 255)  # what the density layer is composited over (opaque: cheap to draw)
         self.contours = pg.PlotCurveItem(connect="pairs", pen=pg.mkPen(90, 90, 160, 170, width=1))
         self.contours.setZValue(-5)
         self.points = KeyedPoints(plot, size_px=6)
@@ -153,9 +155,7 @@ class EmView(pg.PlotWidget):
         self.contours.setVisible(layer is not None and contours)
         if layer is None:
             return
-        x0, y0, x1, y1 = layer.rect
-        self.heat.setImage(layer.rgba, levels=None, autoLevels=False)
-        self.heat.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
+        self.heat.set_image(layer.pixels, layer.rect, "rgb32")
         self.contours.setData(layer.contour_x, layer.contour_y)
 
     # ----- tools and probe ----------------------------------------------------------------
@@ -200,4 +200,5 @@ class EmView(pg.PlotWidget):
 
     def apply_theme(self, dark: bool) -> None:
         self.setBackground(plot_colours(dark)["background"])
+        self.background = rgb(plot_colours(dark)["background"])
         style_plot(self.getPlotItem(), dark)

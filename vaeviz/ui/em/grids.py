@@ -2,6 +2,8 @@
 
 Both are evaluated on a grid over the data's bounding box, in the compute thread (latest-wins requests:
 a drag asks for many, only the newest is computed). Contours come from :mod:`vaeviz.core.contours`.
+Both are coloured there too, already composited over the plot's background: opaque images, which Qt
+draws cheapest (see :mod:`vaeviz.ui.fast_image`); rows top-down, as the screen shows them.
 """
 
 from __future__ import annotations
@@ -11,15 +13,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from vaeviz.core.contours import contour_segments, segments_to_xy
-from vaeviz.core.em_render import density_lut, grid_density
+from vaeviz.core.em_render import density_lut, grid_density, over_background
 from vaeviz.core.gmm import GaussianMixture
 from vaeviz.core.jobs import JobFactory, single
+from vaeviz.ui.em.colours import PALETTE
 
 DENSITY_RES = 256
 LABEL_RES = 220
 CONTOUR_LEVELS = (0.03, 0.12, 0.3, 0.55, 0.8)  # fractions of the density's maximum
 _LUT = density_lut()
-_LUT32 = np.ascontiguousarray(_LUT).view(np.uint32).ravel()  # one 4-byte RGBA per entry: 6× quicker lookups
+CELL_ALPHA = 55  # the Voronoi cells tint the background lightly
+WHITE = (255, 255, 255)
 
 
 def data_rect(points: np.ndarray, pad: float = 0.2) -> tuple[float, float, float, float]:
@@ -49,21 +53,19 @@ class DensityLayer:
     points (contour_x[2m], contour_y[2m]) and (contour_x[2m + 1], contour_y[2m + 1]) are segment m's ends."""
 
     rect: tuple[float, float, float, float]
-    rgba: np.ndarray  # (res, res, 4) uint8, [x index, y index] as ImageItem wants: density_lut() colours
+    pixels: np.ndarray  # (res, res) uint32 0xffRRGGBB, [row from the top, x index]: density_lut() over the background
     contour_x: np.ndarray
     contour_y: np.ndarray
 
 
-def density_layer(gmm: GaussianMixture, rect, res: int = DENSITY_RES) -> DensityLayer:
+def density_layer(gmm: GaussianMixture, rect, res: int = DENSITY_RES, background=WHITE) -> DensityLayer:
     xs, ys = _centres(rect, res)
     dens = _scaled_density(gmm, xs, ys)
     # vectorised marching squares: ~0.5 ms for the five levels on 256², where pyqtgraph's isocurve took ~50
     cx, cy = segments_to_xy(contour_segments(dens, CONTOUR_LEVELS), rect, dens.shape)
-    # Coloured here (the compute thread): Qt draws an RGBA image ~1 ms faster than a float one through a
-    # lookup table, which it would convert on every paint.
-    index = (dens * dens.dtype.type(255.0) + dens.dtype.type(0.5)).astype(np.intp)  # dens is in [0, 1]
-    rgba = np.take(_LUT32, index, mode="clip").view(np.uint8).reshape(*dens.shape, 4)
-    return DensityLayer(rect, rgba, cx, cy)
+    index = (dens.T[::-1] * dens.dtype.type(255.0) + dens.dtype.type(0.5)).astype(np.intp)  # dens is in [0, 1]
+    pixels = np.ascontiguousarray(np.take(over_background(_LUT, background), index, mode="clip"))
+    return DensityLayer(rect, pixels, cx, cy)
 
 
 def _scaled_density(gmm: GaussianMixture, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
@@ -84,8 +86,8 @@ def _scaled_density(gmm: GaussianMixture, xs: np.ndarray, ys: np.ndarray) -> np.
     return np.exp(logp - top) if np.isfinite(top) else np.zeros_like(logp)
 
 
-def density_job(gmm: GaussianMixture, rect) -> JobFactory:
-    return single(lambda ctx: density_layer(gmm, rect))
+def density_job(gmm: GaussianMixture, rect, background=WHITE) -> JobFactory:
+    return single(lambda ctx: density_layer(gmm, rect, background=background))
 
 
 def label_grid(centres: np.ndarray, rect, res: int = LABEL_RES) -> np.ndarray:
@@ -102,5 +104,12 @@ def label_grid(centres: np.ndarray, rect, res: int = LABEL_RES) -> np.ndarray:
     return labels
 
 
-def voronoi_job(centres: np.ndarray, rect) -> JobFactory:
-    return single(lambda ctx: (rect, label_grid(centres, rect)))
+def cells_image(labels: np.ndarray, background=WHITE) -> np.ndarray:
+    """The Voronoi cells of :func:`label_grid` in their components' colours over the background: (res, res)
+    uint32 0xffRRGGBB, [row from the top, x index]."""
+    tints = np.column_stack([np.rint(PALETTE * 255), np.full(len(PALETTE), CELL_ALPHA)])
+    return np.ascontiguousarray(np.take(over_background(tints, background), labels.T[::-1], mode="clip"))
+
+
+def voronoi_job(centres: np.ndarray, rect, background=WHITE) -> JobFactory:
+    return single(lambda ctx: (rect, cells_image(label_grid(centres, rect), background)))

@@ -1,22 +1,22 @@
 """k-means beside the GMM: hard assignments, centres and the Voronoi cells of the centres.
 
-The cells are a label raster (nearest centre per grid cell, computed in the worker) drawn as one
-ImageItem through a lookup table of the component colours, so they cost one texture, not K polygons.
+The cells are a raster (nearest centre per grid cell, computed and coloured in the worker, see
+:mod:`vaeviz.ui.em.grids`) drawn as one opaque image, so they cost one texture, not K polygons.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF
 
 from vaeviz.core.em_lab import blend_keys
 from vaeviz.core.kmeans import KMeansState
-from vaeviz.ui.em.colours import HEX, PALETTE, colour
+from vaeviz.ui.em.colours import PALETTE, colour
 from vaeviz.ui.em.em_view import style_plot
 from vaeviz.ui.em.keyed_points import KeyedPoints
+from vaeviz.ui.fast_image import FastImage
 from vaeviz.ui.plot_grid import setup_data_plot
-from vaeviz.ui.theme import plot_colours
+from vaeviz.ui.theme import plot_colours, rgb
 
 
 class KMeansView(pg.PlotWidget):
@@ -30,10 +30,9 @@ class KMeansView(pg.PlotWidget):
         setup_data_plot(plot, "x₁")
         self.setAspectLocked(True)
         self.setMinimumSize(160, 160)
-        self.cells = pg.ImageItem()
+        self.cells = FastImage()
         self.cells.setZValue(-20)
-        lut = np.array([[*(int(255 * c) for c in PALETTE[k]), 55] for k in range(len(PALETTE))], dtype=np.uint8)
-        self.cells.setLookupTable(lut)
+        self.background = (255, 255, 255)  # what the cells are composited over
         self.points = KeyedPoints(plot, size_px=5, alpha=230)
         self.scatter = self.points.scatter
         self.centres = pg.ScatterPlotItem(size=17, symbol="x", pen=pg.mkPen(20, 20, 20, width=1.2))
@@ -66,18 +65,18 @@ class KMeansView(pg.PlotWidget):
         # hard assignments: each point the pure colour of its cluster (None: grey)
         self.points.set_keys(None if labels is None else blend_keys(np.eye(k)[labels], PALETTE))
 
-    def set_cells(self, rect, labels: np.ndarray | None) -> None:
-        if labels is None:
+    def set_cells(self, rect, pixels: np.ndarray | None) -> None:
+        """The cells (:func:`vaeviz.ui.em.grids.cells_image`) over ``rect`` = (x0, y0, x1, y1); None: none."""
+        if pixels is None:
             self.cells.hide()
             return
-        x0, y0, x1, y1 = rect
-        self.cells.setImage(labels, levels=(0, len(HEX)), autoLevels=False)
-        self.cells.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
+        self.cells.set_image(pixels, rect, "rgb32")
         self.cells.show()
 
     def apply_theme(self, dark: bool) -> None:
         colours = plot_colours(dark)
         self.setBackground(colours["background"])
+        self.background = rgb(colours["background"])
         style_plot(self.getPlotItem(), dark)
         self._centre_pen = pg.mkPen(colours["foreground"], width=1.2)  # the X outlines stay visible
         self.set_state(self.state)

@@ -22,9 +22,10 @@ from vaeviz.ui.em.problems import PROBLEMS, problems_html
 SEED_LIMIT = 20_000  # the seed runs use at most this many (drawn) points: four full runs must stay quick
 
 
-def _view_rect(view) -> tuple[float, float, float, float]:
+def _layer_place(view) -> tuple[tuple[float, float, float, float], tuple[int, int, int]]:
+    """Where a raster layer goes: the view's range (x0, y0, x1, y1), the background it is composited over."""
     (x0, x1), (y0, y1) = view.getPlotItem().vb.viewRange()
-    return (x0, y0, x1, y1)
+    return (x0, y0, x1, y1), view.background
 
 
 class LabFeatures:
@@ -44,7 +45,8 @@ class LabFeatures:
         self._gif = None
         self.oned_params = (LECTURE_WEIGHTS["equal"], LECTURE_MEANS, LECTURE_SIGMAS)
         self.lab_actions = self._make_actions()
-        self.problems_text.setHtml(problems_html(None))
+        self._problems_html = problems_html(None)
+        self.problems_text.setHtml(self._problems_html)
 
     def connect_features(self) -> None:
         s = self.side
@@ -95,7 +97,7 @@ class LabFeatures:
             if frame.gmm is not self._heat_for:
                 self._heat_for = frame.gmm
                 self._pending.add("heat")
-                self.compute.request("em-heat", density_job(frame.gmm, _view_rect(self.figure.em_view)), self._on_heat,
+                self.compute.request("em-heat", density_job(frame.gmm, *_layer_place(view)), self._on_heat,
                                      on_failed=lambda m, d: self._layer_done("heat"))
         else:
             view.set_density(None, False, False)
@@ -104,7 +106,7 @@ class LabFeatures:
             if self._cells_for is None or not np.array_equal(self._cells_for, centres):
                 self._cells_for = centres
                 self._pending.add("cells")
-                self.compute.request("km-cells", voronoi_job(centres, _view_rect(self.figure.km_view)), self._on_cells,
+                self.compute.request("km-cells", voronoi_job(centres, *_layer_place(self.figure.km_view)), self._on_cells,
                                      on_failed=lambda m, d: self._layer_done("cells"))
         self._flush_waiters()
 
@@ -122,8 +124,8 @@ class LabFeatures:
         self._layer_done("heat")
 
     def _on_cells(self, result) -> None:
-        rect, labels = result
-        self.figure.km_view.set_cells(rect, labels)
+        rect, pixels = result
+        self.figure.km_view.set_cells(rect, pixels)
         self._layer_done("cells")
 
     def _layer_done(self, name: str) -> None:
@@ -260,7 +262,10 @@ class LabFeatures:
                      f"ℓ now = {fmt(frame.em.log_likelihood)}. "
             detail += ("It collapsed: tick the floor (the lab steps back) and press M-step to see ℓ stay finite."
                        if frame.terminal else "Press Step and watch ℓ.")
-        self.problems_text.setHtml(problems_html(self.problem, detail))
+        html = problems_html(self.problem, detail)
+        if html != self._problems_html:  # every frame shown calls this; setHtml re-lays out the text
+            self._problems_html = html
+            self.problems_text.setHtml(html)
 
     def run_seeds(self) -> None:
         frame = self.runner.frame
@@ -386,3 +391,6 @@ class LabFeatures:
 
     def apply_theme(self, dark: bool) -> None:
         self.figure.apply_theme(dark)
+        self._heat_for = self._cells_for = None  # the layers are composited over the old background
+        if self.runner.frame is not None and self.mode == "2d":
+            self.request_layers(self.runner.frame)

@@ -8,6 +8,7 @@ draws cheapest (see :mod:`vaeviz.ui.fast_image`); rows top-down, as the screen s
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,38 +57,46 @@ class DensityLayer:
     pixels: np.ndarray  # (res, res) uint32 0xffRRGGBB, [row from the top, x index]: density_lut() over the background
     contour_x: np.ndarray
     contour_y: np.ndarray
+    has_contours: bool = True  # False: computed without them (not shown); empty arrays
 
 
-def density_layer(gmm: GaussianMixture, rect, res: int = DENSITY_RES, background=WHITE) -> DensityLayer:
+def density_layer(gmm: GaussianMixture, rect, res: int = DENSITY_RES, background=WHITE,
+                  contours: bool = True) -> DensityLayer:
     xs, ys = _centres(rect, res)
-    dens = _scaled_density(gmm, xs, ys)
-    # vectorised marching squares: ~0.5 ms for the five levels on 256², where pyqtgraph's isocurve took ~50
-    cx, cy = segments_to_xy(contour_segments(dens, CONTOUR_LEVELS), rect, dens.shape)
-    index = (dens.T[::-1] * dens.dtype.type(255.0) + dens.dtype.type(0.5)).astype(np.intp)  # dens is in [0, 1]
-    pixels = np.ascontiguousarray(np.take(over_background(_LUT, background), index, mode="clip"))
-    return DensityLayer(rect, pixels, cx, cy)
+    dens = _scaled_density(gmm, xs, ys[::-1])  # rows from the top, as drawn
+    cx = cy = np.zeros(0)
+    if contours:  # vectorised marching squares: ~0.5 ms for five levels on 256², pyqtgraph's isocurve ~50
+        cx, cy = segments_to_xy(contour_segments(dens[::-1].T, CONTOUR_LEVELS), rect, (res, res))
+    index = (dens * dens.dtype.type(255.0) + dens.dtype.type(0.5)).astype(np.uint8)  # dens is in [0, 1]
+    return DensityLayer(rect, np.take(_over_background(background), index), cx, cy, contours)
+
+
+@functools.lru_cache(maxsize=4)
+def _over_background(background: tuple[int, int, int]) -> np.ndarray:
+    return over_background(_LUT, background)
 
 
 def _scaled_density(gmm: GaussianMixture, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
-    """The density on the grid scaled to max 1, [x index, y index]: float32 :func:`grid_density`, or the
+    """The density on the grid scaled to max 1, [y index, x index]: float32 :func:`grid_density`, or the
     float64 log-density where that underflows (every grid point far from every component)."""
     if gmm.n_features == 2:
         try:
             with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
-                dens = grid_density(gmm, xs, ys).T
+                dens = grid_density(gmm, xs, ys)
                 top = float(dens.max())
         except np.linalg.LinAlgError:
             top = float("nan")
         if np.isfinite(top) and top > 1e-30:
-            return np.ascontiguousarray(dens * np.float32(1.0 / top))
-    gx, gy = np.meshgrid(xs, ys, indexing="ij")
-    logp = gmm.log_prob(np.column_stack([gx.ravel(), gy.ravel()])).reshape(len(xs), len(ys))
+            dens *= np.float32(1.0 / top)
+            return dens
+    gx, gy = np.meshgrid(xs, ys)
+    logp = gmm.log_prob(np.column_stack([gx.ravel(), gy.ravel()])).reshape(len(ys), len(xs))
     top = float(np.max(logp))
     return np.exp(logp - top) if np.isfinite(top) else np.zeros_like(logp)
 
 
-def density_job(gmm: GaussianMixture, rect, background=WHITE) -> JobFactory:
-    return single(lambda ctx: density_layer(gmm, rect, background=background))
+def density_job(gmm: GaussianMixture, rect, background=WHITE, contours: bool = True) -> JobFactory:
+    return single(lambda ctx: density_layer(gmm, rect, background=tuple(background), contours=contours))
 
 
 def label_grid(centres: np.ndarray, rect, res: int = LABEL_RES) -> np.ndarray:

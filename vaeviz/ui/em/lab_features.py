@@ -97,8 +97,8 @@ class LabFeatures:
             if frame.gmm is not self._heat_for:
                 self._heat_for = frame.gmm
                 self._pending.add("heat")
-                self.compute.request("em-heat", density_job(frame.gmm, *_layer_place(view)), self._on_heat,
-                                     on_failed=lambda m, d: self._layer_done("heat"))
+                job = density_job(frame.gmm, *_layer_place(view), s.contours.isChecked())
+                self.compute.request("em-heat", job, self._on_heat, on_failed=lambda m, d: self._layer_done("heat"))
         else:
             view.set_density(None, False, False)
         if self.figure.side_kind == "kmeans" and frame.km is not None:
@@ -146,9 +146,12 @@ class LabFeatures:
 
     def _on_layers_toggled(self) -> None:
         s = self.side
-        if self._heat_layer is not None and self._heat_for is (self.runner.frame.gmm if self.runner.frame else None):
+        layer = self._heat_layer
+        if (layer is not None and self._heat_for is (self.runner.frame.gmm if self.runner.frame else None)
+                and (layer.has_contours or not s.contours.isChecked())):
             self.figure.em_view.set_density(self._heat_layer, s.heatmap.isChecked(), s.contours.isChecked())
         elif self.runner.frame is not None:
+            self._heat_for = None  # (a layer without the contours now asked for)
             self.request_layers(self.runner.frame)
 
     def set_side(self, kind: str | None) -> None:

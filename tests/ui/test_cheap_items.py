@@ -1,4 +1,4 @@
-"""Items that repaint cheaply while dragging: cached scatter bounds, fixed-size labels."""
+"""Items that repaint cheaply: cached scatter bounds, fixed-size labels, a few markers."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import numpy as np
 import pyqtgraph as pg
 import pytest
 
-from vaeviz.ui.cheap_items import BoundsCachedScatter, FixedSizeLabel
+from PySide6.QtGui import QColor
+
+from vaeviz.ui.cheap_items import BoundsCachedScatter, FixedSizeLabel, Markers
 
 
 @pytest.fixture
@@ -87,3 +89,38 @@ def test_paint_now_paints_a_scene_change_without_the_event_loop(plot, qtbot):
     paint_now(plot.scene())
     assert painted, "paint_now did not paint"
     paint_now(None)  # no scene: nothing to do
+
+
+def _pixel(plot, x: float, y: float) -> QColor:
+    image = plot.viewport().grab().toImage()
+    return QColor(image.pixel(plot.mapFromScene(plot.getViewBox().mapViewToScene(pg.Point(x, y)))))
+
+
+def test_markers_draw_each_symbol_in_its_colour_at_its_position(plot):
+    plot.setBackground("w")
+    plot.setRange(xRange=(0, 10), yRange=(0, 10), padding=0)
+    item = Markers("o", size=14, pen=None)
+    plot.addItem(item)
+    item.set_data([(2, 2), (7, 6)], brushes=["#ff0000", "#0000ff"])
+    assert _pixel(plot, 2, 2).name() == "#ff0000" and _pixel(plot, 7, 6).name() == "#0000ff"
+    assert _pixel(plot, 4.5, 4).name() == "#ffffff"
+    with pytest.raises(ValueError, match="3 brushes for 2 positions"):
+        item.set_data([(1, 1), (2, 2)], brushes=["r", "g", "b"])
+    item.set_data([])
+    assert _pixel(plot, 2, 2).name() == "#ffffff" and item.boundingRect().isEmpty()
+
+
+def test_marker_bounds_cover_the_symbols_pixels_at_any_zoom(plot):
+    plot.setRange(xRange=(0, 10), yRange=(0, 10), padding=0)
+    item = Markers("x", size=20, pen=pg.mkPen("k", width=2))
+    plot.addItem(item)
+    item.set_data([(3, 4), (6, 5)])
+    box = plot.getViewBox()
+    for span in (10, 100):
+        plot.setRange(xRange=(0, span), yRange=(0, span), padding=0)
+        box.prepareForPaint()
+        px = box.viewPixelSize()[0]
+        rect = item.boundingRect()
+        assert rect.left() <= 3 - 11 * px and rect.right() >= 6 + 11 * px  # half the size and the pen
+        assert rect.width() < 3 + 40 * px  # and not much more
+

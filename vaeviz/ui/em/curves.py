@@ -11,6 +11,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QFont
 
+from vaeviz.ui.cheap_items import Markers
 from vaeviz.ui.em.colours import colour
 from vaeviz.ui.em.em_view import style_plot
 from vaeviz.ui.plot_grid import show_cached_grid
@@ -63,7 +64,7 @@ def _range_in_steps(plot: pg.PlotItem, x_max: float, ys: list[np.ndarray]) -> No
     values = np.concatenate([y[np.isfinite(y)] for y in ys]) if ys else np.zeros(0)
     if values.size == 0:
         return
-    (_x0, x1), (y0, y1) = plot.getViewBox().viewRange()
+    (_x0, x1), (y0, y1) = now = plot.getViewBox().viewRange()
     lo, hi = float(values.min()), float(values.max())
     span = hi - lo or max(abs(hi) * 0.05, 1e-9)
     if not (x_max + 0.5 <= x1 <= 2.5 * max(x_max, 3.0)):  # the newest point half a step inside, at least
@@ -72,7 +73,8 @@ def _range_in_steps(plot: pg.PlotItem, x_max: float, ys: list[np.ndarray]) -> No
         # Room to grow on the side the values left by (a rising log-likelihood leaves by the top).
         below, above = (0.6 if lo < y0 else 0.15), (0.6 if hi > y1 else 0.15)
         y0, y1 = lo - below * span, hi + above * span
-    plot.setRange(xRange=(0.0, x1), yRange=(y0, y1), padding=0)
+    if [[0.0, x1], [y0, y1]] != now:  # (setRange costs ~0.1 ms even when nothing moves)
+        plot.setRange(xRange=(0.0, x1), yRange=(y0, y1), padding=0)
 
 
 class CurvesView(pg.GraphicsLayoutWidget):
@@ -90,7 +92,7 @@ class CurvesView(pg.GraphicsLayoutWidget):
                                        f"<span style='color:{COMPLETE}'>complete-data ℓ<sub>c</sub></span>")
         self.ll_curve = _curve(self.ll, pg.mkPen(MARGINAL, width=2))
         self.cll_curve = _curve(self.ll, pg.mkPen(COMPLETE, width=2, style=Qt.PenStyle.DashLine))
-        self.ll_dots = pg.ScatterPlotItem(size=5, pen=None, brush=pg.mkBrush(MARGINAL))
+        self.ll_dots = Markers("o", size=5, brush=MARGINAL)
         self.ll.addItem(self.ll_dots)
         self.inf_text = pg.TextItem("→ +∞", color="#c0392b", anchor=(1, 0))
         self.ll.addItem(self.inf_text)
@@ -118,6 +120,7 @@ class CurvesView(pg.GraphicsLayoutWidget):
             self.ci.layout.setColumnStretchFactor(col, stretch)
         self._km_shown = True
         self._updating = False
+        self._weights_shown: np.ndarray | None = None
 
     def show_kmeans(self, visible: bool) -> None:
         if visible == self._km_shown:
@@ -138,7 +141,7 @@ class CurvesView(pg.GraphicsLayoutWidget):
         finite = np.isfinite(ll)
         self.ll_curve.setData(x[finite], ll[finite])
         dots = finite & m_steps
-        self.ll_dots.setData(x[dots], ll[dots])
+        self.ll_dots.set_data(np.column_stack([x[dots], ll[dots]]))
         ok = np.isfinite(cll)
         self.cll_curve.setData(x[ok], cll[ok])
         singular = np.flatnonzero(np.isposinf(ll))
@@ -163,6 +166,9 @@ class CurvesView(pg.GraphicsLayoutWidget):
 
     # ----- weights -------------------------------------------------------------------------
     def set_weights(self, weights: np.ndarray | None, skip=None) -> None:
+        if skip is None and weights is not None and np.array_equal(weights, self._weights_shown):
+            return  # (an E frame keeps the weights; the bars cost ~0.3 ms to set)
+        self._weights_shown = None if weights is None or skip is not None else np.array(weights)
         k = 0 if weights is None else len(weights)
         self.bars.setVisible(k > 0)
         if k:  # (pyqtgraph's BarGraphItem raises on empty pen lists)

@@ -12,6 +12,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal, Slot
 
 from vaeviz.core.gmm import GaussianMixture
+from vaeviz.ui.cheap_items import Markers
 from vaeviz.ui.em.colours import HEX
 from vaeviz.ui.em.component_items import ComponentItems
 from vaeviz.ui.em.grids import DensityLayer
@@ -86,7 +87,7 @@ class EmView(pg.PlotWidget):
         self.scatter, self.raster = self.points.scatter, self.points.raster
         self.brush_circle = pg.PlotCurveItem(pen=pg.mkPen(120, 120, 120, 200, width=1,
                                                           style=Qt.PenStyle.DashLine))
-        self.picked = pg.ScatterPlotItem(size=15, symbol="o", brush=None, pen=pg.mkPen("#d62728", width=2))
+        self.picked = Markers("o", size=15, pen=pg.mkPen("#d62728", width=2))
         self.picked.setZValue(15)
         self.probe = pg.TextItem(anchor=(-0.05, 1.1), fill=pg.mkBrush(255, 255, 255, 225),
                                  border=pg.mkPen(150, 150, 150))
@@ -120,7 +121,7 @@ class EmView(pg.PlotWidget):
 
     def set_picked(self, point) -> None:
         """Ring the point whose numbers the Explain pane shows (None: no ring)."""
-        self.picked.setData([] if point is None else [{"pos": tuple(point)}])
+        self.picked.set_data([] if point is None else [tuple(point)])
 
     # ----- mixture ------------------------------------------------------------------------
     def set_mixture(self, gmm: GaussianMixture | None, skip=None) -> None:

@@ -11,6 +11,7 @@ import pyqtgraph as pg
 
 from vaeviz.core.em_lab import blend_keys
 from vaeviz.core.kmeans import KMeansState
+from vaeviz.ui.cheap_items import Markers
 from vaeviz.ui.em.colours import PALETTE, colour
 from vaeviz.ui.em.em_view import style_plot
 from vaeviz.ui.em.keyed_points import KeyedPoints
@@ -35,11 +36,11 @@ class KMeansView(pg.PlotWidget):
         self.background = (255, 255, 255)  # what the cells are composited over
         self.points = KeyedPoints(plot, size_px=5, alpha=230)
         self.scatter = self.points.scatter
-        self.centres = pg.ScatterPlotItem(size=17, symbol="x", pen=pg.mkPen(20, 20, 20, width=1.2))
+        self.centres = Markers("x", size=17, pen=pg.mkPen(20, 20, 20, width=1.2))
         self.centres.setZValue(20)
         for item in (self.cells, *self.points.items, self.centres):
             plot.addItem(item)
-        self._centre_pen = pg.mkPen(20, 20, 20, width=1.2)
+        self._brushes = [pg.mkBrush(colour(j)) for j in range(len(PALETTE))]
         self._labels: np.ndarray | None = None
         self.state: KMeansState | None = None
 
@@ -50,10 +51,10 @@ class KMeansView(pg.PlotWidget):
     def set_state(self, state: KMeansState | None) -> None:
         self.state = state
         if state is None:
-            self.centres.setData([], [])
+            self.centres.set_data([])
             return
         k = state.centres.shape[0]
-        self.centres.setData(pos=state.centres, brush=[colour(j) for j in range(k)], pen=self._centre_pen)
+        self.centres.set_data(state.centres, brushes=self._brushes[:k])
         labels = state.labels
         if labels is None or len(labels) != len(self.points.points):
             labels = None
@@ -78,5 +79,4 @@ class KMeansView(pg.PlotWidget):
         self.setBackground(colours["background"])
         self.background = rgb(colours["background"])
         style_plot(self.getPlotItem(), dark)
-        self._centre_pen = pg.mkPen(colours["foreground"], width=1.2)  # the X outlines stay visible
-        self.set_state(self.state)
+        self.centres.set_pen(pg.mkPen(colours["foreground"], width=1.2))  # the X outlines stay visible

@@ -1,4 +1,4 @@
-"""Items that repaint cheaply: cached scatter bounds, fixed-size labels, a few markers."""
+"""Items that repaint cheaply: cached scatter bounds, fixed-size labels, a few markers, many short lines."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from PySide6.QtGui import QColor
 
-from vaeviz.ui.cheap_items import BoundsCachedScatter, FixedSizeLabel, Markers
+from vaeviz.ui.cheap_items import BoundsCachedScatter, FixedSizeLabel, Markers, Polylines
 
 
 @pytest.fixture
@@ -108,6 +108,13 @@ def test_markers_draw_each_symbol_in_its_colour_at_its_position(plot):
         item.set_data([(1, 1), (2, 2)], brushes=["r", "g", "b"])
     item.set_data([])
     assert _pixel(plot, 2, 2).name() == "#ffffff" and item.boundingRect().isEmpty()
+    dots = Markers("o", size=10, brush="#00ff00")  # plain discs: drawn as round points in one call
+    plot.addItem(dots)
+    dots.set_data(np.array([(2, 2), (5, 5), (8, 3)]))
+    assert dots._dots is not None
+    assert all(_pixel(plot, x, y).name() == "#00ff00" for x, y in ((2, 2), (5, 5), (8, 3)))
+    px = plot.getViewBox().viewPixelSize()[0]
+    assert _pixel(plot, 5 + 8 * px, 5).name() == "#ffffff"  # 10 px across: nothing 8 px from the centre
 
 
 def test_marker_bounds_cover_the_symbols_pixels_at_any_zoom(plot):
@@ -123,4 +130,20 @@ def test_marker_bounds_cover_the_symbols_pixels_at_any_zoom(plot):
         rect = item.boundingRect()
         assert rect.left() <= 3 - 11 * px and rect.right() >= 6 + 11 * px  # half the size and the pen
         assert rect.width() < 3 + 40 * px  # and not much more
+
+
+def test_polylines_draw_each_line_with_its_pen_and_bound_them(plot):
+    plot.setBackground("w")
+    plot.setRange(xRange=(0, 10), yRange=(0, 10), padding=0)
+    item = Polylines()
+    plot.addItem(item)
+    item.set_lines([([(1, 2), (9, 2)], pg.mkPen("#ff0000", width=5)),
+                    ([(5, 4), (5, 9)], pg.mkPen("#0000ff", width=5))])
+    assert _pixel(plot, 3, 2).name() == "#ff0000" and _pixel(plot, 5, 7).name() == "#0000ff"
+    assert _pixel(plot, 3, 6).name() == "#ffffff"
+    rect = item.boundingRect()
+    px = plot.getViewBox().viewPixelSize()[0]
+    assert rect.left() <= 1 - 2.5 * px and rect.right() >= 9 + 2.5 * px and rect.top() <= 2 - 2.5 * px
+    item.set_lines([])
+    assert item.boundingRect().isEmpty() and _pixel(plot, 3, 2).name() == "#ffffff"
 

@@ -51,6 +51,29 @@ def test_e_then_m_change_the_state_and_the_scrubber_restores_it_exactly(dock):
     assert lab.runner.frame is m and len(lab.runner.frames) == 3  # nothing recomputed
 
 
+def test_ellipses_follow_the_shown_frame_and_the_selected_component_is_drawn_wider(dock):
+    from pyqtgraph.functions import ndarray_from_qpolygonf
+
+    lab = dock.lab
+    view = lab.figure.em_view
+    lab.transport.step.click()
+    gmm = lab.runner.frame.gmm
+    lines = view.outlines._lines
+    assert len(lines) == 2 * gmm.n_components  # a 1σ and a 2σ ellipse each
+    for j in range(gmm.n_components):
+        for level, (poly, _pen) in zip((1.0, 2.0), lines[2 * j: 2 * j + 2], strict=True):
+            d = ndarray_from_qpolygonf(poly) - gmm.means[j]
+            maha = np.einsum("ni,ij,nj->n", d, np.linalg.inv(gmm.covariances[j]), d)
+            assert np.allclose(maha, level**2)
+    widths = lambda: [pen.widthF() for _poly, pen in view.outlines._lines[::2]]  # noqa: E731
+    view.select(1)
+    assert widths()[1] > widths()[0] == widths()[2]
+    view.select(None)
+    assert len(set(widths())) == 1
+    view.set_mixture(None)
+    assert view.outlines._lines == []
+
+
 def test_marginal_log_likelihood_never_decreases_with_the_floor_on(dock):
     lab = dock.lab
     lab.runner.goto(40)

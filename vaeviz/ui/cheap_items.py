@@ -14,15 +14,18 @@ Measured on the EM dock, where a few markers change at every EM frame:
 
 * a ``ScatterPlotItem`` costs ~0.4 ms per ``setData`` and ~0.15 ms per repaint whatever its size (even
   empty). :class:`Markers` draws a handful of symbols of one size with a few QPainter calls: ~0.02 ms.
+* each ``PlotCurveItem`` adds ~0.1 ms a repaint (Python bounds and paint) to the few microseconds Qt
+  needs for a short line: :class:`Polylines` draws many short lines (the mixture's ellipses) as one item.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from pyqtgraph.functions import create_qpolygonf, ndarray_from_qpolygonf
 from pyqtgraph.graphicsItems.ScatterPlotItem import Symbols
-from PySide6.QtCore import QCoreApplication, QEvent, QPointF, QRectF
-from PySide6.QtGui import QPainter, QTransform
+from PySide6.QtCore import QCoreApplication, QEvent, QPointF, QRectF, Qt
+from PySide6.QtGui import QPainter, QPen, QTransform
 
 # pyqtgraph drops mouse moves beyond 100 per second by default, which caps a drag through the latent space
 # below a fast display's rate; Qt itself already delivers at most one move per event-loop pass.
@@ -125,6 +128,7 @@ class Markers(pg.GraphicsObject):
 
     def __init__(self, symbol: str = "o", size: float = 10.0, pen=None, brush=None) -> None:
         super().__init__()
+        self._symbol = symbol
         self._path = QTransform.fromScale(size, size).map(Symbols[symbol])
         self._size = float(size)
         self._pen = pg.mkPen(pen)  # cosmetic: its width stays in pixels
@@ -132,6 +136,17 @@ class Markers(pg.GraphicsObject):
         self._pos = np.zeros((0, 2))
         self._brushes: list | None = None
         self._rect: QRectF | None = None
+        self._polygon = create_qpolygonf(0)
+        self._dots: QPen | None = None
+        self._set_dots()
+
+    def _set_dots(self) -> None:
+        """Discs without an outline in one colour are drawn as points of a round pen."""
+        plain = self._symbol == "o" and self._pen.style() == Qt.PenStyle.NoPen and self._brushes is None
+        self._dots = None
+        if plain:
+            self._dots = QPen(self._brush.color(), self._size, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap)
+            self._dots.setCosmetic(True)
 
     @property
     def positions(self) -> np.ndarray:
@@ -144,10 +159,13 @@ class Markers(pg.GraphicsObject):
         self.prepareGeometryChange()
         self._pos, self._rect = pos, None
         self._brushes = None if brushes is None else [pg.mkBrush(b) for b in brushes]
+        self._set_dots()
+        self._polygon = _polygon(pos)
         self.update()
 
     def set_pen(self, pen) -> None:
         self._pen = pg.mkPen(pen)
+        self._set_dots()
         self.update()
 
     def viewTransformChanged(self) -> None:  # noqa: N802 (pyqtgraph's name): the pixel padding changes
@@ -159,10 +177,7 @@ class Markers(pg.GraphicsObject):
             if len(self._pos) == 0:
                 self._rect = QRectF()
             else:
-                px, py = self.pixelVectors()
-                reach = 0.5 * self._size + self._pen.widthF() + 1.0  # pixels beyond the centres
-                pad_x = reach * (0.0 if px is None else abs(px.x()) + abs(px.y()))
-                pad_y = reach * (0.0 if py is None else abs(py.x()) + abs(py.y()))
+                pad_x, pad_y = _pixel_padding(self, 0.5 * self._size + self._pen.widthF() + 1.0)
                 (x0, y0), (x1, y1) = self._pos.min(axis=0), self._pos.max(axis=0)
                 self._rect = QRectF(x0 - pad_x, y0 - pad_y, x1 - x0 + 2 * pad_x, y1 - y0 + 2 * pad_y)
         return QRectF(self._rect)
@@ -170,13 +185,78 @@ class Markers(pg.GraphicsObject):
     def paint(self, painter, *args) -> None:
         if len(self._pos) == 0:
             return
-        transform = painter.transform()
         painter.save()
-        painter.resetTransform()  # symbols in pixels, upright
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)  # as ScatterPlotItem renders its symbols
+        if self._dots is not None:  # plain discs: one call, a round pen as wide as the symbol
+            painter.setPen(self._dots)
+            painter.drawPoints(self._polygon)
+            painter.restore()
+            return
+        transform = painter.transform()
+        painter.resetTransform()  # symbols in pixels, upright
         painter.setPen(self._pen)
         for i, (x, y) in enumerate(self._pos):
             painter.setBrush(self._brush if self._brushes is None else self._brushes[i])
             painter.drawPath(self._path.translated(transform.map(QPointF(x, y))))
         painter.restore()
+
+
+def _polygon(points: np.ndarray):
+    """(n, 2) points → QPolygonF, filled through its memory (no per-point Python)."""
+    polygon = create_qpolygonf(len(points))
+    if len(points):  # (an empty polygon's array is read-only)
+        ndarray_from_qpolygonf(polygon)[:] = points
+    return polygon
+
+
+def _pixel_padding(item: pg.GraphicsObject, pixels: float) -> tuple[float, float]:
+    """``pixels`` screen pixels in the item's x and y units (0 while it is in no view)."""
+    px, py = item.pixelVectors()
+    return (0.0 if px is None else pixels * (abs(px.x()) + abs(px.y())),
+            0.0 if py is None else pixels * (abs(py.x()) + abs(py.y())))
+
+
+class Polylines(pg.GraphicsObject):
+    """Open polylines, each with its own (cosmetic) pen, drawn by one item: :meth:`set_lines` takes
+    (points (n, 2), pen) pairs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lines: list = []  # (QPolygonF, QPen)
+        self._data_rect = QRectF()
+        self._reach = 0.0  # the widest pen's half width, in pixels
+        self._rect: QRectF | None = None
+
+    def set_lines(self, lines) -> None:
+        self.prepareGeometryChange()
+        self._lines, bounds, reach = [], [], 0.0
+        for points, pen in lines:
+            pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+            pen = pg.mkPen(pen)
+            self._lines.append((_polygon(pts), pen))
+            if len(pts):
+                bounds.append((pts.min(axis=0), pts.max(axis=0)))
+            reach = max(reach, 0.5 * pen.widthF() + 1.0)
+        if bounds:
+            (x0, y0), (x1, y1) = np.min([b[0] for b in bounds], axis=0), np.max([b[1] for b in bounds], axis=0)
+            self._data_rect = QRectF(x0, y0, x1 - x0, y1 - y0)
+        else:
+            self._data_rect = QRectF()
+        self._reach, self._rect = reach, None
+        self.update()
+
+    def viewTransformChanged(self) -> None:  # noqa: N802 (pyqtgraph's name): the pixel padding changes
+        self.prepareGeometryChange()
+        self._rect = None
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt's name)
+        if self._rect is None:
+            pad_x, pad_y = _pixel_padding(self, self._reach) if self._lines else (0.0, 0.0)
+            self._rect = self._data_rect.adjusted(-pad_x, -pad_y, pad_x, pad_y) if self._lines else QRectF()
+        return QRectF(self._rect)
+
+    def paint(self, painter, *args) -> None:
+        for poly, pen in self._lines:
+            painter.setPen(pen)
+            painter.drawPolyline(poly)
 

@@ -11,8 +11,9 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal, Slot
 
+from vaeviz.core.em_edit import ellipses
 from vaeviz.core.gmm import GaussianMixture
-from vaeviz.ui.cheap_items import Markers
+from vaeviz.ui.cheap_items import Markers, Polylines
 from vaeviz.ui.em.colours import HEX
 from vaeviz.ui.em.component_items import ComponentItems
 from vaeviz.ui.em.grids import DensityLayer
@@ -83,6 +84,8 @@ class EmView(pg.PlotWidget):
         self.background = (255, 255, 255)  # what the density layer is composited over (opaque: cheap to draw)
         self.contours = pg.PlotCurveItem(connect="pairs", pen=pg.mkPen(90, 90, 160, 170, width=1))
         self.contours.setZValue(-5)
+        self.outlines = Polylines()  # every component's 1σ and 2σ ellipses
+        self.outlines.setZValue(5)
         self.points = KeyedPoints(plot, size_px=6)
         self.scatter, self.raster = self.points.scatter, self.points.raster
         self.brush_circle = pg.PlotCurveItem(pen=pg.mkPen(120, 120, 120, 200, width=1,
@@ -92,7 +95,7 @@ class EmView(pg.PlotWidget):
         self.probe = pg.TextItem(anchor=(-0.05, 1.1), fill=pg.mkBrush(255, 255, 255, 225),
                                  border=pg.mkPen(150, 150, 150))
         self.probe.setZValue(100)
-        for item in (self.heat, self.contours, *self.points.items, self.picked, self.brush_circle,
+        for item in (self.heat, self.contours, self.outlines, *self.points.items, self.picked, self.brush_circle,
                      self.probe):
             plot.addItem(item)
         self.heat.hide()
@@ -101,6 +104,7 @@ class EmView(pg.PlotWidget):
         self.probe.hide()
         self.components: list[ComponentItems] = []
         self.gmm: GaussianMixture | None = None
+        self.selected: int | None = None
         self.handles_visible = True
         self.probe_enabled = True
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
@@ -136,6 +140,15 @@ class EmView(pg.PlotWidget):
             items.set_visible(j < k, self.handles_visible)
             if j < k:
                 items.set_component(gmm.means[j], gmm.covariances[j], skip=skip)
+        self._draw_outlines()
+
+    def _draw_outlines(self) -> None:
+        lines = []
+        for j in range(0 if self.gmm is None else self.gmm.n_components):
+            one, two = ellipses(self.gmm.means[j], self.gmm.covariances[j], (1.0, 2.0))
+            pens = self.components[j].pens
+            lines += [(one, pens[1] if j == self.selected else pens[0]), (two, pens[2])]
+        self.outlines.set_lines(lines)
 
     def set_handles_visible(self, visible: bool) -> None:
         self.handles_visible = visible
@@ -144,8 +157,10 @@ class EmView(pg.PlotWidget):
             items.set_visible(j < k, visible)
 
     def select(self, k: int | None) -> None:
-        for j, items in enumerate(self.components):
-            items.set_emphasis(j == k)
+        """Emphasise component ``k``'s 1σ ellipse (None: none)."""
+        if k != self.selected:
+            self.selected = k
+            self._draw_outlines()
 
     def dragging(self):
         return next((h for c in self.components if (h := c.dragging()) is not None), None)

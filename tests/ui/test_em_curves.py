@@ -24,3 +24,22 @@ def test_curve_ranges_contain_the_data_and_change_only_now_and_then(qtbot):
     assert changes < len(ranges) / 3  # auto-range changed it (and redrew the axes) at every frame
     x_changes = sum(a[0] != b[0] for a, b in zip(ranges, ranges[1:], strict=False))
     assert x_changes <= 5  # 4 → 7.5 → 15 → 30 → 50 → 75: the x range grows by half again or more
+
+
+def test_curves_draw_the_finite_values_and_the_complete_one_on_demand(qtbot):
+    view = CurvesView()
+    qtbot.addWidget(view)
+    ll = np.array([-50.0, -40.0, -35.0, np.inf])  # singular at the end: the curve stops
+    cll = ll - 3.0
+    km = np.array([9.0, 7.0, np.nan, np.nan])
+    view.set_history(ll, cll, -2 * ll, -2 * ll + 1, km, np.array([False, False, True, False]))
+    assert np.array_equal(view.curve("ll"), [[0, -50], [1, -40], [2, -35]])
+    assert np.array_equal(view.curve("km"), [[0, 9], [1, 7]])
+    assert len(view.ll_lines._lines) == 2 and len(view.ic_lines._lines) == 2  # ℓ and ℓc; BIC and AIC
+    assert view.inf_text.isVisible()
+    view.show_complete(False)
+    assert view.curve("cll").size == 0 and len(view.ll_lines._lines) == 1
+    view.show_complete(True)
+    assert np.array_equal(view.curve("cll"), [[0, -53], [1, -43], [2, -38]])
+    view.apply_theme(True)  # the k-means curve takes the theme's foreground
+    assert view.km_lines._lines[0][1].color().name() == "#d8d8d8"

@@ -40,8 +40,8 @@ def _data(n=300, shown=None, maker=make_blobs):
     return LabData(d.points, d.labels, shown, PALETTE)
 
 
-def _frames(data, settings, start, n):
-    gen = run_frames(data, settings, start, n)
+def _frames(data, settings, start, n, resume=None):
+    gen = run_frames(data, settings, start, n, resume=resume)
     out = []
     try:
         while True:
@@ -63,6 +63,29 @@ def test_frames_alternate_and_continuing_from_any_frame_gives_the_same_run():
             assert a.phase == b.phase and a.em.iteration == b.em.iteration
             assert np.allclose(a.gmm.means, b.gmm.means) and a.em.log_likelihood == pytest.approx(b.em.log_likelihood)
             assert a.km.phase == b.km.phase and np.allclose(a.km.centres, b.km.centres)
+
+
+def test_resuming_a_run_gives_the_same_frames_without_redoing_the_e_pass(monkeypatch):
+    data, settings = _data(), LabSettings()
+    first = start_frame(data, settings)
+    whole, _ = _frames(data, settings, first, 8)
+    steps, end = _frames(data, settings, first, 2)
+    calls = []
+    original = GaussianMixture.component_log_prob
+    monkeypatch.setattr(GaussianMixture, "component_log_prob", lambda self, x: calls.append(1) or original(self, x))
+    for _ in range(3):  # Step, Step, Step: each run goes on with the previous one's generators
+        assert end.resume is not None and end.resume.frame is steps[-1]
+        more, end = _frames(data, settings, steps[-1], 2, end.resume)
+        steps += more
+    assert len(calls) == 3  # one pass per E + M (the M-step's likelihood); a fresh run would add one each
+    for a, b in zip(steps, whole, strict=True):
+        assert a.phase == b.phase and a.em.iteration == b.em.iteration and a.km.iteration == b.km.iteration
+        assert np.array_equal(a.gmm.means, b.gmm.means) and a.em.log_likelihood == b.em.log_likelihood
+    calls.clear()
+    stale = end.resume
+    _frames(data, settings, steps[-3], 2, stale)  # another frame: the resume does not fit, a fresh run
+    _frames(data, LabSettings(floor=False), steps[-1], 2, stale)  # other settings: likewise
+    assert len(calls) == 4
 
 
 def test_m_frames_keep_the_e_colours_and_frames_hold_no_responsibilities():

@@ -22,12 +22,12 @@ import numpy as np
 
 from vaeviz.core.align import align_components
 from vaeviz.core.em import EMState, em_fast_steps, em_steps
+from vaeviz.core.em_data_checks import data_note, data_problem
 from vaeviz.core.em_init import init_from_kmeans, init_kmeanspp, init_random, init_user
 from vaeviz.core.gmm import (
     COVARIANCE_TYPES,
     MAX_COMPONENTS,
     GaussianMixture,
-    check_n_components,
 )
 from vaeviz.core.jobs import JobContext, JobFactory, single
 from vaeviz.core.kmeans import KMeansState, kmeans_steps, kmeanspp_init
@@ -39,6 +39,7 @@ DISPLAY_LIMIT = 20_000  # points drawn; recolouring 2e4 points costs ~50 ms in p
 FAST_MIN_N = 50_000  # from here EM runs on the float32 torch path (em_fast)
 MAX_ITER = 300  # iterations a "run" computes at most
 RUN_TOL = 1e-7  # a run stops when an M-step changes the mean log-likelihood per point by less
+SPARE_ITERS = 50  # a run's generators can go this much further, for the next run to resume them
 GREY_KEY = 0x888  # colour key of points before the first E-step: nothing is responsible yet
 _LEVELS = 15  # colour keys: 4 bits per channel
 
@@ -160,10 +161,30 @@ class RunProgress:
 
 @dataclass(frozen=True)
 class RunEnd:
-    """A run job's result: why it stopped ("converged", "singular", "limit", "steps") and how many frames."""
+    """A run job's result: why it stopped ("converged", "singular", "limit", "steps") and how many frames;
+    after "steps", ``resume`` lets the next run go on from the last frame (see :func:`run_frames`)."""
 
     reason: str
     frames: int
+    resume: Continuation | None = dataclasses.field(default=None, compare=False, repr=False)
+
+
+@dataclass(eq=False)
+class Continuation:
+    """A run's suspended EM and k-means generators, as they were after yielding ``frame``."""
+
+    frame: Frame
+    key: tuple  # (data, settings, device, tol, aligned labels) the generators were made for
+    em: Iterator[EMState]
+    km: Iterator[KMeansState] | None
+    offset: int  # added to the generators' iteration numbers
+    left: int  # half-steps the EM generator can still yield
+
+    def fits(self, start: Frame, key: tuple, n_half: int) -> bool:
+        data, settings, device, tol, labels = key
+        mine = self.key
+        return (self.frame is start and mine[0] is data and mine[1] == settings and mine[2:] == (device, tol, labels)
+                and self.left > n_half)
 
 
 @dataclass(frozen=True)
@@ -171,37 +192,6 @@ class Blocked:
     """A job's result when the data cannot support the model; ``message`` explains it to the user."""
 
     message: str
-
-
-def data_problem(x: np.ndarray, k: int) -> str | None:
-    """Explain why EM cannot run on these data with K components, or return None.
-
-    Covers N = 0, K > 20, N < K and fewer distinct positions than components (duplicated points).
-    """
-    n = int(x.shape[0])
-    if n == 0:
-        return ("There is no data (N = 0). Load a data preset, import a CSV file or add points with the "
-                "Add / Spray tools.")
-    try:
-        check_n_components(k, n)
-    except ValueError as exc:
-        return str(exc)[0].upper() + str(exc)[1:] + "."
-    if k > 1 and n <= 200_000:  # np.unique sorts: on a million points it would take a second
-        distinct = np.unique(x, axis=0).shape[0]
-        if distinct < k:
-            what = "all identical" if distinct == 1 else f"at only {distinct} distinct positions"
-            return (f"The {n} points are {what} (duplicated points), which cannot support K = {k} "
-                    "components: two components would sit on the same position and split its points "
-                    "arbitrarily. Lower K or add points.")
-    return None
-
-
-def data_note(x: np.ndarray) -> str:
-    """A non-blocking remark about degenerate data (all points identical), else ''."""
-    if x.shape[0] > 1 and np.all(x == x[0]):
-        return ("All points are identical: there is no spread to model, so every covariance shrinks to "
-                "the floor (or collapses when the floor is off).")
-    return ""
 
 
 def initial_mixture(data: LabData, settings: LabSettings, user_means=None) -> GaussianMixture:
@@ -274,26 +264,37 @@ def _offset(state, first_phase: str) -> int:
 
 
 def run_frames(data: LabData, settings: LabSettings, start: Frame, n_half: int, device: str = "cpu",
-               tol: float | None = RUN_TOL) -> Iterator[RunProgress | RunEnd]:
+               tol: float | None = RUN_TOL, resume: Continuation | None = None) -> Iterator[RunProgress | RunEnd]:
     """Continue EM and k-means from ``start`` for up to ``n_half`` half-steps (generator).
 
-    Yields :class:`RunProgress` per frame and finally returns a :class:`RunEnd`.
+    Yields :class:`RunProgress` per frame and finally returns a :class:`RunEnd`. ``resume`` (the
+    ``RunEnd.resume`` of the run that made ``start``) goes on with that run's generators: new ones would
+    first recompute the responsibilities under ``start``'s parameters, which an M frame's generator
+    already holds (its likelihood needed them): ~40 % of a Step's EM at N = 1e4. A resume made for other
+    data, settings or frame is ignored. Each resume must be used once (its generators move on).
     """
-    x, gmm = data.x, start.gmm
-    iters = n_half // 2 + 2
-    common = dict(covariance_type=settings.covariance_type, reg=settings.reg_value, max_iter=iters,
-                  z_true=aligned_labels(data, gmm), tol=tol)
-    if data.n >= FAST_MIN_N:
-        gen = em_fast_steps(x, gmm, device=device, **common)
+    z = aligned_labels(data, start.gmm)
+    key = (data, settings, device, tol, None if z is None else z.tobytes())
+    if resume is not None and resume.fits(start, key, n_half):
+        gen, km_gen, offset, left = resume.em, resume.km, resume.offset, resume.left
     else:
-        gen = em_steps(x, gmm, **common)
-    next(gen)  # "init": the state ``start`` shows already
-    if start.phase == "E":
-        next(gen)  # its E-step recomputes the responsibilities ``start`` showed
-    offset = _offset(start.em, "E")
-    km_gen = _km_continuation(data, start.km) if start.km is not None else None
+        iters = n_half // 2 + 2 + SPARE_ITERS
+        common = dict(covariance_type=settings.covariance_type, reg=settings.reg_value, max_iter=iters,
+                      z_true=z, tol=tol)
+        if data.n >= FAST_MIN_N:
+            gen = em_fast_steps(data.x, start.gmm, device=device, **common)
+        else:
+            gen = em_steps(data.x, start.gmm, **common)
+        next(gen)  # "init": the state ``start`` shows already
+        left = 2 * iters
+        if start.phase == "E":
+            next(gen)  # its E-step recomputes the responsibilities ``start`` showed
+            left -= 1
+        offset = _offset(start.em, "E")
+        km_gen = _km_continuation(data, start.km) if start.km is not None else None
     keys, made = start.keys, 0
     for state in gen:
+        left -= 1
         state = dataclasses.replace(state, iteration=state.iteration + offset)
         if state.phase == "E":
             keys, nk = _colours(data, state)
@@ -308,7 +309,7 @@ def run_frames(data: LabData, settings: LabSettings, start: Frame, n_half: int, 
         if state.converged:
             return RunEnd("converged", made)
         if made >= n_half:
-            return RunEnd("steps", made)
+            return RunEnd("steps", made, Continuation(frame, key, gen, km_gen, offset, left))
     return RunEnd("limit", made)
 
 
@@ -342,11 +343,11 @@ def start_job(data: LabData, settings: LabSettings, n_half: int = 0, user_means=
 
 
 def run_job(data: LabData, settings: LabSettings, start: Frame, n_half: int,
-            tol: float | None = RUN_TOL) -> JobFactory:
-    """Job: continue from ``start`` for up to ``n_half`` half-steps."""
+            tol: float | None = RUN_TOL, resume: Continuation | None = None) -> JobFactory:
+    """Job: continue from ``start`` for up to ``n_half`` half-steps (``resume``: see :func:`run_frames`)."""
 
     def factory(ctx: JobContext):
-        return (yield from run_frames(data, settings, start, n_half, ctx.device, tol))
+        return (yield from run_frames(data, settings, start, n_half, ctx.device, tol, resume))
 
     return factory
 

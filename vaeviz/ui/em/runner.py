@@ -190,8 +190,10 @@ class EmRunner(QObject):
     def _compute(self, n_half: int) -> None:
         if self.data is None or not self.frames or self.frames[-1].terminal:
             return
+        resume = self.end.resume if self.end is not None else None  # used once: the job moves it on
         self.end = None
-        self.channel.submit(run_job(self.data, self.settings, self.frames[-1], n_half), progress="every")
+        self.channel.submit(run_job(self.data, self.settings, self.frames[-1], n_half, resume=resume),
+                            progress="every")
 
     def show(self, index: int) -> None:
         if not self.frames:

@@ -17,6 +17,17 @@ def test_grid_density_matches_log_prob():
     np.testing.assert_allclose(dens, want, rtol=1e-4, atol=1e-7)
 
 
+def test_grid_density_of_a_zero_weight_component_is_zero_without_warnings():
+    gmm = GaussianMixture(weights=[0.0, 1.0], means=[[0.0, 0.0], [2.0, -1.0]],
+                          covariances=[np.eye(2), [[0.4, -0.1], [-0.1, 0.8]]])
+    xs, ys = np.linspace(-3, 5, 20), np.linspace(-4, 3, 15)
+    with np.errstate(all="raise"):
+        dens = grid_density(gmm, xs, ys)
+    gx, gy = np.meshgrid(xs, ys)
+    want = np.exp(gmm.log_prob(np.column_stack([gx.ravel(), gy.ravel()]))).reshape(15, 20)
+    np.testing.assert_allclose(dens, want, rtol=1e-4, atol=1e-7)
+
+
 def test_lut_and_keys():
     assert density_lut().shape == (256, 4)
     keys = np.array([0x000, 0x888, 0xF3A, 0xFFF], dtype=np.uint16)

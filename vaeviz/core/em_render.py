@@ -12,25 +12,29 @@ import numpy as np
 def grid_density(gmm, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
     """The 2-D mixture density on the grid ``xs`` x ``ys``, float32, shape (len(ys), len(xs)).
 
-    Per component the quadratic form a·dx² + 2b·dx·dy + c·dy² is built from the 1-D axis offsets, so the
-    only full-grid work is an outer product, two broadcast adds, one exp and one scaled add.
+    Per component the quadratic form a·dx² + 2b·dx·dy + c·dy² (plus the log of weight × normaliser) is
+    built from the 1-D axis offsets, so the only full-grid work is an outer product, two broadcast adds,
+    one exp and one add.
     """
     xs = np.asarray(xs, dtype=np.float32)
     ys = np.asarray(ys, dtype=np.float32)
     prec = np.linalg.inv(gmm.covariances)
-    norm = gmm.weights / (2.0 * np.pi * np.sqrt(np.linalg.det(gmm.covariances)))
-    out = np.zeros((ys.size, xs.size), dtype=np.float32)
+    with np.errstate(divide="ignore"):  # a zero weight: log 0 = -inf, exp(-inf) = 0
+        log_norm = np.log(gmm.weights / (2.0 * np.pi * np.sqrt(np.linalg.det(gmm.covariances))))
+    out = np.empty((ys.size, xs.size), dtype=np.float32)
     q = np.empty_like(out)
     for j in range(gmm.n_components):
         a, b, c = (np.float32(-0.5 * v) for v in (prec[j, 0, 0], 2.0 * prec[j, 0, 1], prec[j, 1, 1]))
         dx = xs - np.float32(gmm.means[j, 0])
         dy = ys - np.float32(gmm.means[j, 1])
         np.multiply.outer(dy * b, dx, out=q)
-        q += (a * dx * dx)[None, :]
+        q += (a * dx * dx + np.float32(log_norm[j]))[None, :]  # the weight and normaliser inside the exp
         q += (c * dy * dy)[:, None]
-        np.exp(q, out=q)
-        q *= np.float32(norm[j])
-        out += q
+        if j == 0:
+            np.exp(q, out=out)
+        else:
+            np.exp(q, out=q)
+            out += q
     return out
 
 

@@ -1,7 +1,7 @@
 import numpy as np
 
 from vaeviz.core.em_lab import key_rgb
-from vaeviz.core.em_render import density_lut, grid_density, keys_rgb
+from vaeviz.core.em_render import density_lut, grid_density, keys_packed, keys_rgb
 from vaeviz.core.gmm import GaussianMixture
 
 
@@ -32,3 +32,5 @@ def test_lut_and_keys():
     assert density_lut().shape == (256, 4)
     keys = np.array([0x000, 0x888, 0xF3A, 0xFFF], dtype=np.uint16)
     assert [tuple(c) for c in keys_rgb(keys)] == [key_rgb(int(k)) for k in keys]
+    rgb = keys_rgb(keys).astype(np.uint32)
+    assert np.array_equal(keys_packed(keys), rgb[:, 0] | (rgb[:, 1] << 8) | (rgb[:, 2] << 16))

@@ -21,6 +21,10 @@ def test_recolour_writes_owner_colours():
     assert tuple(img[50, 50]) == (0, 0, 0, 0)
     with pytest.raises(ValueError):
         raster.recolour(np.zeros((3, 3), dtype=np.uint8))
+    raster.recolour_packed(np.array([0x00FF00, 0x0000FF], dtype=np.uint32))  # b << 16 | g << 8 | r
+    assert tuple(img[89, 10]) == (0, 255, 0, 200) and tuple(img[19, 80]) == (255, 0, 0, 200)
+    with pytest.raises(ValueError, match="expected 2 packed colours"):
+        raster.recolour_packed(np.zeros(3, dtype=np.uint32))
 
 
 def test_point_at_finds_the_point_drawn_under_a_position():

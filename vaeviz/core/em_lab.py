@@ -107,9 +107,12 @@ def blend_keys(resp: np.ndarray, palette: np.ndarray) -> np.ndarray:
     Few distinct keys means few distinct brushes, which is what keeps recolouring fast.
     """
     k = resp.shape[1]
-    rgb = np.clip(resp @ palette[:k], 0.0, 1.0)
+    # (3, N), element-wise work over N-long rows: ~3× quicker than over (N, 3) (the responsibilities are
+    # usually the (N, K) view of a (K, N) array, so resp.T is contiguous)
+    rgb = np.asarray(palette[:k], dtype=np.float64).T @ np.asarray(resp).T
+    np.clip(rgb, 0.0, 1.0, out=rgb)
     q = np.rint(rgb * _LEVELS).astype(np.uint16)
-    return (q[:, 0] << 8) | (q[:, 1] << 4) | q[:, 2]
+    return (q[0] << 8) | (q[1] << 4) | q[2]
 
 
 def key_rgb(key: int) -> tuple[int, int, int]:

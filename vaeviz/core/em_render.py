@@ -60,3 +60,13 @@ def keys_rgb(keys: np.ndarray) -> np.ndarray:
     """(N, 3) uint8 RGB of 12-bit colour keys (vectorised :func:`vaeviz.core.em_lab.key_rgb`)."""
     k = np.asarray(keys, dtype=np.uint16)
     return (np.stack([(k >> 8) & 15, (k >> 4) & 15, k & 15], axis=1) * 17).astype(np.uint8)
+
+
+_KEYS_PACKED = keys_rgb(np.arange(4096, dtype=np.uint16)).astype(np.uint32)
+_KEYS_PACKED = _KEYS_PACKED[:, 0] | (_KEYS_PACKED[:, 1] << 8) | (_KEYS_PACKED[:, 2] << 16)
+
+
+def keys_packed(keys: np.ndarray) -> np.ndarray:
+    """(N,) uint32 r | g << 8 | b << 16 of 12-bit colour keys (:func:`keys_rgb`, packed): one lookup."""
+    return np.take(_KEYS_PACKED, np.asarray(keys, dtype=np.uint16))
+

@@ -129,7 +129,13 @@ class PointRaster:
         if rgb.shape != (self._n, 3):
             raise ValueError(f"expected ({self._n}, 3) colours, got {rgb.shape}")
         c = rgb.astype(np.uint32)
-        packed = c[:, 0] | (c[:, 1] << 8) | (c[:, 2] << 16)  # RGBA8888 in memory on little-endian CPUs
+        self.recolour_packed(c[:, 0] | (c[:, 1] << 8) | (c[:, 2] << 16))
+
+    def recolour_packed(self, packed: np.ndarray) -> None:
+        """New colours, (N,) uint32 r | g << 8 | b << 16 (RGBA8888 in memory on little-endian CPUs; the
+        alpha byte 0): the same as :meth:`recolour`, for callers that have them packed already."""
+        if packed.shape != (self._n,):
+            raise ValueError(f"expected {self._n} packed colours, got {packed.shape}")
         self._image.view(np.uint32).reshape(-1)[self._pixels] = packed[self._owner] | self._alpha
         self.item.changed()
 

@@ -11,7 +11,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from vaeviz.core.em_lab import GREY_KEY
-from vaeviz.core.em_render import keys_rgb
+from vaeviz.core.em_render import keys_packed
 from vaeviz.ui.em.colours import BrushCache
 from vaeviz.ui.point_raster import PointRaster
 
@@ -78,7 +78,7 @@ class KeyedPoints:
 
     def _recolour_raster(self) -> None:
         if self.raster.n_points == len(self._points) and self._keys is not None:
-            self.raster.recolour(keys_rgb(self._keys))
+            self.raster.recolour_packed(keys_packed(self._keys))
 
     def _full_keys(self, keys: np.ndarray | None) -> np.ndarray:
         if keys is None or len(keys) != len(self._points):

@@ -119,7 +119,36 @@ class FixedSizeLabel(pg.LabelItem):
             super().updateGeometry()
 
 
-class Markers(pg.GraphicsObject):
+class PixelPaddedItem(pg.GraphicsObject):
+    """Bounds = a data rectangle grown by a reach in screen pixels (pens, symbols), computed once per data
+    or view change: pyqtgraph's own items recompute theirs in Python at every repaint. Subclasses set
+    ``_data_rect`` and ``_reach`` through :meth:`_set_bounds`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._data_rect = QRectF()
+        self._reach = 0.0
+        self._rect: QRectF | None = None
+
+    def _set_bounds(self, data_rect: QRectF, reach: float) -> None:
+        self.prepareGeometryChange()
+        self._data_rect, self._reach, self._rect = data_rect, reach, None
+
+    def viewTransformChanged(self) -> None:  # noqa: N802 (pyqtgraph's name): the pixel padding changes
+        self.prepareGeometryChange()
+        self._rect = None
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt's name)
+        if self._rect is None:
+            px, py = self.pixelVectors()  # one screen pixel in the item's units (None while in no view)
+            pad_x = 0.0 if px is None else self._reach * (abs(px.x()) + abs(px.y()))
+            pad_y = 0.0 if py is None else self._reach * (abs(py.x()) + abs(py.y()))
+            empty = self._data_rect.isNull() and self._reach == 0.0
+            self._rect = QRectF() if empty else self._data_rect.adjusted(-pad_x, -pad_y, pad_x, pad_y)
+        return QRectF(self._rect)
+
+
+class Markers(PixelPaddedItem):
     """A few symbols (pyqtgraph's names: "o", "x", "t1", ...) of one size in screen pixels at data positions.
 
     For a handful of points (centres, a ring round a picked point, dots on a curve), where a
@@ -135,7 +164,6 @@ class Markers(pg.GraphicsObject):
         self._brush = pg.mkBrush(brush)
         self._pos = np.zeros((0, 2))
         self._brushes: list | None = None
-        self._rect: QRectF | None = None
         self._polygon = create_qpolygonf(0)
         self._dots: QPen | None = None
         self._set_dots()
@@ -156,31 +184,22 @@ class Markers(pg.GraphicsObject):
         pos = np.asarray(pos, dtype=np.float64).reshape(-1, 2)
         if brushes is not None and len(brushes) != len(pos):
             raise ValueError(f"{len(brushes)} brushes for {len(pos)} positions")
-        self.prepareGeometryChange()
-        self._pos, self._rect = pos, None
+        self._pos = pos
         self._brushes = None if brushes is None else [pg.mkBrush(b) for b in brushes]
         self._set_dots()
         self._polygon = _polygon(pos)
+        self._set_marker_bounds()
         self.update()
+
+    def _set_marker_bounds(self) -> None:
+        reach = 0.5 * self._size + self._pen.widthF() + 1.0 if len(self._pos) else 0.0
+        self._set_bounds(self._polygon.boundingRect(), reach)
 
     def set_pen(self, pen) -> None:
         self._pen = pg.mkPen(pen)
         self._set_dots()
+        self._set_marker_bounds()
         self.update()
-
-    def viewTransformChanged(self) -> None:  # noqa: N802 (pyqtgraph's name): the pixel padding changes
-        self.prepareGeometryChange()
-        self._rect = None
-
-    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt's name)
-        if self._rect is None:
-            if len(self._pos) == 0:
-                self._rect = QRectF()
-            else:
-                pad_x, pad_y = _pixel_padding(self, 0.5 * self._size + self._pen.widthF() + 1.0)
-                (x0, y0), (x1, y1) = self._pos.min(axis=0), self._pos.max(axis=0)
-                self._rect = QRectF(x0 - pad_x, y0 - pad_y, x1 - x0 + 2 * pad_x, y1 - y0 + 2 * pad_y)
-        return QRectF(self._rect)
 
     def paint(self, painter, *args) -> None:
         if len(self._pos) == 0:
@@ -209,27 +228,16 @@ def _polygon(points: np.ndarray):
     return polygon
 
 
-def _pixel_padding(item: pg.GraphicsObject, pixels: float) -> tuple[float, float]:
-    """``pixels`` screen pixels in the item's x and y units (0 while it is in no view)."""
-    px, py = item.pixelVectors()
-    return (0.0 if px is None else pixels * (abs(px.x()) + abs(px.y())),
-            0.0 if py is None else pixels * (abs(py.x()) + abs(py.y())))
-
-
-class Polylines(pg.GraphicsObject):
+class Polylines(PixelPaddedItem):
     """Open polylines, each with its own (cosmetic) pen, drawn by one item: :meth:`set_lines` takes
     (points (n, 2), pen) pairs."""
 
     def __init__(self) -> None:
         super().__init__()
         self._lines: list = []  # (QPolygonF, QPen)
-        self._data_rect = QRectF()
-        self._reach = 0.0  # the widest pen's half width, in pixels
-        self._rect: QRectF | None = None
 
     def set_lines(self, lines) -> None:
         """(points, pen) pairs: points array-like (n, 2), pen a QPen or what ``pg.mkPen`` takes."""
-        self.prepareGeometryChange()
         self._lines, reach, rect = [], 0.0, QRectF()
         for points, pen in lines:
             polygon = _polygon(np.asarray(points, dtype=np.float64).reshape(-1, 2))
@@ -239,18 +247,8 @@ class Polylines(pg.GraphicsObject):
                 bounds = polygon.boundingRect()
                 rect = bounds if rect.isNull() else rect.united(bounds)
             reach = max(reach, 0.5 * pen.widthF() + 1.0)
-        self._data_rect, self._reach, self._rect = rect, reach, None
+        self._set_bounds(rect, reach)  # reach: the widest pen's half width, in pixels
         self.update()
-
-    def viewTransformChanged(self) -> None:  # noqa: N802 (pyqtgraph's name): the pixel padding changes
-        self.prepareGeometryChange()
-        self._rect = None
-
-    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt's name)
-        if self._rect is None:
-            pad_x, pad_y = _pixel_padding(self, self._reach) if self._lines else (0.0, 0.0)
-            self._rect = self._data_rect.adjusted(-pad_x, -pad_y, pad_x, pad_y) if self._lines else QRectF()
-        return QRectF(self._rect)
 
     def paint(self, painter, *args) -> None:
         for poly, pen in self._lines:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 import pytest
-
 from PySide6.QtGui import QColor
 
 from vaeviz.ui.cheap_items import BoundsCachedScatter, FixedSizeLabel, Markers, Polylines

@@ -184,10 +184,9 @@ class Continuation:
     left: int  # half-steps the EM generator can still yield
 
     def fits(self, start: Frame, key: tuple, n_half: int) -> bool:
-        data, settings, device, tol, labels = key
-        mine = self.key
-        return (self.frame is start and mine[0] is data and mine[1] == settings and mine[2:] == (device, tol, labels)
-                and self.left > n_half)
+        """Whether this goes on from ``start`` for the run ``key`` describes, for ``n_half`` half-steps."""
+        (data, *rest), (mine, *my_rest) = key, self.key
+        return self.frame is start and mine is data and my_rest == rest and self.left > n_half
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,8 @@ class ComponentItems(QObject):
         dark = pg.mkPen(20, 20, 20, 200, width=1.2)
         # The pens of the 1σ ellipse (emphasised when selected) and of the 2σ one. The dashed one is 1 px:
         # Qt draws wider dashes ~8× slower (0.17 against 0.02 ms for three ellipses, at every EM frame).
-        self.pens = (pg.mkPen(c, width=2.2), pg.mkPen(c, width=3.4), pg.mkPen(c, width=1, style=Qt.PenStyle.DashLine))
+        self.pens = (pg.mkPen(c, width=2.2), pg.mkPen(c, width=3.4),
+                     pg.mkPen(c, width=1, style=Qt.PenStyle.DashLine))
         self.mean = pg.TargetItem(size=16, symbol="o", pen=dark, brush=pg.mkBrush(c),
                                   hoverBrush=pg.mkBrush(255, 255, 255, 230), label=str(k + 1),
                                   labelOpts={"color": c, "offset": (9, -9)})

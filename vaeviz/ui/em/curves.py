@@ -89,9 +89,10 @@ class CurvesView(pg.GraphicsLayoutWidget):
         # Coloured titles instead of legends: a legend would cover the curves of these small plots.
         self.ll = _small_plot(self.ci, f"<span style='color:{MARGINAL}'>marginal ℓ</span> and "
                                        f"<span style='color:{COMPLETE}'>complete-data ℓ<sub>c</sub></span>")
-        # One Polylines item per plot draws its curves (a PlotCurveItem each cost ~0.3 ms a frame).
-        self.pens = {"ll": pg.mkPen(MARGINAL, width=2), "cll": pg.mkPen(COMPLETE, width=2, style=Qt.PenStyle.DashLine),
-                     "bic": pg.mkPen(BIC, width=2), "aic": pg.mkPen(AIC, width=2, style=Qt.PenStyle.DashLine),
+        # One Polylines item per plot draws its curves (a PlotCurveItem each added ~0.1 ms a frame).
+        dash = Qt.PenStyle.DashLine
+        self.pens = {"ll": pg.mkPen(MARGINAL, width=2), "cll": pg.mkPen(COMPLETE, width=2, style=dash),
+                     "bic": pg.mkPen(BIC, width=2), "aic": pg.mkPen(AIC, width=2, style=dash),
                      "km": pg.mkPen("#444444", width=2)}
         self.ll_lines = _lines(self.ll)
         self.ll_dots = Markers("o", size=5, brush=MARGINAL)

@@ -95,8 +95,8 @@ class EmView(pg.PlotWidget):
         self.probe = pg.TextItem(anchor=(-0.05, 1.1), fill=pg.mkBrush(255, 255, 255, 225),
                                  border=pg.mkPen(150, 150, 150))
         self.probe.setZValue(100)
-        for item in (self.heat, self.contours, self.outlines, *self.points.items, self.picked, self.brush_circle,
-                     self.probe):
+        for item in (self.heat, self.contours, self.outlines, *self.points.items, self.picked,
+                     self.brush_circle, self.probe):
             plot.addItem(item)
         self.heat.hide()
         self.contours.hide()

@@ -149,7 +149,7 @@ class LabFeatures:
         layer = self._heat_layer
         if (layer is not None and self._heat_for is (self.runner.frame.gmm if self.runner.frame else None)
                 and (layer.has_contours or not s.contours.isChecked())):
-            self.figure.em_view.set_density(self._heat_layer, s.heatmap.isChecked(), s.contours.isChecked())
+            self.figure.em_view.set_density(layer, s.heatmap.isChecked(), s.contours.isChecked())
         elif self.runner.frame is not None:
             self._heat_for = None  # (a layer without the contours now asked for)
             self.request_layers(self.runner.frame)

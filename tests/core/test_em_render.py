@@ -1,7 +1,7 @@
 import numpy as np
 
 from vaeviz.core.em_lab import key_rgb
-from vaeviz.core.em_render import density_lut, grid_density, keys_packed, keys_rgb
+from vaeviz.core.em_render import density_lut, grid_density, keys_packed, keys_rgb, pack_rgb32
 from vaeviz.core.gmm import GaussianMixture
 
 
@@ -34,3 +34,4 @@ def test_lut_and_keys():
     assert [tuple(c) for c in keys_rgb(keys)] == [key_rgb(int(k)) for k in keys]
     rgb = keys_rgb(keys).astype(np.uint32)
     assert np.array_equal(keys_packed(keys), rgb[:, 0] | (rgb[:, 1] << 8) | (rgb[:, 2] << 16))
+    assert pack_rgb32(np.array([[1, 2, 3]]))[0] == 0xFF010203

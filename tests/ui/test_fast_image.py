@@ -7,7 +7,8 @@ import pyqtgraph as pg
 import pytest
 from PySide6.QtGui import QColor
 
-from vaeviz.ui.fast_image import FastImage, pack_rgb32
+from vaeviz.core.em_render import pack_rgb32
+from vaeviz.ui.fast_image import FastImage
 
 RED, BLUE = (220, 30, 30), (30, 30, 220)
 

@@ -52,8 +52,20 @@ def over_background(rgba: np.ndarray, background: tuple[int, int, int]) -> np.nd
     as an opaque image, the cheapest kind."""
     c = np.asarray(rgba, dtype=np.float64)
     alpha = c[..., 3:] / 255.0
-    rgb = np.rint(c[..., :3] * alpha + np.asarray(background, dtype=np.float64) * (1.0 - alpha)).astype(np.uint32)
-    return np.uint32(0xFF000000) | (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
+    return pack_rgb32(np.rint(c[..., :3] * alpha + np.asarray(background, dtype=np.float64) * (1.0 - alpha)))
+
+
+def pack_rgb32(rgb: np.ndarray) -> np.ndarray:
+    """(..., 3) RGB in 0..255 → (...) uint32 0xffRRGGBB: Qt's opaque RGB32 pixels."""
+    c = np.asarray(rgb).astype(np.uint32)
+    return np.uint32(0xFF000000) | (c[..., 0] << 16) | (c[..., 1] << 8) | c[..., 2]
+
+
+def pack_rgba8888(rgb: np.ndarray) -> np.ndarray:
+    """(..., 3) RGB in 0..255 → (...) uint32 r | g << 8 | b << 16: RGBA8888 pixels in memory on
+    little-endian CPUs, alpha 0 (to be or-ed in)."""
+    c = np.asarray(rgb).astype(np.uint32)
+    return c[..., 0] | (c[..., 1] << 8) | (c[..., 2] << 16)
 
 
 def keys_rgb(keys: np.ndarray) -> np.ndarray:
@@ -62,11 +74,10 @@ def keys_rgb(keys: np.ndarray) -> np.ndarray:
     return (np.stack([(k >> 8) & 15, (k >> 4) & 15, k & 15], axis=1) * 17).astype(np.uint8)
 
 
-_KEYS_PACKED = keys_rgb(np.arange(4096, dtype=np.uint16)).astype(np.uint32)
-_KEYS_PACKED = _KEYS_PACKED[:, 0] | (_KEYS_PACKED[:, 1] << 8) | (_KEYS_PACKED[:, 2] << 16)
+_KEYS_PACKED = pack_rgba8888(keys_rgb(np.arange(4096, dtype=np.uint16)))
 
 
 def keys_packed(keys: np.ndarray) -> np.ndarray:
-    """(N,) uint32 r | g << 8 | b << 16 of 12-bit colour keys (:func:`keys_rgb`, packed): one lookup."""
+    """(N,) :func:`pack_rgba8888` colours of 12-bit colour keys (:func:`keys_rgb`): one lookup."""
     return np.take(_KEYS_PACKED, np.asarray(keys, dtype=np.uint16))
 

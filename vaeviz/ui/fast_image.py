@@ -21,16 +21,11 @@ from PySide6.QtGui import QImage
 FORMATS = {"rgb32": QImage.Format.Format_RGB32, "rgba8888": QImage.Format.Format_RGBA8888}
 
 
-def pack_rgb32(rgb: np.ndarray) -> np.ndarray:
-    """(..., 3) uint8 RGB → (...) uint32 in Qt's RGB32 layout (0xffRRGGBB)."""
-    c = np.asarray(rgb, dtype=np.uint32)
-    return np.uint32(0xFF000000) | (c[..., 0] << 16) | (c[..., 1] << 8) | c[..., 2]
-
-
 class FastImage(pg.GraphicsObject):
     """``pixels`` shown in the data rectangle ``rect`` = (x0, y0, x1, y1), row 0 at the top (y1).
 
-    ``pixels`` is (H, W) uint32 for "rgb32" or (H, W, 4) uint8 RGBA for "rgba8888". The item keeps the
+    ``pixels`` is (H, W) uint32 for "rgb32" (see :func:`vaeviz.core.em_render.pack_rgb32`) or (H, W, 4)
+    uint8 RGBA for "rgba8888". The item keeps the
     array and draws from its memory: after changing it in place, call :meth:`changed`.
     """
 
@@ -65,10 +60,6 @@ class FastImage(pg.GraphicsObject):
 
     def changed(self) -> None:
         """The pixels were changed in place: repaint."""
-        self.update()
-
-    def clear(self) -> None:
-        self._pixels = self._qimage = None
         self.update()
 
     def boundingRect(self) -> QRectF:  # noqa: N802 (Qt's name)

@@ -10,6 +10,7 @@ from collections.abc import Callable
 import numpy as np
 import pyqtgraph as pg
 
+from vaeviz.core.em_render import pack_rgba8888
 from vaeviz.ui.fast_image import FastImage
 
 POINT_SIZE_PX = 6.0
@@ -128,12 +129,11 @@ class PointRaster:
         """New colours, (N, 3) uint8 RGB in the order of the points given to :meth:`set_points`."""
         if rgb.shape != (self._n, 3):
             raise ValueError(f"expected ({self._n}, 3) colours, got {rgb.shape}")
-        c = rgb.astype(np.uint32)
-        self.recolour_packed(c[:, 0] | (c[:, 1] << 8) | (c[:, 2] << 16))
+        self.recolour_packed(pack_rgba8888(rgb))
 
     def recolour_packed(self, packed: np.ndarray) -> None:
-        """New colours, (N,) uint32 r | g << 8 | b << 16 (RGBA8888 in memory on little-endian CPUs; the
-        alpha byte 0): the same as :meth:`recolour`, for callers that have them packed already."""
+        """New colours, (N,) uint32 from :func:`~vaeviz.core.em_render.pack_rgba8888`: the same as
+        :meth:`recolour`, for callers that have them packed already."""
         if packed.shape != (self._n,):
             raise ValueError(f"expected {self._n} packed colours, got {packed.shape}")
         self._image.view(np.uint32).reshape(-1)[self._pixels] = packed[self._owner] | self._alpha

@@ -11,12 +11,13 @@ import numpy as np
 from PySide6.QtGui import QBrush, QColor
 
 from vaeviz.core.em_lab import key_rgb
+from vaeviz.ui.theme import rgb
 
 # tab10 then the light tab20 shades: 20 distinguishable colours, the first ones the most distinct.
 HEX = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
        "#bcbd22", "#17becf", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94",
        "#f7b6d2", "#c7c7c7", "#dbdb8d", "#9edae5"]
-PALETTE = np.array([[int(h[i:i + 2], 16) / 255 for i in (1, 3, 5)] for h in HEX])
+PALETTE = np.array([rgb(h) for h in HEX]) / 255
 
 
 def colour(k: int, alpha: int = 255) -> QColor:

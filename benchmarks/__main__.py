@@ -15,9 +15,9 @@ import sys
 import time
 from pathlib import Path
 
-from vaeviz.threads import limit_blas_threads
+from vaeviz.runtime import configure_process
 
-limit_blas_threads()  # as the app does, before numpy is imported
+configure_process()  # as the app does, before numpy is imported
 from benchmarks import available, machine_info  # noqa: E402
 from benchmarks.goals import check, describe  # noqa: E402
 

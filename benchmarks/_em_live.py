@@ -134,7 +134,7 @@ class LivePlot:
 
 def _live_frames(plot: LivePlot, x: np.ndarray) -> dict:
     """EM frames (M + E half-steps, density, recolour, paint), timed in this (GUI) thread."""
-    from vaeviz.core.em import em_steps, init_random
+    from vaeviz.core.em.algorithm import em_steps, init_random
 
     init = init_random(x, K_LIVE, rng=3)
     gen = em_steps(x, init, "full", reg=1e-6, max_iter=10**6)
@@ -187,7 +187,7 @@ def _recolour_variants(plot: LivePlot, resps: list[np.ndarray]) -> dict:
     from PySide6.QtGui import QBrush, QColor
 
     def blend_keys(r: np.ndarray) -> np.ndarray:
-        # The app's 12-bit colour keys (4 bits per channel, as vaeviz.core.em_lab.blend_keys).
+        # The app's 12-bit colour keys (4 bits per channel, as vaeviz.ui.items.colour_keys.blend_keys).
         q = np.rint(np.clip(r @ PALETTE[: r.shape[1]], 0.0, 1.0) * 15).astype(np.uint16)
         return (q[:, 0] << 8) | (q[:, 1] << 4) | q[:, 2]
 
@@ -243,8 +243,8 @@ def _dock_frames(dock, app, x: np.ndarray) -> dict:
     forced paint;
     (b) recolour-only frames (the E-step keys of random responsibilities, then a paint)."""
     from benchmarks._qt_wait import spin
-    from vaeviz.core.em_lab import blend_keys
     from vaeviz.ui.em.colours import PALETTE
+    from vaeviz.ui.items.colour_keys import blend_keys
 
     lab = dock.lab
     figure = dock.figure_widget()

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from vaeviz.core.em_render import density_lut, grid_density
-from vaeviz.ui.point_raster import POINT_ALPHA, POINT_SIZE_PX, PointRaster
+from vaeviz.core.em.density_grid import grid_density
+from vaeviz.ui.em.layers import density_lut
+from vaeviz.ui.items.point_raster import POINT_ALPHA, POINT_SIZE_PX, PointRaster
 
 # tab10's first colours, as in the app (vaeviz.ui.em.colours.HEX).
 PALETTE_HEX = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",

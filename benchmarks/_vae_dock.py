@@ -1,6 +1,6 @@
 """The VAE benchmark's drag figures on the real latent dock (figures 1–3 of :mod:`benchmarks.vae`).
 
-A :class:`~vaeviz.ui.docks.latent_dock.LatentDock` on the real compute worker, shown at ``DOCK_SIZE``,
+A :class:`~vaeviz.ui.vae.dock.LatentDock` on the real compute worker, shown at ``DOCK_SIZE``,
 with the shipped MLP VAE loaded as on launch. A precise timer moves the dock's ⊕ every
 ``INPUT_INTERVAL_MS`` as a mouse drag does (``DragTarget.drag_to``, then ``release`` at the end); the dock sends its own latest-wins decode requests
 and shows the results in its figure, which Qt repaints when it schedules it (nothing is forced).
@@ -156,7 +156,7 @@ def heartbeat(seconds: float) -> dict:
 
 def open_dock(bridge):
     """The latent dock on ``bridge``, shown at ``DOCK_SIZE``, its shipped models loaded."""
-    from vaeviz.ui.docks.latent_dock import LatentDock
+    from vaeviz.ui.vae.dock import LatentDock
 
     dock = LatentDock(bridge)
     dock.resize(*DOCK_SIZE)

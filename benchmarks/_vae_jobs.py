@@ -109,7 +109,7 @@ def _decode(state: dict, seq: int, z: np.ndarray):
 
 def _make_data(state: dict, key: str, n: int):
     def fn(ctx):
-        from vaeviz.core.datasets.shapes import make_shapes
+        from vaeviz.core.data.datasets.shapes import make_shapes
 
         t0 = time.perf_counter()
         state[key] = np.array(make_shapes(n, seed=0).images, dtype=np.float32)  # writable, for torch.from_numpy

@@ -2,10 +2,10 @@
 
 1. ``em_speedup_vs_sklearn_n1e5_k10``: per-iteration time of scikit-learn's full-covariance
    ``GaussianMixture`` (float64, one BLAS thread via threadpoolctl) at N = 1e5, d = 2, K = 10, divided by
-   ours: :func:`vaeviz.core.em.em_fast_steps` (float32; on the CPU its matmuls and exp2 go through numpy
-   on torch's memory, :mod:`vaeviz.core.em_fast_ops`) from the same start, run the way the app runs it:
+   ours: :func:`vaeviz.core.em.algorithm.em_fast_steps` (float32; on the CPU its matmuls and exp2 go through numpy
+   on torch's memory, :mod:`vaeviz.core.em.fast_ops`) from the same start, run the way the app runs it:
    as a long job in the real :class:`ComputeWorker` thread (the app's torch and OpenBLAS thread counts,
-   :mod:`vaeviz.threads`), submitted
+   :mod:`vaeviz.runtime`), submitted
    through the :class:`WorkerBridge`, yielding every half-step to the scheduler. scikit-learn's figure is
    ``(fit(max_iter=B) - fit(max_iter=A)) / (B - A)`` (fixed costs cancel), best of 3 fits of each length;
    ours is the median time between consecutive M-steps measured inside the job, best of 3 jobs. The
@@ -33,7 +33,7 @@ the app's grid (alpha 0.15) with its axis items cached as pixmaps (:meth:`LivePl
 afresh, the grid alone costs ~10 ms per repaint (``details["paint_ms"]``).
 
 Figures 3 and 4 are measured in :mod:`benchmarks._em_live`; ``PointRaster`` is the app's
-(:mod:`vaeviz.ui.point_raster`), ``grid_density`` and ``density_lut`` too (:mod:`vaeviz.core.em_render`),
+(:mod:`vaeviz.ui.items.point_raster`), ``grid_density`` and ``density_lut`` too (:mod:`vaeviz.core.em.density_grid`, :mod:`vaeviz.ui.em.layers`),
 re-exported through :mod:`benchmarks._em_paint` and here.
 """
 
@@ -43,7 +43,6 @@ from __future__ import annotations
 import math
 import os
 import statistics
-import sys
 import time
 import warnings
 from collections.abc import Callable
@@ -74,7 +73,7 @@ def _spin(done: Callable[[], bool], timeout_s: float = TIMEOUT_S) -> bool:
 
 def _mixture(k: int, seed: int):
     """A 2-D test mixture: K components on a jittered grid, random shapes and weights."""
-    from vaeviz.core.gmm import GaussianMixture
+    from vaeviz.core.em.gmm import GaussianMixture
 
     rng = np.random.default_rng(seed)
     side = math.ceil(math.sqrt(k))
@@ -96,7 +95,7 @@ def _iteration_times(x: np.ndarray, init, iters: int, device: str = "cpu"):
     between consecutive M-steps, in seconds, and torch's thread count."""
     import torch
 
-    from vaeviz.core.em import em_fast_steps
+    from vaeviz.core.em.algorithm import em_fast_steps
 
     times: list[float] = []
     gen = em_fast_steps(x, init, "full", reg=1e-6, max_iter=iters, device=device)
@@ -183,7 +182,7 @@ def _op_breakdown_ms(x: np.ndarray, init, ops) -> dict:
     """
     import torch
 
-    from vaeviz.core.em_fast import _LOG2E, _SUB, _features, _log_joint_weights, _rows
+    from vaeviz.core.em.fast import _LOG2E, _SUB, _features, _log_joint_weights, _rows
 
     n, d = x.shape
     pairs = [(i, j) for i in range(d) for j in range(i, d)]
@@ -237,13 +236,13 @@ def run() -> dict:
         ``scatter_recolour_fps_n1e4``, supporting figures, and ``details``.
     """
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtWidgets import QApplication
 
-    from vaeviz.core.em import init_random
+    from vaeviz.app import make_application
+    from vaeviz.core.em.algorithm import init_random
     from vaeviz.workers.bridge import WorkerBridge
     from vaeviz.workers.compute_worker import ComputeWorker
 
-    app = QApplication.instance() or QApplication([sys.argv[0]])
+    app = make_application()  # as the app: its name, its garbage-collection policy
     details: dict = {}
     metrics: dict = {}
 
@@ -312,7 +311,7 @@ def run() -> dict:
                 "n1e6_p50_ms": round(min(big_runs), 3), "n1e6_p50_ms_each_run": [round(v, 3) for v in big_runs]}
         torch.set_num_threads(1)
         try:  # reads em_fast's private helpers: a change there must not cost the whole benchmark
-            from vaeviz.core.em_fast_ops import CpuOps, TorchOps
+            from vaeviz.core.em.fast_ops import CpuOps, TorchOps
 
             for name, ops in (("cpu_ops", CpuOps()), ("torch_ops_only", TorchOps())):
                 details[f"ours_op_breakdown_ms_n1e5_1_thread_{name}"] = _op_breakdown_ms(x_mid, init_mid, ops)

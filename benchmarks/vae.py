@@ -9,7 +9,7 @@ and then lives in the worker thread only. Constants, helpers and the worker-side
 1. ``drag_decode_hz`` / ``drag_decode_p99_ms``: on the real latent dock (:mod:`benchmarks._vae_dock`: a
    ``LatentDock`` on this worker, shown at 1280x760, the shipped model loaded as on launch), a drag
    simulated by a precise timer in the GUI thread moving the dock's ⊕ every ``INPUT_INTERVAL_MS`` (2 ms:
-   as many mouse moves as the app accepts, ``vaeviz.ui.cheap_items.MOUSE_MOVES_PER_S``). The dock sends its own latest-wins decode requests and shows the images; Qt repaints
+   as many mouse moves as the app accepts, ``vaeviz.ui.items.cheap_items.MOUSE_MOVES_PER_S``). The dock sends its own latest-wins decode requests and shows the images; Qt repaints
    the figure when it schedules it. ``drag_decode_hz`` is new decoded images painted per second; the
    latency of an update is the time from its move until the end of the first paint showing its own or a
    newer decoded image (an update superseded by a newer one is served by that one's paint), p99 over all
@@ -33,7 +33,6 @@ from __future__ import annotations
 import math
 import os
 import statistics
-import sys
 import time
 
 import numpy as np
@@ -232,12 +231,12 @@ def run() -> dict:
         ``train_samples_per_s_ratio_vs_reference``, supporting figures and ``details``.
     """
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtWidgets import QApplication
 
+    from vaeviz.app import make_application
     from vaeviz.workers.bridge import WorkerBridge
     from vaeviz.workers.compute_worker import ComputeWorker
 
-    app = QApplication.instance() or QApplication([sys.argv[0]])
+    app = make_application()  # as the app: its name, its garbage-collection policy
     metrics: dict = {}
     details: dict = {"input_interval_ms": INPUT_INTERVAL_MS, "drag_s": DRAG_S, "checkpoint": CHECKPOINT}
     state: dict = {}  # the worker's objects; only jobs running in the compute thread touch them

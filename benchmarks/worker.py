@@ -18,12 +18,10 @@ to a ComputeWorker signal directly, which in PySide6 would run the function in t
 from __future__ import annotations
 
 import os
-import sys
 import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QEventLoop, Qt, QTimer
-from PySide6.QtWidgets import QApplication
 
 from benchmarks import percentile
 from benchmarks._qt_wait import heartbeat_ticks
@@ -204,7 +202,9 @@ def run() -> dict:
     """
     # Headless by default, like the start-up benchmark: no window is shown, only the event loop is used.
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    app = QApplication.instance() or QApplication([sys.argv[0]])
+    from vaeviz.app import make_application
+
+    app = make_application()  # as the app: its name, its garbage-collection policy
     worker = ComputeWorker(device="cpu")
     bridge = WorkerBridge(worker)
     t0 = time.perf_counter()

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from vaeviz.threads import compute_threads, limit_blas_threads
+from vaeviz.runtime import compute_threads, limit_blas_threads
 
 
 def test_compute_threads_leave_a_core_unless_told(monkeypatch):

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from vaeviz.core.datasets import DatasetError, load_mnist_pair, load_npz, make_shapes
-from vaeviz.core.datasets.download import MNIST_FILES
+from vaeviz.core.data.datasets import DatasetError, load_mnist_pair, load_npz, make_shapes
+from vaeviz.core.data.datasets.download import MNIST_FILES
 from vaeviz.core.vae.checkpoint import save_checkpoint
 from vaeviz.core.vae.loss import terms_from_output
 from vaeviz.core.vae.models import LatentModel

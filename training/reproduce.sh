@@ -6,7 +6,7 @@
 #
 # PYTHON (default .venv/bin/python) runs the CLI. MNIST_DIR is the folder holding the MNIST test split,
 # t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz (default: <vaeviz cache_dir()>/mnist, where
-# vaeviz.core.datasets.fetch_mnist puts them). Each run is deterministic: same torch build and device,
+# vaeviz.core.data.datasets.fetch_mnist puts them). Each run is deterministic: same torch build and device,
 # same weights.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +18,7 @@ mnist_dir() {
     if [[ -n ${MNIST_DIR:-} ]]; then
         echo "$MNIST_DIR"
     else
-        "$PYTHON" -c 'from vaeviz.core.datasets import cache_dir; print(cache_dir() / "mnist")'
+        "$PYTHON" -c 'from vaeviz.core.data.datasets import cache_dir; print(cache_dir() / "mnist")'
     fi
 }
 

@@ -11,7 +11,7 @@ import os
 import sys
 
 import vaeviz
-from vaeviz.threads import limit_blas_threads
+from vaeviz.runtime import configure_process
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -106,7 +106,7 @@ def _close_on_signals(app, window) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)  # unknown flags: usage on stderr, exit 2
-    limit_blas_threads()  # before anything imports numpy
+    configure_process()  # before anything imports numpy
     if args.command == "export":
         from vaeviz.export_cli import run_export
 

@@ -19,7 +19,7 @@ if str(REPO) not in sys.path:  # `training/` is not installed: import it from th
 from training.common import DIGEST_ENV, mnist_name, weights_digest  # noqa: E402
 from training.ddp import shard_indices  # noqa: E402
 from training.train_vae import main  # noqa: E402
-from vaeviz.core.datasets import make_shapes, save_npz, write_idx  # noqa: E402
+from vaeviz.core.data.datasets import make_shapes, save_npz, write_idx  # noqa: E402
 from vaeviz.core.vae.checkpoint import load_checkpoint  # noqa: E402
 
 TINY = ["--n-images", "96", "--hidden", "32,16", "--batch", "32", "--epochs", "2", "--device", "cpu",

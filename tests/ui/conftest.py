@@ -5,8 +5,23 @@ from __future__ import annotations
 import pytest
 import shiboken6
 
+from vaeviz.runtime import freeze_long_lived_objects
+from vaeviz.ui.docks.base import LabDock
 from vaeviz.ui.main_window import MainWindow
 from vaeviz.ui.settings import AppSettings
+
+
+@pytest.fixture(autouse=True)
+def docks_settle_as_in_the_window(monkeypatch):
+    """A dock made without a main window still has its settled state frozen, as the window does
+    (MainWindow._on_dock_settled): tests see the same garbage collector as the app."""
+    original = LabDock.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        self.settled.connect(freeze_long_lived_objects)
+
+    monkeypatch.setattr(LabDock, "__init__", init)
 
 
 @pytest.fixture

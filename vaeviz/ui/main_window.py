@@ -12,11 +12,11 @@ from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QIcon, QKeySequenc
 from PySide6.QtWidgets import QApplication, QMainWindow, QMenu, QStyle, QTabWidget, QToolBar
 
 from vaeviz.core.resources import resource_path
+from vaeviz.runtime import freeze_long_lived_objects
 from vaeviz.ui.dialogs import ShortcutsDialog, error_box, show_about
 from vaeviz.ui.docks.base import LabDock
 from vaeviz.ui.docks.registry import DOCK_CLASSES
 from vaeviz.ui.file_actions import FileActions
-from vaeviz.ui.heap import freeze_long_lived_objects
 from vaeviz.ui.settings import LAYOUT_VERSION, AppSettings
 from vaeviz.ui.status_bar import ComputeStatusBar
 from vaeviz.ui.theme import apply_theme
@@ -57,6 +57,7 @@ class MainWindow(QMainWindow):
         for cls in DOCK_CLASSES:
             dock = cls(self.bridge, self)
             dock.visibilityChanged.connect(self._on_dock_visibility)
+            dock.settled.connect(self._on_dock_settled)
             self.docks[cls.dock_id] = dock
         self._default_layout()
         self._default_state = self.saveState(LAYOUT_VERSION)
@@ -277,6 +278,10 @@ class MainWindow(QMainWindow):
             dock.ensure_built()
         freeze_long_lived_objects()
         self.docks_built.emit()
+
+    @Slot()
+    def _on_dock_settled(self) -> None:
+        freeze_long_lived_objects()
 
     def shutdown(self, timeout_s: float = 2.0) -> bool:
         """Cancel every job and stop the compute thread; return whether it stopped in time."""

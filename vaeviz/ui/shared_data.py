@@ -1,4 +1,4 @@
-"""The app-wide data set: one :class:`~vaeviz.core.pointset.PointSet` per main window.
+"""The app-wide data set: one :class:`~vaeviz.core.data.pointset.PointSet` per main window.
 
 The Density and GMM & EM docks call :func:`shared_pointset` with themselves and get the same PointSet,
 so points sprayed in one lab are the data of the other. The set is keyed by the dock's root widget (the
@@ -12,7 +12,7 @@ import weakref
 
 from PySide6.QtWidgets import QWidget
 
-from vaeviz.core.pointset import PointSet
+from vaeviz.core.data.pointset import PointSet
 
 _SETS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 

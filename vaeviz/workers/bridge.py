@@ -34,6 +34,7 @@ class _Handlers:
     on_cancelled: Callable[[], None] | None = None
     key: str | None = None  # set for latest-wins requests
     stale: bool = False
+    on_settled: Callable[[], None] | None = None  # called once the job is over, however it ended
 
 
 class WorkerBridge(QObject):
@@ -76,7 +77,7 @@ class WorkerBridge(QObject):
         return job_id
 
     def request(self, key: str, factory: JobFactory, on_result, on_failed=None, name: str | None = None,
-                wait_s: float = 0.0) -> int:
+                wait_s: float = 0.0, on_settled=None) -> int:
         """Latest-wins request: only the newest pending one per key is computed.
 
         ``wait_s`` > 0 (latency-critical requests, a drag's decode): this thread waits up to that long for the
@@ -84,9 +85,10 @@ class WorkerBridge(QObject):
         thread needs: a decode that took 0.5–2.5 ms while the GUI thread went on painting takes ~0.2 ms.
         Otherwise the result arrives later, as for any request. Such requests also count as interactive:
         long jobs give way to the stream they belong to (see Scheduler.request).
+        ``on_settled`` is called once the request is over: answered, dropped as stale, failed or superseded.
         """
         job_id = self.worker.new_id()
-        self._handlers[job_id] = _Handlers(None, on_result, on_failed, None, key=key)
+        self._handlers[job_id] = _Handlers(None, on_result, on_failed, None, key=key, on_settled=on_settled)
         watched = self.worker.watch(job_id) if wait_s > 0 else None
         self.worker.request(key, factory, name=name, job_id=job_id, interactive=wait_s > 0)
         if watched is not None:
@@ -137,6 +139,7 @@ class WorkerBridge(QObject):
                 if h.key is not None:
                     self._delivered[h.key] = job_id
                 h.on_finished(result)
+        _settle(h)
         self.job_finished.emit(job_id, result)
 
     @Slot(int, str, str)
@@ -144,6 +147,7 @@ class WorkerBridge(QObject):
         h = self._handlers.pop(job_id, None)
         if h is not None and not h.stale and h.on_failed is not None:
             h.on_failed(message, details)
+        _settle(h)
         self.job_failed.emit(job_id, message, details)
 
     @Slot(int)
@@ -151,6 +155,7 @@ class WorkerBridge(QObject):
         h = self._handlers.pop(job_id, None)
         if h is not None and h.on_cancelled is not None:
             h.on_cancelled()
+        _settle(h)
         self.job_cancelled.emit(job_id)
 
     @Slot(str)
@@ -167,6 +172,11 @@ class WorkerBridge(QObject):
     def _on_runtime(self, info: dict) -> None:
         self.runtime = dict(info)
         self.runtime_info.emit(info)
+
+
+def _settle(handlers: _Handlers | None) -> None:
+    if handlers is not None and handlers.on_settled is not None:
+        handlers.on_settled()
 
 
 class JobChannel(QObject):
@@ -265,8 +275,11 @@ class InlineRunner:
         return ctx.job_id
 
     def request(self, key: str, factory: JobFactory, on_result, on_failed=None, name: str | None = None,
-                wait_s: float = 0.0) -> int:
-        return self.submit(factory, name or key, on_finished=on_result, on_failed=on_failed)
+                wait_s: float = 0.0, on_settled=None) -> int:
+        job_id = self.submit(factory, name or key, on_finished=on_result, on_failed=on_failed)
+        if on_settled is not None:
+            on_settled()
+        return job_id
 
     def cancel(self, job_id: int) -> None:
         """Inline jobs are finished by the time anyone could cancel them."""

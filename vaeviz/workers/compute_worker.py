@@ -7,7 +7,6 @@ plain function or lambda connected to them would run in the compute thread.
 
 from __future__ import annotations
 
-import sys
 import threading
 from typing import Any
 
@@ -16,11 +15,6 @@ from PySide6.QtCore import QThread, Signal
 from vaeviz.core.device import DeviceInfo
 from vaeviz.core.jobs import JobFactory, JobSpec, ProgressMode
 from vaeviz.workers.scheduler import Scheduler
-
-# How long a thread may keep the GIL while another one waits for it. Python's default, 5 ms, is a whole
-# drag frame: a decoded image finished in the compute thread could wait that long for the GUI thread's
-# Python to let go (and vice versa). 0.5 ms halved the drag benchmark's p99 tail here.
-GIL_SWITCH_INTERVAL_S = 0.0005
 
 
 class ComputeWorker(QThread):
@@ -132,7 +126,4 @@ class _SignalEmitter:
         self._w.device_changed.emit(info.name, info.description, info.note)
 
     def runtime(self, info: dict) -> None:
-        # torch is imported now. Only from here the GIL changes hands every GIL_SWITCH_INTERVAL_S: earlier,
-        # the import (seconds of Python) would take the GIL from the window's first paint ten times as often.
-        sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_INTERVAL_S))
         self._w.runtime_info.emit(info)

@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 from vaeviz.core.device import DeviceInfo, select_device
 from vaeviz.core.jobs import JobContext, JobSpec
-from vaeviz.threads import compute_threads
+from vaeviz.runtime import compute_threads
 
 # For INTERACTIVE_S after an interactive request (a drag's), long jobs work in small pieces, in slices of
 # INTERACTIVE_SLICE_S taking INTERACTIVE_DUTY of the thread (the rest leaves the GIL and a core to the GUI

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from vaeviz.core.datasets import SHAPE_NAMES, ImageDataset, fetch_mnist
+from vaeviz.core.data.datasets import SHAPE_NAMES, ImageDataset, fetch_mnist
 from vaeviz.core.resources import resource_path
 from vaeviz.core.vae.checkpoint import CheckpointError, load_checkpoint, read_metadata, save_checkpoint
 from vaeviz.core.vae.lab_data import SHIPPED_PREFIX, DataSource, ShapesBuilder, choose_subset, load_files

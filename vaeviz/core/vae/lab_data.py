@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from vaeviz.core.datasets import ImageDataset, load_image_folder, load_mnist_pair, load_npz
-from vaeviz.core.datasets.shapes import (
+from vaeviz.core.data.datasets import ImageDataset, load_image_folder, load_mnist_pair, load_npz
+from vaeviz.core.data.datasets.shapes import (
     MARGIN,
     SCALE_RANGE,
     SHAPE_NAMES,
@@ -102,7 +102,7 @@ def choose_subset(n: int, m: int, seed: int = 0) -> np.ndarray:
 class ShapesBuilder:
     """Renders ``make_shapes(n, seed, size)`` in pieces, bit for bit.
 
-    The factors are drawn exactly as :func:`vaeviz.core.datasets.make_shapes` draws them (same
+    The factors are drawn exactly as :func:`vaeviz.core.data.datasets.make_shapes` draws them (same
     generator, same order); each image depends only on its own factors, so rendering any subset
     first and the rest later gives the same array. ``tests/core/test_vae_lab.py`` checks the equality.
     """

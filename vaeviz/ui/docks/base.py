@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QLabel, QWidget
 
@@ -36,6 +36,9 @@ class LabDock(QDockWidget):
     title: ClassVar[str] = ""
     shortcut: ClassVar[str] = ""  # toggles the dock's visibility from the View menu
     state_version: ClassVar[int] = 1
+    # The lab now holds long-lived state (models loaded, views built): the window moves it out of the
+    # garbage collector's sight (vaeviz.runtime.freeze_long_lived_objects).
+    settled = Signal()
 
     def __init__(self, compute: Any, parent: QWidget | None = None) -> None:
         super().__init__(self.title, parent)
@@ -57,7 +60,7 @@ class LabDock(QDockWidget):
         """Build the dock's content once (imports pyqtgraph and the lab's modules)."""
         if not self._built:
             self._built = True
-            from vaeviz.ui.cheap_items import configure_pyqtgraph
+            from vaeviz.ui.items.cheap_items import configure_pyqtgraph
 
             configure_pyqtgraph()
             self.setWidget(self.build())

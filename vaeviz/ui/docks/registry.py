@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 from vaeviz.ui.docks.base import LabDock, Preset
 from vaeviz.ui.docks.density_dock import DensityDock
-from vaeviz.ui.docks.em_dock import EmDock
 from vaeviz.ui.docks.kl_dock import KlDock
-from vaeviz.ui.docks.latent_dock import LatentDock
+from vaeviz.ui.em.dock import EmDock
+from vaeviz.ui.vae.dock import LatentDock
 
 DOCK_CLASSES: list[type[LabDock]] = [DensityDock, EmDock, KlDock, LatentDock]
 

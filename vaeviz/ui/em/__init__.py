@@ -1,1 +1,1 @@
-"""Widgets of the GMM & EM lab (vaeviz/ui/docks/em_dock.py); pyqtgraph is imported only from build()."""
+"""Widgets of the GMM & EM lab (vaeviz/ui/em/dock.py); pyqtgraph is imported only from build()."""

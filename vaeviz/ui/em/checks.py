@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import math
 
-from vaeviz.core.em_lab import LabData, LabSettings, RunProgress, run_frames, start_frame
-from vaeviz.core.pointset_presets import make_blobs
-from vaeviz.ui.em.colours import PALETTE
+from vaeviz.core.data.pointset_presets import make_blobs
+from vaeviz.core.em.lab import LabData, LabSettings, RunProgress, run_frames, start_frame
+from vaeviz.ui.em.colours import responsibility_keys
 
 
 def lab_problems(lab) -> list[str]:
     problems = []
     sample = make_blobs(90, 0)
-    data = LabData(sample.points, sample.labels, None, PALETTE)
+    data = LabData(sample.points, sample.labels, None, responsibility_keys)
     first = start_frame(data, LabSettings(k=3))
     frames = [p.frame for p in run_frames(data, LabSettings(k=3), first, 6) if isinstance(p, RunProgress)]
     lls = [first.em.log_likelihood] + [f.em.log_likelihood for f in frames if f.phase == "M"]

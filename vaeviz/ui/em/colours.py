@@ -1,16 +1,11 @@
-"""Component colours and the brush cache that keeps recolouring thousands of points fast.
-
-Per-point brushes built afresh cost ~300 ms per 1e4 points; pyqtgraph is much faster when many points
-share the *same* QBrush objects, so soft colours are quantised to 12-bit keys
-(:func:`vaeviz.core.em_lab.blend_keys`) and each key's brush is made once and reused.
-"""
+"""The GMM & EM lab's component colours, and the colour keys its frames carry for the scatters."""
 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QColor
 
-from vaeviz.core.em_lab import key_rgb
+from vaeviz.ui.items.colour_keys import blend_keys
 from vaeviz.ui.theme import rgb
 
 # tab10 then the light tab20 shades: 20 distinguishable colours, the first ones the most distinct.
@@ -26,15 +21,7 @@ def colour(k: int, alpha: int = 255) -> QColor:
     return c
 
 
-class BrushCache:
-    """QBrush per colour key, created on first use; :meth:`brushes` maps a key array to brushes."""
-
-    def __init__(self, alpha: int = 210) -> None:
-        self.alpha = alpha
-        self._table = np.empty(4096, dtype=object)
-
-    def brushes(self, keys: np.ndarray) -> np.ndarray:
-        missing = [int(k) for k in np.unique(keys) if self._table[k] is None]
-        for k in missing:
-            self._table[k] = QBrush(QColor(*key_rgb(k), self.alpha))
-        return self._table[keys]
+def responsibility_keys(resp: np.ndarray) -> np.ndarray:
+    """The colour key of each point: its components' colours blended by its responsibilities (N, K).
+    Frames keep these instead of responsibilities (see :class:`vaeviz.core.em.lab.LabData`)."""
+    return blend_keys(resp, PALETTE)

@@ -13,7 +13,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
-from vaeviz.core.em_edit import axis_handles
+from vaeviz.core.em.edit import axis_handles
 from vaeviz.ui.em.colours import colour
 
 

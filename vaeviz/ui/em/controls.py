@@ -28,9 +28,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from vaeviz.core.em_lab import INIT_METHODS
-from vaeviz.core.gmm import COVARIANCE_TYPES
-from vaeviz.core.pointset_presets import PRESETS
+from vaeviz.core.data.pointset_presets import PRESETS
+from vaeviz.core.em.gmm import COVARIANCE_TYPES
+from vaeviz.core.em.lab import INIT_METHODS
 
 FLOORS = (1e-6, 1e-4, 1e-3, 1e-2, 1e-1)
 TOOL_TEXT = {"select": ("Select", "Drag means, axis handles and weights"),

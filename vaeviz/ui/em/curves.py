@@ -11,10 +11,10 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QFont
 
-from vaeviz.ui.cheap_items import Markers, Polylines
 from vaeviz.ui.em.colours import colour
 from vaeviz.ui.em.em_view import style_plot
-from vaeviz.ui.plot_grid import show_cached_grid
+from vaeviz.ui.items.cheap_items import Markers, Polylines
+from vaeviz.ui.items.plot_grid import show_cached_grid
 from vaeviz.ui.theme import plot_colours
 
 MARGINAL = "#1f5fa8"

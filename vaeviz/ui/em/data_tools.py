@@ -1,6 +1,6 @@
 """Editing the shared data set from the scatter, data presets and CSV import/export.
 
-Every edit goes through the :class:`~vaeviz.core.pointset.PointSet`, so it is undoable and the other
+Every edit goes through the :class:`~vaeviz.core.data.pointset.PointSet`, so it is undoable and the other
 lab sees it. Sampling a preset, parsing a CSV file and writing one are O(N) and N may be a million, so
 they run as worker requests; a CSV error names the line and leaves the data unchanged (the file is
 parsed completely before anything is replaced).
@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
+from vaeviz.core.data.pointset import PointSet
+from vaeviz.core.data.pointset_io import CsvError, export_csv, import_csv
+from vaeviz.core.data.pointset_presets import PRESETS
 from vaeviz.core.jobs import single
-from vaeviz.core.pointset import PointSet
-from vaeviz.core.pointset_io import CsvError, export_csv, import_csv
-from vaeviz.core.pointset_presets import PRESETS
 
 SPRAY_PER_EVENT = 6
 CSV_FILTER = "CSV files (*.csv *.txt);;All files (*)"

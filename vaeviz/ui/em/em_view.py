@@ -11,15 +11,15 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal, Slot
 
-from vaeviz.core.em_edit import ellipses
-from vaeviz.core.gmm import GaussianMixture
-from vaeviz.ui.cheap_items import Markers, Polylines
+from vaeviz.core.em.edit import ellipses
+from vaeviz.core.em.gmm import GaussianMixture
 from vaeviz.ui.em.colours import HEX
 from vaeviz.ui.em.component_items import ComponentItems
-from vaeviz.ui.em.grids import DensityLayer
-from vaeviz.ui.em.keyed_points import KeyedPoints
-from vaeviz.ui.fast_image import FastImage
-from vaeviz.ui.plot_grid import setup_data_plot
+from vaeviz.ui.em.layers import DensityLayer
+from vaeviz.ui.items.cheap_items import Markers, Polylines
+from vaeviz.ui.items.fast_image import FastImage
+from vaeviz.ui.items.keyed_points import KeyedPoints
+from vaeviz.ui.items.plot_grid import setup_data_plot
 from vaeviz.ui.theme import plot_colours, rgb
 
 TOOLS = ("select", "add", "spray", "erase")

@@ -10,8 +10,8 @@ import math
 
 import numpy as np
 
-from vaeviz.core.em_lab import Frame
-from vaeviz.core.gmm import GaussianMixture
+from vaeviz.core.em.gmm import GaussianMixture
+from vaeviz.core.em.lab import Frame
 from vaeviz.ui.em.colours import HEX
 
 

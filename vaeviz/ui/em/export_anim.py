@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QImage
 
 from vaeviz.core.atomic import write_bytes_atomic, write_text_atomic
-from vaeviz.core.gmm import GaussianMixture
+from vaeviz.core.em.gmm import GaussianMixture
 from vaeviz.core.jobs import JobContext, Progress
 from vaeviz.core.video import encode_mp4_steps
 

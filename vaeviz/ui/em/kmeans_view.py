@@ -1,7 +1,7 @@
 """k-means beside the GMM: hard assignments, centres and the Voronoi cells of the centres.
 
 The cells are a raster (nearest centre per grid cell, computed and coloured in the worker, see
-:mod:`vaeviz.ui.em.grids`) drawn as one opaque image, so they cost one texture, not K polygons.
+:mod:`vaeviz.ui.em.layers`) drawn as one opaque image, so they cost one texture, not K polygons.
 """
 
 from __future__ import annotations
@@ -9,14 +9,14 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 
-from vaeviz.core.em_lab import blend_keys
-from vaeviz.core.kmeans import KMeansState
-from vaeviz.ui.cheap_items import Markers
+from vaeviz.core.em.kmeans import KMeansState
 from vaeviz.ui.em.colours import PALETTE, colour
 from vaeviz.ui.em.em_view import style_plot
-from vaeviz.ui.em.keyed_points import KeyedPoints
-from vaeviz.ui.fast_image import FastImage
-from vaeviz.ui.plot_grid import setup_data_plot
+from vaeviz.ui.items.cheap_items import Markers
+from vaeviz.ui.items.colour_keys import blend_keys
+from vaeviz.ui.items.fast_image import FastImage
+from vaeviz.ui.items.keyed_points import KeyedPoints
+from vaeviz.ui.items.plot_grid import setup_data_plot
 from vaeviz.ui.theme import plot_colours, rgb
 
 
@@ -67,7 +67,7 @@ class KMeansView(pg.PlotWidget):
         self.points.set_keys(None if labels is None else blend_keys(np.eye(k)[labels], PALETTE))
 
     def set_cells(self, rect, pixels: np.ndarray | None) -> None:
-        """The cells (:func:`vaeviz.ui.em.grids.cells_image`) over ``rect`` = (x0, y0, x1, y1); None: none."""
+        """The cells (:func:`vaeviz.ui.em.layers.cells_image`) over ``rect`` = (x0, y0, x1, y1); None: none."""
         if pixels is None:
             self.cells.hide()
             return

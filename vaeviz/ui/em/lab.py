@@ -12,15 +12,15 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtWidgets import QFileDialog, QLabel, QSplitter, QTabWidget, QTextBrowser, QVBoxLayout, QWidget
 
-from vaeviz.core.em_edit import drag_axis, move_mean, set_weight
-from vaeviz.core.em_lab import Frame, LabData, LabSettings, data_note, display_index
-from vaeviz.core.pointset import PointSet, PointSetChange
-from vaeviz.ui.em.colours import PALETTE
+from vaeviz.core.data.pointset import PointSet, PointSetChange
+from vaeviz.core.em.edit import drag_axis, move_mean, set_weight
+from vaeviz.core.em.lab import Frame, LabData, LabSettings, data_note, display_index
+from vaeviz.core.grid import data_rect
+from vaeviz.ui.em.colours import responsibility_keys
 from vaeviz.ui.em.controls import SidePanel, TransportBar
 from vaeviz.ui.em.data_tools import DataTools
 from vaeviz.ui.em.explain import explain_html, fmt
 from vaeviz.ui.em.figure import EmFigure
-from vaeviz.ui.em.grids import data_rect
 from vaeviz.ui.em.lab_features import LabFeatures
 from vaeviz.ui.em.numbers import NumbersPane
 from vaeviz.ui.em.problems import singular_message
@@ -165,7 +165,7 @@ class EmLab(LabFeatures, QWidget):
 
     def _make_data(self) -> LabData:
         x = self.points.points
-        return LabData(x, self.points.labels, display_index(len(x)), PALETTE)
+        return LabData(x, self.points.labels, display_index(len(x)), responsibility_keys)
 
     def refresh_data(self, restart: bool = True) -> None:
         """Take the PointSet's current points: redraw them and (unless drawing) restart EM on them."""

@@ -10,13 +10,13 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 
-from vaeviz.core.em_edit import snap_and_shrink
-from vaeviz.core.em_lab import Frame
-from vaeviz.core.em_problems import LECTURE_MEANS, LECTURE_SIGMAS, LECTURE_WEIGHTS, crossover, seeds_job
+from vaeviz.core.em.edit import snap_and_shrink
+from vaeviz.core.em.lab import Frame
+from vaeviz.core.em.problems import LECTURE_MEANS, LECTURE_SIGMAS, LECTURE_WEIGHTS, crossover, seeds_job
 from vaeviz.core.video import find_mp4_encoder
 from vaeviz.ui.em.explain import fmt
 from vaeviz.ui.em.export_anim import AnimationExporter, animation_filters, animation_target, write_parameters
-from vaeviz.ui.em.grids import density_job, voronoi_job
+from vaeviz.ui.em.layers import density_job, voronoi_job
 from vaeviz.ui.em.problems import PROBLEMS, problems_html
 
 SEED_LIMIT = 20_000  # the seed runs use at most this many (drawn) points: four full runs must stay quick

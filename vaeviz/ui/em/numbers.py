@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QHeaderView, QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
-from vaeviz.core.em_lab import Frame
+from vaeviz.core.em.lab import Frame
 from vaeviz.ui.em.colours import HEX
 from vaeviz.ui.em.explain import fmt
 

@@ -10,10 +10,10 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal, Slot
 
-from vaeviz.core.em_problems import crossover, curves_1d
+from vaeviz.core.em.problems import crossover, curves_1d
 from vaeviz.ui.em.colours import colour
 from vaeviz.ui.em.em_view import style_plot
-from vaeviz.ui.plot_grid import show_cached_grid
+from vaeviz.ui.items.plot_grid import show_cached_grid
 from vaeviz.ui.theme import plot_colours
 
 X_RANGE = (-30.0, 30.0)

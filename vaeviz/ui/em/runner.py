@@ -18,7 +18,8 @@ import math
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from vaeviz.core.em_lab import (
+from vaeviz.core.em.gmm import GaussianMixture
+from vaeviz.core.em.lab import (
     MAX_ITER,
     Blocked,
     Frame,
@@ -30,7 +31,6 @@ from vaeviz.core.em_lab import (
     run_job,
     start_job,
 )
-from vaeviz.core.gmm import GaussianMixture
 from vaeviz.ui.em.numbers import information_criteria
 
 SERIES = ("ll", "cll", "bic", "aic", "km", "m")

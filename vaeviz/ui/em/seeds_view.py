@@ -2,7 +2,7 @@
 
 Each panel shows one run's converged mixture with components coloured by the index EM gave them. As
 found, the same clusters get different colours in different runs at the same likelihood (label
-switching); aligned to the lab's fit (:func:`vaeviz.core.align.align_components`), the colours agree.
+switching); aligned to the lab's fit (:func:`vaeviz.core.em.align.align_components`), the colours agree.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 
-from vaeviz.core.em_edit import ellipse
-from vaeviz.core.em_problems import SeedRun
+from vaeviz.core.em.edit import ellipse
+from vaeviz.core.em.problems import SeedRun
 from vaeviz.ui.em.colours import colour
 from vaeviz.ui.em.em_view import style_plot
 from vaeviz.ui.theme import plot_colours

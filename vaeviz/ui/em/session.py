@@ -11,11 +11,11 @@ import math
 
 import numpy as np
 
-from vaeviz.core.em_lab import LabSettings, evaluate_job
-from vaeviz.core.em_problems import LECTURE_WEIGHTS
-from vaeviz.core.gmm import GaussianMixture
+from vaeviz.core.data.pointset import check_labels, check_points
+from vaeviz.core.em.gmm import GaussianMixture
+from vaeviz.core.em.lab import LabSettings, evaluate_job
+from vaeviz.core.em.problems import LECTURE_WEIGHTS
 from vaeviz.core.jobs import run_to_end
-from vaeviz.core.pointset import check_labels, check_points
 
 MAX_SAVED_POINTS = 200_000
 INLINE_EVALUATION = 20_000  # N·K up to which a restored mixture is evaluated in the GUI thread (~3 ms)

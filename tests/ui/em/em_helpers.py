@@ -1,0 +1,31 @@
+"""Helpers shared by the GMM & EM dock tests (imported by them; not a pytest plugin)."""
+
+from __future__ import annotations
+
+import re
+
+from vaeviz.ui.em.dock import EmDock
+from vaeviz.workers.bridge import InlineRunner
+
+NUMBERS_WITH_NAN = re.compile(r"\b(nan|inf|NaN|Inf)\b")
+
+
+def make_dock(qtbot) -> EmDock:
+    """An EM dock computing inline (fast, deterministic), built and shown."""
+    dock = EmDock(InlineRunner())
+    qtbot.addWidget(dock)
+    dock.ensure_built()
+    dock.resize(1200, 800)
+    dock.show()
+    qtbot.waitExposed(dock)
+    return dock
+
+
+def visible_texts(lab) -> list[str]:
+    """Every number-bearing text the user can see in the lab."""
+    return [lab.banner.text(), lab.transport.position.text(), *lab.numbers.texts(), lab.explain.toPlainText(),
+            lab.problems_text.toPlainText()]
+
+
+def no_nan_text(lab) -> bool:
+    return not any(NUMBERS_WITH_NAN.search(text) for text in visible_texts(lab))

@@ -1,0 +1,135 @@
+"""The lab framework every dock shares: the message bar and the controller base (names, requests,
+streams, idle callbacks, failures reported, nothing delivered after shutdown)."""
+
+from __future__ import annotations
+
+import threading
+from types import SimpleNamespace
+
+import pytest
+
+from vaeviz.core.jobs import single
+from vaeviz.ui.lab.controller import INTERACTIVE_WAIT_S, LabController, user_message
+from vaeviz.ui.lab.message_bar import MessageBar
+from vaeviz.workers.bridge import InlineRunner, WorkerBridge
+from vaeviz.workers.compute_worker import ComputeWorker
+
+
+@pytest.fixture
+def compute(qtbot):
+    worker = ComputeWorker(device="cpu")
+    bridge = WorkerBridge(worker)
+    with qtbot.waitSignal(bridge.device_changed, timeout=30000):
+        worker.start()
+    yield SimpleNamespace(worker=worker, bridge=bridge)
+    assert worker.shutdown(5.0)
+
+
+def test_messages_are_kept_per_topic_errors_first(qtbot):
+    bar = MessageBar()
+    qtbot.addWidget(bar)
+    bar.set("note", "duplicates in the data")
+    bar.set("blocked", "K is larger than N", "error")
+    assert bar.text() == "K is larger than N<br>duplicates in the data"
+    assert bar.level == "error" and bar.isVisibleTo(bar.parentWidget() or bar)
+    bar.clear("blocked")
+    assert bar.text() == "duplicates in the data" and bar.level == "info"
+    bar.show_message("saved")
+    bar.show_message("saved again")
+    assert bar.text() == "duplicates in the data<br>saved again"
+    bar.dismiss()
+    assert bar.text() == "" and bar.level == "" and not bar.isVisible()
+    with pytest.raises(ValueError):
+        bar.set("x", "y", "shout")
+
+
+def test_a_passing_note_clears_itself(qtbot):
+    bar = MessageBar()
+    qtbot.addWidget(bar)
+    bar.set("info", "converged", timeout_ms=30)
+    assert bar.topic_text("info") == "converged"
+    qtbot.waitUntil(lambda: bar.topic_text("info") == "", timeout=2000)
+
+
+def test_names_are_the_dock_id_first(qtbot):
+    lab = LabController(InlineRunner(), "latent", MessageBar())
+    assert lab.key("decode", "vae") == "latent:decode:vae"
+    assert lab.channel("main").name == "latent:main"
+
+
+def test_inline_requests_answer_at_once_and_idle_callbacks_run_now(qtbot):
+    lab = LabController(InlineRunner(), "em", MessageBar())
+    got = []
+    lab.request("eval", single(lambda ctx: 41 + 1), got.append)
+    assert got == [42] and not lab.busy
+    lab.when_idle(lambda: got.append("idle"))
+    assert got == [42, "idle"]
+
+
+def test_failures_go_to_the_message_bar_unless_handled(qtbot):
+    bar = MessageBar()
+    lab = LabController(InlineRunner(), "em", bar)
+
+    def boom(ctx):
+        raise ValueError("the mixture needs K ≤ N")
+
+    lab.request("eval", single(boom), lambda r: None)
+    assert bar.text() == "the mixture needs K ≤ N" and bar.level == "error"
+    seen = []
+    lab.request("eval", single(boom), lambda r: None, on_failed=lambda m, d: seen.append(m))
+    assert seen == ["ValueError: the mixture needs K ≤ N"]
+    assert user_message("LabError: no model yet") == "no model yet"
+
+
+def test_idle_callbacks_wait_for_channels_and_requests(qtbot, compute):
+    lab = LabController(compute.bridge, "em", MessageBar())
+    release = threading.Event()
+
+    def slow(ctx):
+        while not release.is_set():
+            yield None
+        return "done"
+
+    channel = lab.channel("run")
+    results, order = [], []
+    channel.finished.connect(results.append)
+    channel.submit(slow)
+    lab.request("eval", single(lambda ctx: 7), lambda r: order.append(("eval", r)))
+    lab.when_idle(lambda: order.append("idle"))
+    assert lab.busy
+    qtbot.waitUntil(lambda: ("eval", 7) in order, timeout=5000)
+    assert "idle" not in order  # the channel still runs
+    with qtbot.waitSignal(lab.idle, timeout=5000):
+        release.set()
+    assert results == ["done"] and order == [("eval", 7), "idle"] and not lab.busy
+
+
+def test_a_stream_waits_briefly_for_its_answer(qtbot, compute):
+    lab = LabController(compute.bridge, "latent", MessageBar())
+    got = []
+    lab.request("warm", single(lambda ctx: 0), got.append)  # the worker is awake
+    qtbot.waitUntil(lambda: got == [0], timeout=5000)
+    assert INTERACTIVE_WAIT_S <= 0.005
+    for _ in range(20):  # most answers come within the wait: handled before stream() returns
+        before = len(got)
+        lab.stream("decode", single(lambda ctx: 1), got.append)
+        if len(got) > before:
+            break
+    assert got[-1] == 1
+
+
+def test_nothing_arrives_after_shutdown(qtbot, compute):
+    lab = LabController(compute.bridge, "em", MessageBar())
+    release = threading.Event()
+
+    def wait_then(ctx):
+        while not release.is_set():
+            yield None
+        return 1
+
+    got = []
+    lab.request("eval", wait_then, got.append)
+    lab.shutdown()
+    with qtbot.waitSignal(compute.bridge.job_finished, timeout=5000):
+        release.set()
+    assert got == [] and lab.closed

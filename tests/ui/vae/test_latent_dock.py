@@ -1,0 +1,264 @@
+"""The VAE latent dock: drag, click, ε, A → B, drawing, training, checkpoints, data, state, presets.
+
+Most tests use the dock alone with an InlineRunner (jobs run synchronously: no waiting), small shapes
+data and a 15-step quick model; the last ones run in the window with the real worker."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from vae_helpers import _choose_data, _image, _pane, dock, one_torch_thread, small_lab  # noqa: F401
+from PIL import Image
+
+from vaeviz.core.data.datasets import make_shapes, save_npz, write_idx
+from vaeviz.core.vae.checkpoint import save_checkpoint
+from vaeviz.core.vae.models import ModelConfig, build_model
+from vaeviz.ui.docks.registry import find_preset
+from vaeviz.ui.export import export_widget, is_blank
+from vaeviz.ui.vae.dock import LatentDock
+from vaeviz.workers.bridge import InlineRunner
+
+PRESETS = ["overview", "latent-explorer", "manifold-grid", "ae-vs-vae", "reparameterisation"]
+
+
+# ----- start-up (drag, click, ε and strips: test_latent_drag.py) ------------------------------------
+def test_dock_starts_with_a_quick_model_and_a_labelled_scatter(dock):
+    pane = _pane(dock)
+    assert pane.point_count() == 200
+    assert [label.text for _, label in pane.legend.items][:2] == ["circle", "square"]
+    assert "quick model" in pane.title.text and "No shipped VAE" in dock.messages.text()
+    assert dock.training.start.isEnabled() and not dock.training.stop.isEnabled() and "cpu" in dock.training.device.text()
+    assert pane.decoded.has_image() and "prior" in pane.strip.label.text  # the strip starts with samples
+
+
+def test_self_check_decodes_through_the_compute_path(dock):
+    assert dock.self_check() == []
+
+
+def test_prior_samples_and_a_drawing(dock):
+    pane = _pane(dock)
+    dock.explore.prior.click()
+    assert "prior" in pane.strip.label.text and _image(pane.strip).shape[1] == 8 * 28 + 14
+    dock.explore.canvas.stroke([(40, 40), (120, 130), (40, 130)])
+    inspection = dock.controller.inspections["vae"]
+    assert inspection.index is None and inspection.original.max() > 0.5
+    assert "your drawing" in pane.numbers.text and len(pane.ellipse.getData()[0]) == 97
+    dock.explore.clear.click()
+    assert dock.explore.canvas.is_empty()
+
+
+def test_manifold_underlay_grid_only_and_size(dock):
+    pane = _pane(dock)
+    dock.set_view("vae", "underlay", 5, 2.0)
+    assert pane.grid_image.isVisible() and pane.grid_image.opacity() == pytest.approx(0.45)
+    assert pane.grid_image.image.shape == (5 * 28, 5 * 28) and pane.points_visible()
+    dock.set_view("vae", "grid", 7, 2.0)
+    assert pane.grid_image.image.shape == (7 * 28, 7 * 28) and not pane.points_visible()
+    dock.set_view("vae", "off")
+    assert not pane.grid_image.isVisible() and pane.points_visible()
+
+
+def test_side_by_side_shows_the_autoencoder_with_sigma_zero(dock):
+    dock.set_view("both", "underlay", 5, 2.0, fit=True)
+    assert dock.figure.roles() == ("vae", "ae") and dock.session.ready(["vae", "ae"])
+    ae = _pane(dock, "ae")
+    assert "Autoencoder" in ae.title.text and ae.grid_image.isVisible()
+    dock.click(int(dock.session.snapshots["ae"].indices[2]))
+    assert (dock.controller.inspections["ae"].sigma == 0).all() and len(ae.ellipse.getData()[0]) == 0
+    assert len(_pane(dock).ellipse.getData()[0]) == 97
+    dock.explore.resample.click()
+    assert "σ = 0" in ae.strip.label.text
+
+
+# ----- training ------------------------------------------------------------------------------------
+def test_a_few_training_steps_update_curves_scatter_and_numbers(dock):
+    version = dock.session.snapshots["vae"].version
+    dock.training.batch.setValue(64)
+    assert dock.start_training(max_steps=5)
+    assert dock.training.curve_points() == 5 and dock.training.progress.value() == 1000
+    assert dock.session.snapshots["vae"].version > version
+    assert "trained here (5 steps" in _pane(dock).title.text
+    assert dock.session.numbers["vae"].where.startswith("mean over")
+    assert not dock.session.training and dock.training.start.isEnabled()
+
+
+def test_beta_slider_and_retrain(dock):
+    dock.training.beta_slider.setValue(40)
+    assert dock.training.beta.value() == 4.0
+    dock.training.epochs.setValue(1)
+    dock.training.retrain.click()
+    assert dock.session.models["vae"].beta == dock.session.numbers["vae"].beta == 4.0
+    assert "β = 4" in _pane(dock).title.text
+
+
+def test_training_an_autoencoder_shows_its_pane(dock):
+    dock.training.kind.setCurrentText("mlp-ae")
+    dock.start_training(max_steps=3)
+    assert dock.figure.roles() == ("ae",) and "trained here" in _pane(dock, "ae").title.text
+
+
+def test_nan_loss_stops_with_a_message_and_keeps_a_model(dock):
+    dock.training.lr.setValue(10.0)
+    dock.training.epochs.setValue(5)
+    dock.training.start.click()
+    assert dock.messages.level == "error" and "too high" in dock.messages.text()
+    assert np.isfinite(_image(_pane(dock).decoded)).all() and "vae" in dock.session.models
+    assert dock.training.start.isEnabled()
+
+
+# ----- checkpoints and data --------------------------------------------------------------------------
+def test_checkpoint_of_another_architecture_shows_a_message_and_keeps_the_model(dock, tmp_path, monkeypatch):
+    path = tmp_path / "conv.safetensors"
+    save_checkpoint(path, build_model(ModelConfig(kind="conv-vae", hidden=(16,), channels=(4, 8))))
+    before = dock.session.models["vae"]
+    monkeypatch.setattr(dock, "ask_open_path", lambda *args: str(path))
+    dock.training.load.click()
+    assert dock.messages.level == "error" and "Choose conv-vae" in dock.messages.text()
+    assert "unchanged" in dock.messages.text() and dock.session.models["vae"] == before
+
+
+def test_checkpoint_save_and_load(dock, tmp_path, monkeypatch):
+    path = tmp_path / "mine.safetensors"
+    monkeypatch.setattr(dock, "ask_save_path", lambda *args: str(path))
+    dock.training.save.click()
+    assert path.is_file() and "saved" in dock.messages.text()
+    monkeypatch.setattr(dock, "ask_open_path", lambda *args: str(path))
+    dock.training.load.click()
+    assert dock.session.models["vae"].origin == "checkpoint mine.safetensors"
+    assert "checkpoint mine.safetensors" in _pane(dock).title.text
+
+
+def test_bad_data_and_offline_download_keep_the_current_data(dock, tmp_path, monkeypatch):
+    version = dock.session.data.data_version
+    (tmp_path / "bad.npz").write_bytes(b"not a zip")
+    monkeypatch.setattr(dock, "ask_open_path", lambda *args: str(tmp_path / "bad.npz"))
+    _choose_data(dock, "npz")
+    assert "not an .npz archive" in dock.messages.text() and "Staying on Shapes" in dock.messages.text()
+    assert dock.training.data.currentData() == "shapes"
+    _choose_data(dock, "mnist-download")
+    assert "offline" in dock.messages.text() and dock.session.data.data_version == version
+    assert dock.session.ready(["vae"])
+
+
+def test_npz_data_set_of_another_size(dock, tmp_path, monkeypatch):
+    save_npz(tmp_path / "small.npz", make_shapes(80, seed=4, size=16))
+    monkeypatch.setattr(dock, "ask_open_path", lambda *args: str(tmp_path / "small.npz"))
+    _choose_data(dock, "npz")
+    assert dock.session.data.image_shape == (16, 16) and dock.explore.canvas.target_shape == (16, 16)
+    assert _image(_pane(dock).decoded).shape == (16, 16) and "80 images of 16×16" in dock.training.data_label.text()
+
+
+def test_idx_files_and_an_image_folder_chosen_in_dialogs(dock, tmp_path, monkeypatch):
+    shapes = make_shapes(60, seed=2)
+    write_idx(tmp_path / "t10k-images-idx3-ubyte", (shapes.images * 255).astype(np.uint8))
+    write_idx(tmp_path / "t10k-labels-idx1-ubyte", shapes.labels.astype(np.uint8))
+    answers = iter([str(tmp_path / "t10k-images-idx3-ubyte"), str(tmp_path / "t10k-labels-idx1-ubyte")])
+    monkeypatch.setattr(dock, "ask_open_path", lambda *args: next(answers))
+    _choose_data(dock, "idx")
+    assert dock.session.source.key == "mnist-t10k" and dock.session.data.size == 60
+    assert dock.training.data.currentData() == "idx" and "10 classes" in dock.training.data_label.text()
+    folder = tmp_path / "pictures"
+    folder.mkdir()
+    for k in range(12):
+        Image.fromarray((shapes.images[k] * 255).astype(np.uint8)).save(folder / f"{k:02d}.png")
+    monkeypatch.setattr(dock, "ask_folder", lambda *args: str(folder))
+    _choose_data(dock, "folder")
+    assert dock.session.data.size == 12 and "unlabelled" in dock.training.data_label.text()
+    assert _pane(dock).point_count() == 12 and not _pane(dock).legend.isVisible()
+
+
+def test_a_shipped_checkpoint_is_used_when_present(qtbot, small_lab):
+    model = build_model(ModelConfig(hidden=(64,)), seed=3)
+    save_checkpoint(f"{small_lab.checkpoint_dir}/shapes-vae.safetensors", model, dataset="shapes")
+    dock = LatentDock(InlineRunner())  # not shown: presets, sessions and the self-check start it
+    qtbot.addWidget(dock)
+    dock.ensure_started()
+    assert "shipped checkpoint shapes-vae.safetensors" in _pane(dock).title.text
+    assert dock.messages.text() == "" and not dock.training.curve_points()
+
+
+# ----- state, presets, self-check -----------------------------------------------------------------------
+def test_session_state_round_trip(dock, qtbot, tmp_path):
+    path = tmp_path / "mine.safetensors"
+    dock.session.save("vae", str(path))
+    dock.training.beta.setValue(2.5)
+    dock.set_view("vae", "underlay", 9, 2.5)
+    _pane(dock).set_target(1.25, -0.5)
+    dock.click(int(dock.session.snapshots["vae"].indices[4]))
+    state = json.loads(json.dumps(dock.state()))
+    assert state["view"] == {"mode": "vae", "manifold": "underlay", "grid_n": 9, "grid_range": 2.5,
+                             "grid_fit": False}
+    assert state["model"]["beta"] == 2.5 and state["points"]["vae"] == [1.25, -0.5]
+
+    state["checkpoints"] = {"vae": str(path)}
+    other = LatentDock(InlineRunner())
+    qtbot.addWidget(other)
+    other.validate_state(state)
+    other.restore_state(state)
+    other.ensure_started()
+    restored = other.state()
+    assert {k: restored[k] for k in ("view", "model", "points", "picks", "data", "checkpoints")} == \
+        {k: state[k] for k in ("view", "model", "points", "picks", "data", "checkpoints")}
+    assert other.session.models["vae"].origin == "checkpoint mine.safetensors"
+    assert other.controller.inspections["vae"].index == state["picks"][0]
+
+    for bad, message in [({"view": {"mode": "3d"}}, "view.mode"), ({"model": {"beta": -1}}, "model.beta"),
+                         ({"checkpoints": {"vae": "/no/such.safetensors"}}, "does not exist"),
+                         ({"data": {"kind": "npz", "paths": ["/no/such.npz"]}}, "does not exist"),
+                         ({"picks": [1, 2, 3]}, "picks"), ({"version": 99}, "newer")]:
+        with pytest.raises(ValueError, match=message):
+            other.validate_state(dict(state, **bad))
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_each_preset_exports_a_non_blank_png(qtbot, small_lab, tmp_path, name):
+    dock = LatentDock(InlineRunner())
+    qtbot.addWidget(dock)
+    find_preset("latent", name).apply(dock, 3 if name == "overview" else None)
+    figure = dock.figure_widget()
+    figure.setParent(None)
+    qtbot.addWidget(figure)
+    figure.resize(900, 600)
+    figure.show()  # alone, at a fixed size, as the export CLI renders it
+    image = export_widget(figure, tmp_path / f"{name}.png")
+    assert not is_blank(image) and (tmp_path / f"{name}.png").stat().st_size > 1000
+    if name == "overview":
+        assert "trained here (3 steps" in dock.figure.panes["vae"].title.text
+    if name == "ae-vs-vae":
+        assert dock.figure.roles() == ("vae", "ae") and len(dock.figure.panes["ae"].path.getData()[0]) == 10
+    if name == "reparameterisation":
+        assert len(dock.figure.panes["vae"].samples.getData()[0]) == 8
+
+
+# ----- in the window, with the real worker ------------------------------------------------------------------
+def test_in_the_window_drag_and_training_go_through_the_worker(small_lab, window, qtbot):
+    dock = window.docks["latent"]
+    dock.raise_()
+    qtbot.waitUntil(lambda: dock.session.ready(["vae"]), timeout=60000)
+    pane = _pane(dock)
+    pane.set_target(1.0, 1.0)
+    qtbot.waitUntil(lambda: "z = (1.00, 1.00)" in pane.decoded.label.text, timeout=10000)
+    dock.training.epochs.setValue(1)
+    dock.training.start.click()
+    qtbot.waitUntil(lambda: not dock.session.training and dock.training.curve_points() == 4, timeout=30000)
+    qtbot.waitUntil(lambda: window.status.state_label.text() == "worker: idle", timeout=10000)
+    assert dock.self_check() == []
+
+
+def test_closing_the_window_mid_training_exits_cleanly(small_lab, window, qtbot):
+    dock = window.docks["latent"]
+    dock.raise_()
+    qtbot.waitUntil(lambda: dock.session.ready(["vae"]), timeout=60000)
+    dock.training.epochs.setValue(500)
+    dock.training.start.click()
+    qtbot.waitUntil(lambda: dock.training.curve_points() > 2, timeout=30000)
+    assert dock.session.training
+    dock.training.pause.click()
+    qtbot.waitUntil(lambda: window.status.state_label.text() == "worker: paused", timeout=10000)
+    dock.training.pause.click()
+    qtbot.waitUntil(lambda: window.status.state_label.text() == "worker: running latent lab", timeout=10000)
+    window.close()
+    assert window.shutdown(2.0)
+    assert not window.worker.isRunning()

@@ -1,0 +1,105 @@
+"""GMM & EM lab dock: EM one half-step at a time on the app-wide data, k-means beside it in lockstep,
+draggable parameters, the three hidden-data problems and the lecture's 1-D mixture.
+
+The dock is thin: the lab lives in :mod:`vaeviz.ui.em` (imported in :meth:`EmDock.build`, so start-up
+imports neither pyqtgraph nor the lab), its maths in :mod:`vaeviz.core.em.lab` and friends. The data
+are the window's shared :class:`~vaeviz.core.data.pointset.PointSet` (:mod:`vaeviz.ui.shared_data`).
+"""
+
+from __future__ import annotations
+
+import atexit
+import weakref
+
+import shiboken6
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QWidget
+
+from vaeviz.ui.docks.base import LabDock, Preset
+
+
+class EmDock(LabDock):
+    dock_id = "em"
+    title = "GMM && EM"  # "&&": Qt shows one "&" (a single one would underline the next letter)
+    shortcut = "Ctrl+2"
+    state_version = 1
+
+    def build(self) -> QWidget:
+        from vaeviz.core.data.pointset_presets import apply_preset
+        from vaeviz.ui.em.lab import EmLab
+        from vaeviz.ui.shared_data import shared_pointset
+
+        points = shared_pointset(self)
+        self.lab = EmLab(self.compute, points, [(p.name, p.description) for p in self.presets()])
+        self.lab.side.apply_preset.clicked.connect(self._on_apply_preset)
+        atexit.register(_delete_at_exit, weakref.ref(self.lab.figure), weakref.ref(self))
+        if len(points) == 0:  # first lab to open: start with data to play with (not an undoable edit)
+            apply_preset(points, "blobs")
+            points.clear_history()
+        else:
+            self.lab.refresh_data()
+        return self.lab
+
+    def _on_apply_preset(self) -> None:
+        name = self.lab.side.lab_preset.currentData()
+        preset = next(p for p in self.presets() if p.name == name)
+        preset.apply(self, None)
+
+    def figure_widget(self) -> QWidget:
+        self.ensure_built()
+        return self.lab.figure
+
+    def actions(self) -> list[QAction]:
+        return list(self.lab.lab_actions) if self.built else []
+
+    def state(self) -> dict:
+        from vaeviz.ui.em.session import lab_state
+
+        self.ensure_built()
+        return {"version": self.state_version, **lab_state(self.lab)}
+
+    def validate_state(self, state: dict) -> None:
+        from vaeviz.ui.em.session import validate_lab_state
+
+        super().validate_state(state)
+        validate_lab_state(state)
+
+    def restore_state(self, state: dict) -> None:
+        from vaeviz.ui.em.session import restore_lab_state
+
+        self.ensure_built()
+        restore_lab_state(self.lab, state)
+
+    def self_check(self) -> list[str]:
+        problems = super().self_check()
+        from vaeviz.ui.em.checks import lab_problems
+
+        return problems + lab_problems(self.lab)
+
+    def apply_theme(self, dark: bool) -> None:
+        super().apply_theme(dark)
+        if self.built:
+            self.lab.apply_theme(dark)
+
+    def shutdown(self) -> None:
+        if self.built:
+            self.lab.shutdown()
+
+    @classmethod
+    def presets(cls) -> list[Preset]:
+        from vaeviz.ui.em.presets import em_presets
+
+        return em_presets()
+
+
+def _delete_at_exit(*refs) -> None:
+    """Delete the figure and the dock while Python is still whole.
+
+    Otherwise PySide deletes them during interpreter shutdown, and the layouts of their pyqtgraph items
+    call Python overrides as they are torn down, which crashes the process (seen after ``vaeviz export``,
+    whose figure is a top-level widget). atexit runs this before PySide's own clean-up (registered earlier).
+    """
+    for ref in refs:
+        obj = ref()
+        if obj is not None and shiboken6.isValid(obj):
+            shiboken6.delete(obj)

@@ -1,0 +1,305 @@
+"""Turns what the user does in the latent views into lab requests, and the answers into pictures.
+
+Every computation is a latest-wins request to the compute worker keyed by what it is for and which
+model slot ("latent-decode:vae"…): a drag sends a request per mouse move, the worker computes only
+the newest, and a slow answer never overwrites a newer one. Long jobs (set-up, training) go through
+:class:`~vaeviz.ui.vae.session.LabSession`, whose signals arrive here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal, Slot
+
+from vaeviz.core.vae.lab_types import Decoded, GridImage, Inspection, LatentSnapshot, ModelInfo, Strip
+from vaeviz.ui.vae.pane import DECODED_TITLE
+from vaeviz.ui.vae.session import LabSession
+
+# How long the GUI thread waits for a decoding of ⊕'s position before going on (it then arrives later):
+# a decode takes ~0.2 ms in the compute thread when this thread leaves it the GIL, and the wait keeps a drag
+# to one event-loop pass per move. Longer would only add to the rare moves that find the worker busy.
+DECODE_WAIT_S = 0.003
+
+STRIP_SIZE = 8  # ε draws and prior samples per strip
+PATH_POINTS = 10  # decodings along A → B
+
+
+@dataclass(frozen=True, eq=False)
+class Pick:
+    """A selected image: a data point (its data set index) or a drawing (its pixels)."""
+
+    name: str
+    source: int | np.ndarray
+
+    @property
+    def index(self) -> int | None:
+        return self.source if isinstance(self.source, int) else None
+
+
+class LatentController(QObject):
+    """Glue between the figure, the explore panel and the lab."""
+
+    inspected = Signal(str)  # role: an ellipse and reconstruction are on show
+    strip_shown = Signal(str, str)  # role, strip kind
+
+    def __init__(self, session: LabSession, figure, explore, explain) -> None:
+        super().__init__()
+        self.session, self.figure, self.explore, self.explain = session, figure, explore, explain
+        self.selected: Pick | None = None
+        self.picks: list[Pick] = []  # the last two selected: A and B
+        self.inspections: dict[str, Inspection] = {}
+        self.strips: dict[str, Strip] = {}
+        self.last_strip: Strip | None = None
+        self.eps_seed = 0
+        self.prior_seed = 0
+        for pane in figure.panes.values():
+            pane.point_moved.connect(self._on_point_moved)
+            pane.point_clicked.connect(self._on_point_clicked)
+        session.data_changed.connect(self._on_data_changed)
+        session.model_changed.connect(self._on_model_changed)
+        session.snapshot_ready.connect(self._on_snapshot)
+        session.numbers_changed.connect(self._on_numbers)
+
+    def roles(self) -> list[str]:
+        """Shown slots that have a model."""
+        return [r for r in self.figure.roles() if r in self.session.models]
+
+    # ----- session signals -----------------------------------------------------------------------
+    @Slot(object)
+    def _on_data_changed(self, info) -> None:
+        self.selected, self.picks = None, []
+        self.inspections.clear()
+        self.strips.clear()
+        self.last_strip = None
+        self.explore.canvas.target_shape = tuple(info.image_shape)
+        self.explain.show_example("")
+        for pane in self.figure.panes.values():
+            pane.clear_selection()
+            pane.set_grid(None)
+            pane.decoded.set_image(None, DECODED_TITLE)
+
+    @Slot(object)
+    def _on_model_changed(self, info: ModelInfo) -> None:
+        pane = self.figure.panes[info.role]
+        role = "VAE" if info.role == "vae" else "Autoencoder"
+        beta = f", β = {info.beta:g}" if info.role == "vae" else ""
+        dims = (f" — showing z₁, z₂ of {info.latent_dim} (decoding puts the others at 0)"
+                if info.latent_dim > 2 else "")
+        pane.set_title(f"<b>{role}</b>: {info.kind}, latent {info.latent_dim}{beta}{dims}"
+                       f"<br><span style='font-size:8pt'>{info.origin}</span>")
+        self._update_explain()
+
+    @Slot(object)
+    def _on_snapshot(self, snap: LatentSnapshot) -> None:
+        """A new scatter means new weights: redraw everything that depends on them."""
+        if snap.role not in self.figure.roles():
+            return
+        self.draw_snapshot(snap.role, fit=False)
+        self.decode(snap.role)
+        self.refresh_grid(snap.role)
+        if self.selected is not None:
+            self._inspect(snap.role)
+
+    def draw_snapshot(self, role: str, fit: bool) -> None:
+        snap = self.session.snapshots.get(role)
+        if snap is not None:
+            self.figure.panes[role].set_snapshot(snap.mu, snap.indices, snap.labels, snap.label_names, fit)
+            self._show_picks(role)
+
+    @Slot(str)
+    def _on_numbers(self, role: str) -> None:
+        if self.figure.roles() and role == self.figure.roles()[0]:
+            self._update_explain()
+
+    def _update_explain(self) -> None:
+        role = self.figure.roles()[0]
+        info = self.session.models.get(role)
+        model = f"{role.upper()}: {info.kind}, {info.origin}" if info else ""
+        self.explain.show_numbers(model, role == "vae", self.session.numbers.get(role))
+
+    # ----- view mode and the manifold ----------------------------------------------------------------
+    def set_mode(self, mode: str, choice) -> None:
+        self.figure.set_mode(mode)
+        for role in self.figure.roles():
+            if role in self.session.models:
+                self.draw_snapshot(role, fit=True)
+                self.decode(role)
+                self.refresh_grid(role)
+                if self.selected is not None:
+                    self._inspect(role)
+            else:
+                self.session.prepare(role, choice)
+        self._update_explain()
+
+    def grid_extent(self, role: str) -> tuple[float, float]:
+        settings = self.explore.grid_settings()
+        snap = self.session.snapshots.get(role)
+        if settings["grid_fit"] and snap is not None and len(snap.mu):
+            xy = snap.mu[:, :2][np.isfinite(snap.mu[:, :2]).all(axis=1)]
+            low, high = float(np.percentile(xy, 1)), float(np.percentile(xy, 99))
+            pad = 0.05 * (high - low or 1.0)
+            return low - pad, high + pad
+        r = float(settings["grid_range"])
+        return -r, r
+
+    def refresh_grid(self, role: str | None = None) -> None:
+        settings = self.explore.grid_settings()
+        for r in [role] if role else self.roles():
+            if r not in self.session.models:
+                continue
+            if settings["manifold"] == "off":
+                self.figure.panes[r].set_grid(None, mode="off")
+                continue
+            low, high = self.grid_extent(r)
+            self.session.request_view(f"latent-grid:{r}", "grid", r, settings["grid_n"], low, high,
+                                      on_result=self._on_grid)
+
+    def _on_grid(self, g: GridImage) -> None:
+        mode = self.explore.grid_settings()["manifold"]
+        self.figure.panes[g.role].set_grid(g.mosaic, g.low, g.high, g.n, mode)
+
+    # ----- the latent point ------------------------------------------------------------------------------
+    @Slot(str, float, float)
+    def _on_point_moved(self, role: str, _x: float, _y: float) -> None:
+        self.decode(role, dragging=self.figure.panes[role].target.pending is not None)
+
+    def decode(self, role: str, dragging: bool = False) -> None:
+        """Decode at ⊕. While the user drags it, the request waits briefly for its result and makes long jobs
+        give way (an interactive stream); other decodes (new weights, a new view) are plain requests."""
+        pane = self.figure.panes[role]
+        if role in self.session.models:
+            self.session.request_view(f"latent-decode:{role}", "decode", role, pane.target_xy(),
+                                      on_result=self._on_decoded, wait_s=DECODE_WAIT_S if dragging else 0.0)
+        else:
+            pane.show_pending_target()  # no model to decode with: ⊕ follows the mouse directly
+
+    def _on_decoded(self, d: Decoded) -> None:
+        self.figure.panes[d.role].set_decoded(d.image, d.z)
+
+    # ----- selecting images ---------------------------------------------------------------------------------
+    def _name(self, index: int) -> str:
+        for snap in self.session.snapshots.values():
+            pos = int(np.searchsorted(snap.indices, index))
+            if snap.labels is not None and pos < len(snap.indices) and snap.indices[pos] == index:
+                label = int(snap.labels[pos])
+                names = snap.label_names
+                return f"#{index} ({names[label] if names and label < len(names) else label})"
+        return f"#{index}"
+
+    @Slot(str, int, bool)
+    def _on_point_clicked(self, _role: str, index: int, shift: bool) -> None:
+        self.select(Pick(self._name(index), int(index)), interpolate=shift)
+
+    def select(self, pick: Pick, interpolate: bool = False) -> None:
+        """Show a pick's q(z|x) and reconstruction; it becomes B, the previous pick A."""
+        self.selected = pick
+        self.picks = (self.picks[-1:] + [pick])[-2:]
+        for role in self.roles():
+            self.figure.panes[role].set_samples(None)
+            self._inspect(role)
+            self._show_picks(role)
+        if interpolate and len(self.picks) == 2:
+            self.interpolate()
+
+    def select_drawing(self, image: np.ndarray) -> None:
+        if image.any():
+            self.select(Pick("your drawing", np.array(image, np.float32)))
+
+    def _inspect(self, role: str) -> None:
+        if self.selected is not None and role in self.session.models:
+            self.session.request_view(f"latent-inspect:{role}", "inspect", role, self.selected.source,
+                                      on_result=self._on_inspected)
+
+    def _on_inspected(self, insp: Inspection) -> None:
+        data = self.session.data
+        if data is None or insp.data_version != data.data_version:
+            return
+        self.inspections[insp.role] = insp
+        if insp.index is None:
+            name = "your drawing"
+        else:
+            name = f"{insp.label} #{insp.index}" if insp.label else f"#{insp.index}"
+        what = "x"
+        numbers = f"{name}<br>−log p(x|z) {insp.recon_nll:.1f} · KL {insp.kl:.1f}"
+        self.figure.panes[insp.role].set_inspection(insp.original, insp.reconstruction, insp.mu, insp.sigma,
+                                                    what, numbers)
+        self._show_picks(insp.role)
+        if insp.role == self.figure.roles()[0]:
+            sigma = ", ".join(f"{s:.2f}" for s in insp.sigma[:2])
+            self.explain.show_example(
+                f"{name}: μ = ({', '.join(f'{m:.2f}' for m in insp.mu[:2])}), σ = ({sigma}); "
+                f"−log p(x|z) = {insp.recon_nll:.1f} at one z = μ + σ·ε, KL = {insp.kl:.2f}, so this image's "
+                f"ELBO ≈ {-(insp.recon_nll + insp.kl):.1f} nats.")
+        self.inspected.emit(insp.role)
+
+    def _show_picks(self, role: str) -> None:
+        """Mark A and B where they are encoded (data points by the scatter, drawings by their q)."""
+        snap = self.session.snapshots.get(role)
+        points = []
+        for pick in self.picks:
+            if pick.index is not None and snap is not None:
+                pos = int(np.searchsorted(snap.indices, pick.index))
+                if pos < len(snap.indices) and snap.indices[pos] == pick.index:
+                    points.append(tuple(float(v) for v in snap.mu[pos, :2]))
+            elif pick is self.selected and role in self.inspections and self.inspections[role].index is None:
+                points.append(tuple(float(v) for v in self.inspections[role].mu[:2]))
+        # one pick is already marked by its ellipse; rings (labelled A, B) only when there is a pair
+        self.figure.panes[role].set_picks(points if len(points) == 2 else [])
+
+    # ----- strips -------------------------------------------------------------------------------------------
+    def resample(self) -> bool:
+        if self.selected is None:
+            self.session.message.emit("info", "Click a data point (or draw an image) first: ε is drawn around "
+                                              "its μ.")
+            return False
+        self.eps_seed += 1
+        for role in self.roles():
+            self.session.request_view(f"latent-resample:{role}", "resample", role, self.selected.source,
+                                      k=STRIP_SIZE, seed=self.eps_seed, on_result=self._on_strip)
+        return True
+
+    def interpolate(self) -> bool:
+        if len(self.picks) < 2:
+            self.session.message.emit("info", "Pick two images: click a point, then shift-click another "
+                                              "(or draw one).")
+            return False
+        a, b = (p.source for p in self.picks)
+        for role in self.roles():
+            self.session.request_view(f"latent-interpolate:{role}", "interpolate", role, a, b,
+                                      steps=PATH_POINTS, on_result=self._on_strip)
+        return True
+
+    def fill_empty_strips(self) -> None:
+        """Start with prior samples under each plot: what the model generates, before any click."""
+        for role in self.roles():
+            if not self.figure.panes[role].strip.has_image():
+                self.session.request_view(f"latent-prior:{role}", "prior", role, k=STRIP_SIZE, seed=0,
+                                          on_result=self._on_strip)
+
+    def prior(self) -> None:
+        self.prior_seed += 1
+        for role in self.roles():
+            self.session.request_view(f"latent-prior:{role}", "prior", role, k=STRIP_SIZE, seed=self.prior_seed,
+                                      on_result=self._on_strip)
+
+    def _on_strip(self, s: Strip) -> None:
+        pane = self.figure.panes[s.role]
+        if s.kind == "samples":
+            pane.set_samples(s.z)
+        elif s.kind == "interpolation":
+            pane.set_path(s.z)
+        pane.set_strip(s.images, f"{'VAE' if s.role == 'vae' else 'AE'} — {s.title}")
+        self.strips[s.role] = s
+        self.last_strip = s
+        self.strip_shown.emit(s.role, s.kind)
+
+    def export_gif(self, path: str, on_done) -> bool:
+        """Write the A → B walk of the first model on show as a GIF (in the worker)."""
+        if len(self.picks) < 2 or not self.roles():
+            self.session.message.emit("info", "Pick A and B first: click a point, then shift-click another.")
+            return False
+        a, b = (p.source for p in self.picks)
+        self.session.request_view("latent-gif", "drag_gif", self.roles()[0], a, b, path, on_result=on_done)
+        return True

@@ -1,0 +1,333 @@
+"""One model's latent space: the scatter with its draggable point, and the images that explain it.
+
+Layout (a pyqtgraph GraphicsLayout, so the whole figure exports as one scene)::
+
+    title ............................................
+    latent plot (scatter, grid, ⊕)   | decoded at z
+                                     | x | reconstruction
+    strip (ε draws, A → B, prior) ....................
+
+The pane only draws what it is given and reports what the user does (``point_moved``,
+``point_clicked``); :mod:`vaeviz.ui.vae.controller` decides what to compute.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt, Signal, Slot
+from PySide6.QtWidgets import QGraphicsItem
+
+from vaeviz.core.vae.images import label_colour, strip
+from vaeviz.ui.items.cheap_items import BoundsCachedScatter, paint_now
+from vaeviz.ui.items.drag_target import DragTarget
+from vaeviz.ui.items.plot_grid import setup_data_plot
+from vaeviz.ui.items.point_raster import PointRaster
+from vaeviz.ui.theme import plot_colours
+from vaeviz.ui.vae.images import ImageBox
+
+ELLIPSE_COLOUR = "#d62728"
+POINT_PX = 5.0
+POINT_ALPHA = 200
+GREY = (90, 90, 90)  # points without a label
+PICK_NAMES = ("A", "B")
+ORIGINAL_TITLE = "x: click a data point"  # shown while nothing is picked
+RECON_TITLE = "decoded at μ"
+DECODED_TITLE = "decoded at<br>z = …"
+# the longest the decoded image's title gets while dragging (sized once: no re-layout per image)
+DECODED_WIDEST = "decoded at<br>z = (−888.88, −888.88, 0, …)"
+
+
+class LatentPane(pg.GraphicsLayout):
+    """Scatter, latent point, manifold grid, q(z|x) ellipse, ε draws and strips of one model slot."""
+
+    point_moved = Signal(str, float, float)  # role, z₁, z₂ (while dragging, at display rate)
+    point_clicked = Signal(str, int, bool)  # role, data set index, shift held
+
+    def __init__(self, role: str, plot: pg.PlotItem | None = None) -> None:
+        super().__init__()
+        self.role = role
+        self.layout.setContentsMargins(2, 2, 2, 2)
+        self.title = self.addLabel("", row=0, col=0, colspan=2, size="10pt")
+        self.plot = plot if plot is not None else pg.PlotItem()
+        self.addItem(self.plot, row=1, col=0, rowspan=2)
+        self.decoded = ImageBox(DECODED_TITLE, title_size="10pt", widest_title=DECODED_WIDEST)
+        self.addItem(self.decoded, row=1, col=1)
+        pair = pg.GraphicsLayout()
+        pair.layout.setHorizontalSpacing(6)
+        self.original = ImageBox(ORIGINAL_TITLE, title_size="8pt")
+        self.reconstruction = ImageBox(RECON_TITLE, title_size="8pt")
+        pair.addItem(self.original, row=0, col=0)
+        pair.addItem(self.reconstruction, row=0, col=1)
+        self.numbers = pair.addLabel("", row=1, col=0, colspan=2, size="8pt")
+        self.addItem(pair, row=2, col=1)
+        self.strip = ImageBox("")
+        self.strip.setMaximumHeight(118)
+        self.addItem(self.strip, row=3, col=0, colspan=2)
+        # The latent plot is the figure; the images beside it get a third of the width at most. Stretch
+        # factors only share space beyond the preferred widths, so those are set small for the images.
+        for col, stretch, preferred in ((0, 5, 420), (1, 2, 170)):
+            self.layout.setColumnStretchFactor(col, stretch)
+            self.layout.setColumnPreferredWidth(col, preferred)
+        for box in (self.decoded, self.original, self.reconstruction):
+            box.setPreferredWidth(70)
+        self.plot.setPreferredWidth(420)
+        for row, stretch in ((1, 3), (2, 2), (3, 1)):
+            self.layout.setRowStretchFactor(row, stretch)
+        self._build_plot()
+        self.indices = np.empty(0, np.int64)
+        self.labels: np.ndarray | None = None
+        self._names: list[str] | None = None
+        self._fitted = False
+
+    def _build_plot(self) -> None:
+        plot = self.plot
+        plot.setAspectLocked(True)
+        setup_data_plot(plot, "z₁", "z₂")
+        plot.setMenuEnabled(False)
+        self.grid_image = pg.ImageItem(axisOrder="row-major")
+        self.grid_image.setZValue(-10)
+        # All data points as one RGBA raster (vaeviz.ui.items.point_raster): a training snapshot re-rasterises in
+        # ~0.5 ms, where ScatterPlotItems took ~5 ms plus ~6 ms to repaint, which stalled a drag.
+        self.points = PointRaster(size_px=POINT_PX, alpha=POINT_ALPHA)
+        self.points.item.on_click = self._on_points_clicked
+        # a pixmap: a drag repaints small parts of the plot, which Qt then blits rather than re-draws
+        self.points.item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self._xy = np.zeros((0, 2))
+        self._rgb = np.zeros((0, 3), np.uint8)
+        self._points_visible = True
+        self.picks = BoundsCachedScatter(size=14, brush=None, pen=pg.mkPen("#202020", width=2))
+        self.pick_labels = [pg.TextItem(name, anchor=(0, 1)) for name in PICK_NAMES]
+        self.path = pg.PlotDataItem(pen=pg.mkPen("#444444", width=2, style=Qt.PenStyle.DashLine),
+                                    symbol="o", symbolSize=5, symbolBrush="#444444", symbolPen=None)
+        self.ellipse = pg.PlotCurveItem(pen=pg.mkPen(ELLIPSE_COLOUR, width=2))
+        self.mu = BoundsCachedScatter(size=12, symbol="+", pen=pg.mkPen(ELLIPSE_COLOUR, width=2))
+        self.samples = BoundsCachedScatter(size=10, symbol="x", pen=pg.mkPen(ELLIPSE_COLOUR, width=2))
+        dashed = pg.mkPen((120, 120, 120), width=1, style=Qt.PenStyle.DashLine)
+        self.vline = pg.InfiniteLine(angle=90, movable=False, pen=dashed)
+        self.hline = pg.InfiniteLine(angle=0, movable=False, pen=dashed)
+        self.target = DragTarget(pos=(0.0, 0.0), size=18, movable=True, pen=pg.mkPen("#111111", width=2),
+                                 brush=(255, 255, 255, 90))
+        self.target.setZValue(20)
+        self.target.sigDragged.connect(self._on_target_dragged)
+        self.target.sigPositionChanged.connect(self._on_target_moved)
+        self.target.sigPositionChangeFinished.connect(self._on_target_released)
+        plot.addItem(self.points.item, ignoreBounds=True)  # the raster spans the view: no bounds of its own
+        for item in (self.grid_image, self.path, self.ellipse, self.mu, self.samples, self.picks,
+                     *self.pick_labels, self.vline, self.hline, self.target):
+            plot.addItem(item)
+        for item in (self.path, self.ellipse, self.mu, self.samples, self.picks, *self.pick_labels):
+            item.setZValue(5)  # above the points
+        self.legend = pg.LegendItem(offset=(-6, 6), labelTextSize="8pt", brush=(255, 255, 255, 170))
+        self.legend.setParentItem(plot.getViewBox())
+        plot.getViewBox().sigRangeChanged.connect(self._rasterise)
+        plot.getViewBox().sigResized.connect(self._rasterise)
+        self.set_range(-3.5, 3.5, -3.5, 3.5)
+
+    # ----- what the user does ---------------------------------------------------------------
+    @Slot(float, float)
+    def _on_target_dragged(self, x: float, y: float) -> None:
+        # The plot-wide crosshair lines cost about 1 ms a repaint (each move exposes a strip of every layer
+        # under them), half of a dragging frame: hidden while the mouse drags ⊕, back where it stops.
+        self.vline.hide()
+        self.hline.hide()
+        self.point_moved.emit(self.role, x, y)
+
+    @Slot(object)
+    def _on_target_moved(self, target) -> None:
+        if self.target.placing:  # drawn where a decoding on show belongs: not a move of the user's
+            return
+        x, y = self.target_xy()
+        self.vline.setPos(x)
+        self.hline.setPos(y)
+        self.vline.show()
+        self.hline.show()
+        self.point_moved.emit(self.role, x, y)
+
+    @Slot(object)
+    def _on_target_released(self, target) -> None:
+        x, y = self.target_xy()
+        self.vline.setPos(x)
+        self.hline.setPos(y)
+        self.vline.show()
+        self.hline.show()
+
+    def _on_points_clicked(self, x: float, y: float, event) -> bool:
+        """A click on the points' raster: the data point drawn there, if any (else the click is not ours)."""
+        i = self.points.point_at(x, y)
+        if i is None or i >= len(self.indices):
+            return False
+        self.click_point(int(self.indices[i]), bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier))
+        return True
+
+    def click_point(self, index: int, shift: bool = False) -> None:
+        """What a click on the data point with data set index ``index`` does (tests call it too)."""
+        self.point_clicked.emit(self.role, index, shift)
+
+    def target_xy(self) -> tuple[float, float]:
+        """Where the user put ⊕ (during a drag: the latest mouse position, which ⊕ reaches when its decoding
+        is shown)."""
+        if self.target.pending is not None:
+            return self.target.pending
+        pos = self.target.pos()
+        return float(pos.x()), float(pos.y())
+
+    def show_pending_target(self) -> None:
+        """Draw ⊕ where the drag is now (when nothing will be decoded there to place it)."""
+        if self.target.pending is not None:
+            self.target.place(*self.target.pending)
+
+    def set_target(self, x: float, y: float) -> None:
+        """Move the latent point (emits ``point_moved`` like a drag does)."""
+        self.target.setPos(float(x), float(y))
+
+    # ----- what the pane is given -------------------------------------------------------------
+    def set_title(self, text: str) -> None:
+        self.title.setText(text, size="10pt")
+
+    def set_range(self, x0: float, x1: float, y0: float, y1: float) -> None:
+        # Python floats: float32 bounds overflow in pyqtgraph's checks against its ±1e307 limits
+        self.plot.setRange(xRange=(float(x0), float(x1)), yRange=(float(y0), float(y1)), padding=0.02)
+
+    def set_snapshot(self, mu: np.ndarray, indices: np.ndarray, labels: np.ndarray | None,
+                     names: list[str] | None, fit: bool) -> None:
+        """Show encoded means (first two dimensions) coloured by label; ``fit`` re-frames the view."""
+        xy = np.zeros((len(mu), 2), np.float32)
+        xy[:, :min(2, mu.shape[1])] = mu[:, :2]
+        ok = np.isfinite(xy).all(axis=1)
+        self.indices = indices[ok]
+        self.labels = labels[ok] if labels is not None else None
+        keys = self.labels if self.labels is not None else np.full(len(self.indices), -1)
+        palette = np.array([label_colour(k) if k >= 0 else GREY for k in range(-1, int(keys.max(initial=-1)) + 1)],
+                           np.uint8)
+        self._xy = xy[ok].astype(np.float64)
+        self._rgb = palette[keys.astype(np.int64) + 1]
+        self._rasterise()
+        if names != self._names or labels is None:
+            self._set_legend(names if labels is not None else None)
+        if len(xy[ok]) and (fit or not self._fitted or self._escaped(xy[ok])):
+            lo, hi = np.percentile(xy[ok], 0.5, axis=0), np.percentile(xy[ok], 99.5, axis=0)
+            pad = 0.12 * float((hi - lo).max() or 1.0)
+            self.set_range(lo[0] - pad, hi[0] + pad, lo[1] - pad, hi[1] + pad)
+            self._fitted = True
+
+    def _rasterise(self, *_) -> None:
+        """Draw the points into the raster for the current view range and size (it is in pixels)."""
+        if self.points.set_points_in_view(self._xy, self.plot.getViewBox()):
+            self.points.recolour(self._rgb)
+
+    def point_count(self) -> int:
+        return len(self._xy)
+
+    def points_visible(self) -> bool:
+        return self._points_visible
+
+    def _escaped(self, xy: np.ndarray) -> bool:
+        """Whether training moved many points out of view (re-frame then, not at every snapshot)."""
+        (x0, x1), (y0, y1) = self.plot.getViewBox().viewRange()
+        inside = (xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1)
+        return inside.mean() < 0.9
+
+    def _set_legend(self, names: list[str] | None) -> None:
+        self._names = names
+        self.legend.clear()
+        for k, name in enumerate(names or []):
+            sample = BoundsCachedScatter(size=8, pen=None, brush=pg.mkBrush(*label_colour(k)))
+            self.legend.addItem(sample, name)
+        for sample, label in self.legend.items:  # static: blitted when ⊕ is dragged over the legend
+            for item in (sample, label, label.item):
+                item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.legend.setColumnCount(2 if names and len(names) > 6 else 1)
+        self.legend.setVisible(bool(names))
+
+    def set_grid(self, mosaic: np.ndarray | None, low: float = 0, high: float = 0, n: int = 1,
+                 mode: str = "off") -> None:
+        """The decoded manifold behind the points ("underlay"), instead of them ("grid") or not at all."""
+        show = mosaic is not None and mode != "off"
+        self.grid_image.setVisible(show)
+        self._points_visible = mode != "grid"
+        self.points.item.setVisible(self._points_visible)
+        self.legend.setVisible(mode != "grid" and bool(self._names))
+        if not show:
+            return
+        # flip: image row 0 is the top (highest z₂) but the plot's y axis points up
+        self.grid_image.setImage(np.flipud(mosaic), levels=(0.0, 1.0), autoLevels=False)
+        step = (high - low) / (n - 1) if n > 1 else 1.0
+        self.grid_image.setRect(QRectF(low - step / 2, low - step / 2, high - low + step, high - low + step))
+        self.grid_image.setOpacity(0.45 if mode == "underlay" else 1.0)
+
+    def set_decoded(self, image: np.ndarray, z: np.ndarray) -> None:
+        shown = ", ".join(f"{v:.2f}" for v in z[:2])
+        more = ", 0, …" if len(z) > 2 else ""  # the other dimensions stay at 0 (the explain pane says so)
+        self.decoded.set_image(image, f"decoded at<br>z = ({shown}{more})")
+        if self.target.pending is not None:  # dragging: ⊕ goes where this image was decoded
+            self.target.place(float(z[0]), float(z[1]) if len(z) > 1 else 0.0)
+        paint_now(self.scene())
+
+    def set_inspection(self, original: np.ndarray, reconstruction: np.ndarray, mu: np.ndarray,
+                       sigma: np.ndarray, what: str, numbers: str) -> None:
+        """One image's q(z|x): its μ, its 2σ ellipse, the image and its reconstruction."""
+        self.original.set_image(original, what)
+        self.reconstruction.set_image(reconstruction, RECON_TITLE)
+        self.numbers.setText(numbers, size="8pt")
+        m = np.zeros(2, np.float32)
+        m[:min(2, len(mu))] = mu[:2]
+        s = np.zeros(2, np.float32)
+        s[:min(2, len(sigma))] = sigma[:2]
+        self.mu.setData(pos=[m])
+        if np.isfinite(s).all() and s.any():
+            t = np.linspace(0, 2 * np.pi, 97)
+            self.ellipse.setData(m[0] + 2 * s[0] * np.cos(t), m[1] + 2 * s[1] * np.sin(t))
+        else:
+            self.ellipse.setData([], [])
+
+    def set_samples(self, z: np.ndarray | None) -> None:
+        self.samples.setData(pos=np.asarray(z)[:, :2] if z is not None else [])
+
+    def set_path(self, z: np.ndarray | None) -> None:
+        if z is None:
+            self.path.setData([], [])
+        else:
+            self.path.setData(z[:, 0], z[:, 1])
+
+    def set_picks(self, points: list[tuple[float, float]]) -> None:
+        self.picks.setData(pos=points)
+        for k, label in enumerate(self.pick_labels):
+            label.setVisible(k < len(points) and len(points) > 1)
+            if k < len(points):
+                label.setPos(*points[k])
+
+    def set_strip(self, images: np.ndarray | None, title: str = "") -> None:
+        self.strip.set_image(strip(images) if images is not None else None, title)
+
+    def clear_selection(self) -> None:
+        """Forget everything tied to particular images (new data or a new model)."""
+        self.original.set_image(None, ORIGINAL_TITLE)
+        self.reconstruction.set_image(None, RECON_TITLE)
+        self.numbers.setText("", size="8pt")
+        self.mu.setData(pos=[])
+        self.ellipse.setData([], [])
+        self.set_samples(None)
+        self.set_path(None)
+        self.set_picks([])
+        self.set_strip(None, "")
+
+    def apply_theme(self, dark: bool) -> None:
+        colours = plot_colours(dark)
+        fg = colours["foreground"]
+        labels = [self.title, self.numbers] + [box.label for box in (self.decoded, self.original,
+                                                                      self.reconstruction, self.strip)]
+        for label in labels:
+            label.setAttr("color", fg)
+            label.setText(label.text)
+        for name in ("left", "bottom"):
+            axis = self.plot.getAxis(name)
+            axis.setPen(fg)
+            axis.setTextPen(fg)
+        edge = "#f0f0f0" if dark else "#111111"
+        self.target.setPen(pg.mkPen(edge, width=2))
+        self.picks.setPen(pg.mkPen(edge, width=2))
+        for label in self.pick_labels:
+            label.setColor(fg)
+        self.legend.setBrush(pg.mkBrush(27, 29, 33, 190) if dark else pg.mkBrush(255, 255, 255, 170))
+        self.legend.setLabelTextColor(fg)

@@ -79,7 +79,8 @@ def spawn_once(eager_torch: bool, overrides: dict) -> dict:
         argv = [sys.executable, "-m", CHILD] + (["--eager-torch"] if eager_torch else [])
         t0 = time.time()
         env["BENCH_T0"] = repr(t0)
-        proc = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=CHILD_TIMEOUT_S)
+        proc = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True,
+                              timeout=CHILD_TIMEOUT_S)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith(MARKER)]
     if proc.returncode != 0 or not lines:
         raise RuntimeError(f"start-up child failed (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr}")

@@ -72,7 +72,8 @@ def render(rows: list[tuple[str, ...]]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.table",
                                      description="Print benchmark results against their goals.")
-    parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="JSON files from python -m benchmarks")
+    parser.add_argument("files", nargs="+", type=Path, metavar="FILE",
+                        help="JSON files from python -m benchmarks")
     parser.add_argument("--strict", action="store_true", help="exit with status 1 if any goal is missed")
     args = parser.parse_args(argv)
     rows: list[tuple[str, ...]] = []

@@ -60,7 +60,8 @@ def _matmul_job(duration_s: float, size: int) -> Callable:
             a = torch.mm(a, b).tanh_()
             count += 1
             yield Progress(min(1.0, elapsed / duration_s), value=count)
-        return {"matmuls": count, "elapsed_s": time.perf_counter() - t0, "torch_threads": torch.get_num_threads()}
+        return {"matmuls": count, "elapsed_s": time.perf_counter() - t0,
+                "torch_threads": torch.get_num_threads()}
 
     return factory
 
@@ -120,7 +121,8 @@ class RoundTrips:
 
 def _latency_stats(prefix: str, samples: list[float]) -> dict:
     ms = [s * 1000 for s in samples]
-    return {f"{prefix}_p50_ms": round(percentile(ms, 50), 3), f"{prefix}_p99_ms": round(percentile(ms, 99), 3),
+    return {f"{prefix}_p50_ms": round(percentile(ms, 50), 3),
+            f"{prefix}_p99_ms": round(percentile(ms, 99), 3),
             f"{prefix}_max_ms": round(max(ms), 3), f"{prefix}_count": len(ms)}
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 
-def bumps(shape: tuple[int, int], seed: int, n: int = 5, width: tuple[float, float] = (4.0, 9.0)) -> np.ndarray:
+def bumps(shape: tuple[int, int], seed: int, n: int = 5,
+          width: tuple[float, float] = (4.0, 9.0)) -> np.ndarray:
     """``n`` Gaussian bumps of random centre, width and height on a grid of ``shape``."""
     rng = np.random.default_rng(seed)
     ii, jj = np.mgrid[0:shape[0], 0:shape[1]].astype(np.float64)

@@ -46,7 +46,8 @@ def test_export_list_prints_one_line_per_preset(isolated_settings):
                                        ("em", "svg"), ("latent", "pdf")])
 def test_export_writes_file_at_requested_size(isolated_settings, out, dock, ext):
     path = out / f"{dock}.{ext}"
-    result = run_vaeviz("export", "--dock", dock, "--preset", "overview", "--out", str(path), "--size", "640x480",
+    result = run_vaeviz("export", "--dock", dock, "--preset", "overview", "--out", str(path),
+                        "--size", "640x480",
                         config=isolated_settings)
     assert result.returncode == 0, result.stderr
     assert f"wrote {path}" in result.stdout and "640x480" in result.stdout
@@ -73,7 +74,8 @@ def test_export_with_steps_and_default_size(isolated_settings, out):
 
 
 BAD_EXPORTS = {
-    "unknown dock": (["--dock", "nope", "--preset", "overview", "--out", "{out}/a.png"], "unknown dock 'nope'"),
+    "unknown dock": (["--dock", "nope", "--preset", "overview", "--out", "{out}/a.png"],
+                     "unknown dock 'nope'"),
     "unknown preset": (["--dock", "em", "--preset", "nope", "--out", "{out}/a.png"], "unknown preset 'nope'"),
     "gif": (["--dock", "em", "--preset", "overview", "--out", "{out}/a.gif"], "unsupported format '.gif'"),
     "missing folder": (["--dock", "em", "--preset", "overview", "--out", "{out}/missing/a.png"],

@@ -38,10 +38,13 @@ def test_the_app_entry_limits_openblas_before_numpy_loads(isolated_settings):
     # then OpenBLAS reports the thread count it started with.
     code = ("import json, sys; from vaeviz.app import main; main(['export', '--list']); "
             "from threadpoolctl import threadpool_info; "
-            "print(json.dumps([i['num_threads'] for i in threadpool_info() if i['internal_api'] == 'openblas']))")
+            "print(json.dumps([i['num_threads'] for i in threadpool_info() "
+            "if i['internal_api'] == 'openblas']))")
     env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
-    env.update(VAEVIZ_TORCH_THREADS="1", QT_QPA_PLATFORM="offscreen", VAEVIZ_CONFIG_DIR=str(isolated_settings))
-    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120,
+    env.update(VAEVIZ_TORCH_THREADS="1", QT_QPA_PLATFORM="offscreen",
+               VAEVIZ_CONFIG_DIR=str(isolated_settings))
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                            text=True, timeout=120,
                             cwd=Path(__file__).resolve().parents[1], check=True)
     counts = json.loads(result.stdout.splitlines()[-1])
     assert counts and set(counts) == {1}

@@ -58,9 +58,11 @@ def distributed_env() -> tuple[int, int, int] | None:
         rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
         local = int(os.environ.get("LOCAL_RANK", rank))
     except ValueError:
-        raise UsageError("RANK, WORLD_SIZE and LOCAL_RANK must be integers (are you using torchrun?)") from None
+        raise UsageError("RANK, WORLD_SIZE and LOCAL_RANK must be integers "
+                         "(are you using torchrun?)") from None
     if world < 1 or not 0 <= rank < world or local < 0:
-        raise UsageError(f"inconsistent torchrun environment: RANK={rank}, WORLD_SIZE={world}, LOCAL_RANK={local}")
+        raise UsageError(f"inconsistent torchrun environment: RANK={rank}, WORLD_SIZE={world}, "
+                         f"LOCAL_RANK={local}")
     return rank, world, local
 
 
@@ -105,7 +107,8 @@ def _train(args, rank, world, device, out, data, config, prog, training_record) 
     shard = math.ceil(n / world)
     batch = min(args.batch, shard)
     per_epoch = math.ceil(shard / batch)
-    total = per_epoch * args.epochs if args.max_steps is None else min(per_epoch * args.epochs, args.max_steps)
+    total = (per_epoch * args.epochs if args.max_steps is None
+             else min(per_epoch * args.epochs, args.max_steps))
     gen = torch.Generator(device=device)
     gen.manual_seed(args.seed + EPS_STREAM * (rank + 1))
     if log:

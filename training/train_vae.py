@@ -72,7 +72,8 @@ def _sizes(text: str) -> tuple[int, ...]:
     try:
         values = tuple(int(part) for part in text.split(","))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers like 512,256, got {text!r}") from None
+        raise argparse.ArgumentTypeError("expected comma-separated integers like 512,256, "
+                                         f"got {text!r}") from None
     if any(v < 1 for v in values):
         raise argparse.ArgumentTypeError(f"sizes must be positive, got {text!r}")
     return values
@@ -107,9 +108,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--epochs", type=_positive_int, default=10, help="default: %(default)s")
     train.add_argument("--batch", type=_positive_int, default=128,
                        help="images per step (per process under torchrun; default: %(default)s)")
-    train.add_argument("--lr", type=_number(0.0, strict=True), default=1e-3, help="Adam (default: %(default)s)")
+    train.add_argument("--lr", type=_number(0.0, strict=True), default=1e-3,
+                       help="Adam (default: %(default)s)")
     train.add_argument("--seed", type=int, default=0, help="weights, shuffling and ε (default: %(default)s)")
-    train.add_argument("--max-steps", type=_positive_int, help="stop after this many steps (quick runs, tests)")
+    train.add_argument("--max-steps", type=_positive_int,
+                       help="stop after this many steps (quick runs, tests)")
     train.add_argument("--device", choices=DEVICES, default="auto", help="default: %(default)s")
     train.add_argument("--threads", type=_positive_int,
                        help="CPU threads per process (default: torch's choice; 1 under torchrun)")
@@ -159,7 +162,8 @@ def run_single(args: argparse.Namespace) -> int:
     per_epoch = math.ceil(n / min(args.batch, n))
     train = TrainConfig(lr=args.lr, batch_size=args.batch, epochs=args.epochs, seed=args.seed,
                         device=str(device), max_steps=args.max_steps, report_every=per_epoch, guard_every=20)
-    total = per_epoch * args.epochs if args.max_steps is None else min(per_epoch * args.epochs, args.max_steps)
+    total = (per_epoch * args.epochs if args.max_steps is None
+             else min(per_epoch * args.epochs, args.max_steps))
     print(f"training {describe(config)} on {data.name}: {n:,} images; "
           f"{args.epochs} epochs × {per_epoch} steps of {min(args.batch, n)} (stop at step {total}); "
           f"lr {args.lr:g}, seed {args.seed}, device {device}", flush=True)
@@ -218,8 +222,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 if __name__ == "__main__":
     status = main()
     if os.environ.get("WORLD_SIZE"):  # launched by torchrun
-        # Seen here: after a complete, saved run, gloo's background threads sometimes abort the C++ teardown at
-        # interpreter exit ("terminate called without an active exception", SIGABRT), failing the whole
+        # Seen here: after a complete, saved run, gloo's background threads sometimes abort the C++ teardown
+        # at interpreter exit ("terminate called without an active exception", SIGABRT), failing the whole
         # launch. The process group is already destroyed and the checkpoint written, so skip the destructors.
         sys.stdout.flush()
         sys.stderr.flush()

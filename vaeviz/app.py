@@ -22,12 +22,15 @@ def build_parser() -> argparse.ArgumentParser:
                         help="show the window, check the worker, export every dock, print one line, exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     export = sub.add_parser("export", help="render a dock preset to a file, headless",
-                            description="Render a dock preset offscreen and write it (format from the extension).")
-    export.add_argument("--list", action="store_true", help="print one 'DOCK PRESET' line per registered preset")
+                            description="Render a dock preset offscreen and write it "
+                                        "(format from the extension).")
+    export.add_argument("--list", action="store_true",
+                        help="print one 'DOCK PRESET' line per registered preset")
     export.add_argument("--dock", help="dock name, e.g. em")
     export.add_argument("--preset", help="preset name, e.g. overview")
     export.add_argument("--out", help="output file: .png, .svg or .pdf")
-    export.add_argument("--steps", type=int, help="iterations to run before rendering (preset default if omitted)")
+    export.add_argument("--steps", type=int,
+                        help="iterations to run before rendering (preset default if omitted)")
     export.add_argument("--size", help="figure size in pixels, WxH (default 1000x700)")
     return parser
 

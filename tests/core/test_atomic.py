@@ -66,7 +66,8 @@ def test_parent_is_a_file(tmp_path):
     assert (tmp_path / "file").read_bytes() == b"keep"
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="needs POSIX permissions and a non-root user")
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0,
+                    reason="needs POSIX permissions and a non-root user")
 def test_read_only_folder(tmp_path):
     """An unwritable folder raises OSError and leaves the old file as it was."""
     folder = tmp_path / "ro"

@@ -1,4 +1,5 @@
-"""Device choice: cuda -> mps -> cpu, user override, and fallback with a note (torch monkeypatched; no GPU)."""
+"""Device choice: cuda -> mps -> cpu, user override, and fallback with a note
+(torch monkeypatched; no GPU)."""
 
 from __future__ import annotations
 
@@ -95,7 +96,8 @@ def test_cpu_override_beats_cuda(fake_hw):
 
 @pytest.mark.parametrize(
     ("preference", "cuda", "mps", "fallback"),
-    [("cuda", False, True, "mps"), ("cuda", False, False, "cpu"), ("mps", True, False, "cuda"), ("mps", False, False, "cpu")],
+    [("cuda", False, True, "mps"), ("cuda", False, False, "cpu"),
+     ("mps", True, False, "cuda"), ("mps", False, False, "cpu")],
 )
 def test_unavailable_preference_falls_back_with_note(fake_hw, preference, cuda, mps, fallback):
     """An unavailable preference falls back to the best device and says why."""
@@ -107,7 +109,8 @@ def test_unavailable_preference_falls_back_with_note(fake_hw, preference, cuda, 
 
 @pytest.mark.parametrize("preference", ["tpu", "", "CUDA", "gpu"])
 def test_unknown_preference_falls_back_with_note(fake_hw, preference):
-    """An unknown preference (even a wrongly-cased one) falls back to the best device with a note naming it."""
+    """An unknown preference (even a wrongly-cased one) falls back to the best device
+    with a note naming it."""
     fake_hw(cuda=False, mps=True)
     info = select_device(preference)
     assert info.name == "mps"

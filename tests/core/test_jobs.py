@@ -143,7 +143,8 @@ def test_context_urgent_defaults_to_false():
 
 def test_dataclasses_are_frozen():
     """Context, spec and progress are immutable (shared between threads)."""
-    for obj, field in ((JobContext(1), "job_id"), (Progress(0.5), "fraction"), (JobSpec(lambda c: iter(()), "x"), "name")):
+    for obj, field in ((JobContext(1), "job_id"), (Progress(0.5), "fraction"),
+                       (JobSpec(lambda c: iter(()), "x"), "name")):
         with pytest.raises(dataclasses.FrozenInstanceError):
             setattr(obj, field, None)
 
@@ -159,7 +160,8 @@ def test_core_imports_neither_qt_nor_torch():
         "import sys\n"
         "import vaeviz.core.atomic, vaeviz.core.device, vaeviz.core.eta, vaeviz.core.jobs\n"
         "import vaeviz.core.resources, vaeviz.core.session\n"
-        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'pyqtgraph', 'torch', 'shiboken6'))\n"
+        "bad = sorted(m for m in sys.modules "
+        "if m.split('.')[0] in ('PySide6', 'pyqtgraph', 'torch', 'shiboken6'))\n"
         "assert not bad, bad\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

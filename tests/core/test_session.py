@@ -32,7 +32,8 @@ def leftovers(folder) -> list[str]:
 def test_make_session_fields():
     """make_session stamps format, version and app version around the docks' states."""
     doc = make_session({"kl": {"mu": 0.5}}, "1.2.3")
-    assert doc == {"format": "vaeviz-session", "version": 1, "app_version": "1.2.3", "docks": {"kl": {"mu": 0.5}}}
+    assert doc == {"format": "vaeviz-session", "version": 1, "app_version": "1.2.3",
+                   "docks": {"kl": {"mu": 0.5}}}
 
 
 def test_make_session_extra():

@@ -1,4 +1,5 @@
-"""MP4 encoding through ffmpeg (vaeviz.core.video), with a fake ffmpeg: a script that checks what it is fed."""
+"""MP4 encoding through ffmpeg (vaeviz.core.video), with a fake ffmpeg:
+a script that checks what it is fed."""
 
 from __future__ import annotations
 

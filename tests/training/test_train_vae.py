@@ -148,7 +148,8 @@ def test_distributed_shards_cover_the_data_and_reshuffle():
     (["--dataset", "shapes", "--hidden", "5,x", "--out", "x.safetensors"], "comma-separated"),
     (["--dataset", "shapes", "--out", "model.pt"], ".safetensors files"),
     (["--dataset", "shapes", "--out", "no/such/folder/m.safetensors"], "does not exist"),
-    (["--dataset", "shapes", "--npz", "a.npz", "--out", "m.safetensors"], "cannot be used with --dataset shapes"),
+    (["--dataset", "shapes", "--npz", "a.npz", "--out", "m.safetensors"],
+     "cannot be used with --dataset shapes"),
     (["--dataset", "mnist-idx", "--labels", "l.gz", "--out", "m.safetensors"], "--images is required"),
     (["--dataset", "mnist-idx", "--images", "nope.gz", "--labels", "l.gz", "--out", "m.safetensors"],
      "no such file"),
@@ -165,7 +166,8 @@ def test_bad_arguments_exit_2_with_a_message(argv, message, capsys, tmp_path, mo
 def test_unreadable_and_unsuitable_data_exit_2(tmp_path, capsys):
     (tmp_path / "junk.gz").write_bytes(b"not an idx file at all")
     out = str(tmp_path / "m.safetensors")
-    argv = ["--dataset", "mnist-idx", "--images", str(tmp_path / "junk.gz"), "--labels", str(tmp_path / "junk.gz"),
+    argv = ["--dataset", "mnist-idx", "--images", str(tmp_path / "junk.gz"),
+            "--labels", str(tmp_path / "junk.gz"),
             "--out", out]
     assert main(argv) == 2
     assert "cannot use the mnist-idx data" in capsys.readouterr().err
@@ -173,7 +175,8 @@ def test_unreadable_and_unsuitable_data_exit_2(tmp_path, capsys):
     assert main(["--dataset", "npz", "--npz", str(tmp_path / "data.npz"), "--out", out]) == 2
     assert "npz" in capsys.readouterr().err
     save_npz(tmp_path / "odd.npz", make_shapes(8, seed=0, size=10))  # 10×10: not divisible by 4
-    assert main(["--dataset", "npz", "--npz", str(tmp_path / "odd.npz"), "--model", "conv-vae", "--out", out]) == 2
+    assert main(["--dataset", "npz", "--npz", str(tmp_path / "odd.npz"), "--model", "conv-vae",
+                 "--out", out]) == 2
     assert "invalid model" in capsys.readouterr().err
     assert not Path(out).exists()
 
@@ -198,7 +201,8 @@ def test_ddp_two_cpu_processes_keep_identical_weights(tmp_path):
     digests.mkdir()
     proc = _run(["-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr", "127.0.0.1",
                  "--master_port", str(_free_port()), "-m", "training.train_vae", "--dataset", "shapes",
-                 "--n-images", "200", "--hidden", "32,16", "--batch", "16", "--epochs", "2", "--max-steps", "10",
+                 "--n-images", "200", "--hidden", "32,16", "--batch", "16", "--epochs", "2",
+                 "--max-steps", "10",
                  "--device", "cpu", "--out", str(out)], timeout=90, **{DIGEST_ENV: str(digests)})
     assert proc.returncode == 0, proc.stdout + proc.stderr
     lines = [line for line in proc.stdout.splitlines() if line.startswith("epoch")]
@@ -230,7 +234,8 @@ def test_shipped_checkpoints_load_and_decode_varied_images(name):
     path = REPO / "resources" / "checkpoints" / f"{name}.safetensors"
     model, meta = load_checkpoint(path)
     dataset, kind, beta = SHIPPED[name]
-    assert (meta.dataset, meta.config.kind, meta.config.beta, meta.config.latent_dim) == (dataset, kind, beta, 2)
+    assert ((meta.dataset, meta.config.kind, meta.config.beta, meta.config.latent_dim)
+            == (dataset, kind, beta, 2))
     _check_metrics(meta)
     grid = decode_grid(model, z_range=3.0, n=10)
     assert grid.shape == (100, 28, 28)

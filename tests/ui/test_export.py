@@ -46,7 +46,8 @@ def test_each_dock_exports_png_svg_and_pdf(window, qtbot, tmp_path, dock_id):
     pdf = export_widget(figure, tmp_path / f"{dock_id}.pdf")
     assert isinstance(pdf, bytes) and pdf.startswith(b"%PDF")
     assert (tmp_path / f"{dock_id}.pdf").read_bytes() == pdf
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{dock_id}.{x}" for x in ("pdf", "png", "svg"))
+    assert (sorted(p.name for p in tmp_path.iterdir())
+            == sorted(f"{dock_id}.{x}" for x in ("pdf", "png", "svg")))
 
 
 def test_export_without_path_returns_data_and_writes_nothing(window, qtbot, tmp_path, monkeypatch):

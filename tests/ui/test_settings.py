@@ -78,7 +78,8 @@ def test_unknown_values_fall_back_to_defaults(isolated_settings, tmp_path):
 
 
 @pytest.mark.parametrize("case", ["garbage bytes", "schema_version 0", "schema_version not a number"])
-def test_window_with_bad_settings_shows_message_and_starts(make_window, qtbot, isolated_settings, tmp_path, case):
+def test_window_with_bad_settings_shows_message_and_starts(make_window, qtbot, isolated_settings, tmp_path,
+                                                           case):
     _write(isolated_settings, BAD_FILES[case], tmp_path)
     window = make_window(show=False)
     assert window.settings.message

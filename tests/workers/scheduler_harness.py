@@ -74,7 +74,8 @@ def assert_well_formed(events) -> None:
         if e[0] in JOB_EVENTS and e[1] != 0:
             by_job.setdefault(e[1], []).append(e[0])
     for job_id, kinds in by_job.items():
-        assert kinds.count("started") <= 1 and ("started" not in kinds or kinds[0] == "started"), (job_id, kinds)
+        assert (kinds.count("started") <= 1
+                and ("started" not in kinds or kinds[0] == "started")), (job_id, kinds)
         assert sum(k in TERMINAL for k in kinds) == 1 and kinds[-1] in TERMINAL, (job_id, kinds)
 
 

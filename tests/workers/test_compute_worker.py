@@ -178,7 +178,8 @@ def test_pause_and_resume_long_job(compute, qtbot):
     values: list[int] = []
     job_id = compute.bridge.submit(endless(closed), "endless", on_progress=lambda s: values.append(s.value))
     qtbot.waitUntil(lambda: len(values) > 0, timeout=10000)
-    with qtbot.waitSignal(compute.bridge.state_changed, check_params_cb=lambda s: s == "paused", timeout=10000):
+    with qtbot.waitSignal(compute.bridge.state_changed, check_params_cb=lambda s: s == "paused",
+                          timeout=10000):
         compute.bridge.pause(job_id)
     # A request is served while paused; once its result is back no more progress may arrive.
     with qtbot.waitSignal(compute.bridge.job_finished, timeout=10000):

@@ -22,7 +22,8 @@ from vaeviz.core.jobs import JobSpec
 
 # ----- lifecycle ---------------------------------------------------------------------------------
 def test_long_job_lifecycle(h):
-    """started -> every progress -> finished, each with the job id, from the scheduler thread; state returns to idle."""
+    """started -> every progress -> finished, each with the job id, from the scheduler thread;
+    state returns to idle."""
     def job(ctx):
         for i in range(3):
             yield ("snap", ctx.job_id, i)
@@ -30,7 +31,9 @@ def test_long_job_lifecycle(h):
 
     job_id = h.s.submit(long(job, "train", progress="every"))
     assert h.rec.terminal(job_id) == ("finished", job_id, "result")
-    assert h.rec.of(job_id) == [("started", job_id, "train")] + [("progress", job_id, ("snap", job_id, i)) for i in range(3)] + [("finished", job_id, "result")]
+    assert h.rec.of(job_id) == ([("started", job_id, "train")]
+                                + [("progress", job_id, ("snap", job_id, i)) for i in range(3)]
+                                + [("finished", job_id, "result")])
     events = h.rec.wait_for(lambda ev: ev[-1] == ("state", "idle"))
     states = [e[1] for e in events if e[0] == "state"]
     assert states[0] == "starting" and "running train" in states
@@ -45,7 +48,8 @@ def test_failed_job_then_worker_keeps_serving(h):
     bad_id = h.s.submit(long(bad, "bad"))
     kind, job_id, message, details = h.rec.terminal(bad_id)
     assert (kind, job_id, message) == ("failed", bad_id, "ValueError: bad input")
-    assert details.startswith("Traceback (most recent call last)") and "in bad" in details and "second line" in details
+    assert (details.startswith("Traceback (most recent call last)") and "in bad" in details
+            and "second line" in details)
     ok_id = h.s.submit(long(lambda ctx: iter([1, 2])))
     assert h.rec.terminal(ok_id) == ("finished", ok_id, 2)
     assert fence(h, lambda ctx: "still here") == "still here"
@@ -164,7 +168,8 @@ def test_every_delivers_all_in_order(h):
 
 
 def test_latest_delivers_fewer_but_always_the_last(h):
-    """progress='latest' emits one snapshot per slice: fewer than produced, increasing, ending with the last."""
+    """progress='latest' emits one snapshot per slice: fewer than produced, increasing,
+    ending with the last."""
     n = 50_000
     job_id = h.s.submit(long(lambda ctx: iter(range(n))))
     assert h.rec.terminal(job_id) == ("finished", job_id, n - 1)
@@ -240,4 +245,5 @@ def test_keys_are_independent_and_default_to_name(h):
     n1 = h.s.request(req(lambda ctx: "n1", name="plot"))
     n2 = h.s.request(req(lambda ctx: "n2", name="plot"))
     gate.set()
-    assert [h.rec.terminal(i) for i in (a, b, n1, n2)] == [("finished", a, "a"), ("finished", b, "b"), ("cancelled", n1), ("finished", n2, "n2")]
+    assert [h.rec.terminal(i) for i in (a, b, n1, n2)] == [("finished", a, "a"), ("finished", b, "b"),
+                                                           ("cancelled", n1), ("finished", n2, "n2")]

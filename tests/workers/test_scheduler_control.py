@@ -25,7 +25,8 @@ from vaeviz.workers.scheduler import Scheduler, describe_error
 
 # ----- cancel ------------------------------------------------------------------------------------
 def test_cancel_running_job_closes_generator(h):
-    """cancel(id) closes the generator in the scheduler thread (finally runs) and emits cancelled, nothing else."""
+    """cancel(id) closes the generator in the scheduler thread (finally runs) and emits cancelled,
+    nothing else."""
     closed, where = threading.Event(), []
     job_id = h.s.submit(long(endless(closed=closed, where=where)))
     h.rec.wait_progress(job_id)
@@ -123,7 +124,8 @@ def test_pause_one_job(h):
 
 
 def test_global_pause(h):
-    """pause() freezes all long jobs (even ones submitted meanwhile) but requests are served; resume() lifts it."""
+    """pause() freezes all long jobs (even ones submitted meanwhile) but requests are served;
+    resume() lifts it."""
     counter = [0]
     a = h.s.submit(long(endless(counter)))
     h.rec.wait_progress(a)
@@ -150,7 +152,8 @@ def test_runtime_info(h):
 
 
 def test_broken_torch_does_not_kill_the_loop(monkeypatch):
-    """Without an importable torch the loop reports failures, picks cpu and still runs (synchronously here)."""
+    """Without an importable torch the loop reports failures, picks cpu and still runs
+    (synchronously here)."""
     monkeypatch.setitem(sys.modules, "torch", None)
     rec = Recorder()
     s = Scheduler(rec)
@@ -204,7 +207,8 @@ def test_ids_unique_across_threads():
 
 @pytest.mark.parametrize(
     ("exc", "message"),
-    [(ValueError("a\nb"), "ValueError: a"), (KeyError("k"), "KeyError: 'k'"), (RuntimeError(), "RuntimeError"), (OSError("  "), "OSError")],
+    [(ValueError("a\nb"), "ValueError: a"), (KeyError("k"), "KeyError: 'k'"),
+     (RuntimeError(), "RuntimeError"), (OSError("  "), "OSError")],
 )
 def test_describe_error(exc, message):
     """One-line message: type and first line of the text; details hold the traceback."""

@@ -8,7 +8,8 @@ Rect = tuple[float, float, float, float]  # (x0, y0, x1, y1)
 
 
 def data_rect(points: np.ndarray, pad: float = 0.2) -> Rect:
-    """(x0, y0, x1, y1): the points' bounding box, padded, square enough to look right; a unit box if empty."""
+    """(x0, y0, x1, y1): the points' bounding box, padded, square enough to look right;
+    a unit box if empty."""
     if points.shape[0] == 0:
         return (-5.0, -5.0, 5.0, 5.0)
     lo, hi = points.min(axis=0), points.max(axis=0)

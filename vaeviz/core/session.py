@@ -40,7 +40,8 @@ def parse_session(text: str) -> dict:
         raise SessionError("the session has no valid 'version' number")
     if version > VERSION:
         raise SessionError(
-            f"the session was saved by a newer vaeviz (session version {version}; this vaeviz reads up to {VERSION})"
+            f"the session was saved by a newer vaeviz (session version {version}; "
+            f"this vaeviz reads up to {VERSION})"
         )
     if version < 1:
         raise SessionError(f"unknown session version {version}")

@@ -33,7 +33,8 @@ def find_mp4_encoder() -> str | None:
 
 def ffmpeg_command(ffmpeg: str, width: int, height: int, fps: float, out: str) -> list[str]:
     """The ffmpeg command line reading rgb24 frames on stdin; the pad makes both sides even (yuv420p)."""
-    return [ffmpeg, "-y", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}",
+    return [ffmpeg, "-y", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgb24",
+            "-s", f"{width}x{height}",
             "-r", f"{fps:g}", "-i", "-", "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", "-c:v", "libx264",
             "-pix_fmt", "yuv420p", "-movflags", "+faststart", "-f", "mp4", out]
 
@@ -90,7 +91,8 @@ def encode_mp4_steps(frames: list[Frame], path: str | os.PathLike, fps: float,
     with tempfile.TemporaryFile() as errors:  # a file, not a pipe: ffmpeg can never block on it
         try:
             try:
-                proc = subprocess.Popen(ffmpeg_command(ffmpeg, width, height, fps, tmp), stdin=subprocess.PIPE,
+                proc = subprocess.Popen(ffmpeg_command(ffmpeg, width, height, fps, tmp),
+                                        stdin=subprocess.PIPE,
                                         stdout=subprocess.DEVNULL, stderr=errors)
             except OSError as exc:
                 raise RuntimeError(f"Could not start ffmpeg ({ffmpeg}): {exc.strerror or exc}") from exc

@@ -42,7 +42,8 @@ def versions(bridge) -> dict[str, str]:
 
 
 def about_text(bridge) -> str:
-    rows = "".join(f"<tr><td><b>{k}</b></td><td>{html.escape(v)}</td></tr>" for k, v in versions(bridge).items())
+    rows = "".join(f"<tr><td><b>{k}</b></td><td>{html.escape(v)}</td></tr>"
+                   for k, v in versions(bridge).items())
     return (
         "<h3>vaeviz</h3><p>An interactive lab for the ideas behind Variational Auto-Encoders: density "
         "estimation, Gaussian mixtures and EM, KL divergence, autoencoders and VAEs.</p>"

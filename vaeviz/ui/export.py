@@ -160,7 +160,8 @@ def to_bytes(result: QImage | bytes) -> bytes:
     return result
 
 
-def export_widget(widget: QWidget, path: str | os.PathLike | None = None, fmt: str | None = None) -> QImage | bytes:
+def export_widget(widget: QWidget, path: str | os.PathLike | None = None,
+                  fmt: str | None = None) -> QImage | bytes:
     """Render ``widget``; when ``path`` is given also write it (format from the extension unless ``fmt``).
 
     Raises :class:`ExportError` for an unknown format and ``OSError`` for an unwritable path; in both

@@ -24,7 +24,8 @@ from vaeviz.workers.bridge import WorkerBridge
 from vaeviz.workers.compute_worker import ComputeWorker
 
 EXPOSE_TIMEOUT_MS = 500  # start the compute thread by then even if the window never reports being exposed
-DEVICE_CHOICES = [("auto", "&Automatic (cuda → mps → cpu)"), ("cuda", "&CUDA"), ("mps", "&MPS"), ("cpu", "C&PU")]
+DEVICE_CHOICES = [("auto", "&Automatic (cuda → mps → cpu)"), ("cuda", "&CUDA"), ("mps", "&MPS"),
+                  ("cpu", "C&PU")]
 THEME_CHOICES = [("system", "Follow &system"), ("light", "&Light"), ("dark", "&Dark")]
 
 
@@ -128,9 +129,11 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         f = self.files
-        self.open_action = self._action("&Open session…", f.open_session_dialog, QKeySequence.StandardKey.Open,
+        self.open_action = self._action("&Open session…", f.open_session_dialog,
+                                        QKeySequence.StandardKey.Open,
                                         "Open a saved session")
-        self.save_action = self._action("&Save session…", f.save_session_dialog, QKeySequence.StandardKey.Save,
+        self.save_action = self._action("&Save session…", f.save_session_dialog,
+                                        QKeySequence.StandardKey.Save,
                                         "Save every dock's state to a session file")
         self.export_action = self._action("&Export figure…", f.export_figure_dialog, "Ctrl+E",
                                           "Export the current dock's figure as PNG, SVG or PDF")
@@ -160,7 +163,8 @@ class MainWindow(QMainWindow):
         self.cancel_action = self._action("&Cancel all jobs", self.bridge.worker.cancel_all, "Ctrl+.")
         compute.addAction(self.pause_action)
         compute.addAction(self.cancel_action)
-        self.device_actions = self._radio_menu(compute.addMenu("&Device"), DEVICE_CHOICES, self.settings.device,
+        self.device_actions = self._radio_menu(compute.addMenu("&Device"), DEVICE_CHOICES,
+                                               self.settings.device,
                                                self.set_device)
 
         help_menu = self.menuBar().addMenu("&Help")

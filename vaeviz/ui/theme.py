@@ -28,7 +28,8 @@ def _dark_palette() -> QPalette:
         (QPalette.ColorRole.ToolTipBase, window), (QPalette.ColorRole.ToolTipText, text),
         (QPalette.ColorRole.Text, text), (QPalette.ColorRole.Button, window),
         (QPalette.ColorRole.ButtonText, text), (QPalette.ColorRole.BrightText, QColor("#ff6b6b")),
-        (QPalette.ColorRole.Highlight, QColor("#3d7bd9")), (QPalette.ColorRole.HighlightedText, QColor("#ffffff")),
+        (QPalette.ColorRole.Highlight, QColor("#3d7bd9")),
+        (QPalette.ColorRole.HighlightedText, QColor("#ffffff")),
         (QPalette.ColorRole.Link, QColor("#6ea8ff")), (QPalette.ColorRole.Mid, mid),
         (QPalette.ColorRole.PlaceholderText, QColor("#8a8f98")),
     ]:

@@ -161,7 +161,8 @@ class Scheduler:
                 while not self._stopping and not self._has_work_locked():
                     self._set_state_locked_free()
                     if self._interactive():
-                        # The next request of a drag is near: short naps keep this thread (and its core) awake.
+                        # The next request of a drag is near: short naps keep this thread
+                        # (and its core) awake.
                         # Waking from a long sleep took ~0.5 ms more per request on this VM.
                         self._cond.wait(timeout=INTERACTIVE_NAP_S)
                     else:

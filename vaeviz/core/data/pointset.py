@@ -51,7 +51,8 @@ def check_points(points, *, what: str = "points") -> np.ndarray:
     if not finite.all():
         row = int(np.argmin(finite))
         raise ValueError(
-            f"{what}: row {row} is ({arr[row, 0]}, {arr[row, 1]}); all coordinates must be finite (no NaN/inf)"
+            f"{what}: row {row} is ({arr[row, 0]}, {arr[row, 1]}); "
+            "all coordinates must be finite (no NaN/inf)"
         )
     return np.ascontiguousarray(arr)
 

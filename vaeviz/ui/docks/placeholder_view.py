@@ -83,7 +83,8 @@ class PlaceholderView(QSplitter):
             self.plot.getPlotItem().getAxis(name).enableAutoSIPrefix(False)
         SKETCHES.get(dock_id, lambda plot: None)(self.plot.getPlotItem())
         items = "".join(f"<li>{line}</li>" for line in coming)
-        self.info = QLabel(f"<b>{html.escape(title.replace('&&', '&'))}</b> — coming in its lab:<ul>{items}</ul>")
+        self.info = QLabel(f"<b>{html.escape(title.replace('&&', '&'))}</b> — "
+                           f"coming in its lab:<ul>{items}</ul>")
         self.info.setWordWrap(True)
         self.info.setTextFormat(Qt.TextFormat.RichText)
         self.info.setAlignment(Qt.AlignmentFlag.AlignTop)

@@ -45,5 +45,6 @@ def find_preset(dock_id: str, name: str) -> Preset:
     """Return a dock's preset; ``KeyError`` with a helpful message if the dock or preset is unknown."""
     presets = {p.name: p for p in dock_class(dock_id).presets()}
     if name not in presets:
-        raise KeyError(f"unknown preset '{name}' for dock '{dock_id}' (known: {', '.join(presets) or 'none'})")
+        raise KeyError(f"unknown preset '{name}' for dock '{dock_id}' "
+                       f"(known: {', '.join(presets) or 'none'})")
     return presets[name]

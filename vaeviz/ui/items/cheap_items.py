@@ -205,7 +205,8 @@ class Markers(PixelPaddedItem):
         if len(self._pos) == 0:
             return
         painter.save()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)  # as ScatterPlotItem renders its symbols
+        # as ScatterPlotItem renders its symbols
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         if self._dots is not None:  # plain discs: one call, a round pen as wide as the symbol
             painter.setPen(self._dots)
             painter.drawPoints(self._polygon)

@@ -72,13 +72,16 @@ class FastImage(pg.GraphicsObject):
         transform = painter.transform()
         target = transform.mapRect(self._rect)  # in the painter's (logical) pixels
         ratio = image.devicePixelRatio()
-        one_to_one = (not transform.isRotating() and transform.m11() > 0 > transform.m22() and not self._exportOpts
+        one_to_one = (not transform.isRotating() and transform.m11() > 0 > transform.m22()
+                      and not self._exportOpts
                       and abs(target.width() * ratio - image.width()) < 1.0
                       and abs(target.height() * ratio - image.height()) < 1.0)
         painter.save()
-        if one_to_one:  # a blit: no scaling, no flip (the view's y axis points up, the rows down), whole pixels
+        # a blit: no scaling, no flip (the view's y axis points up, the rows down), whole pixels
+        if one_to_one:
             painter.resetTransform()
-            painter.drawImage(QPointF(round(target.left() * ratio) / ratio, round(target.top() * ratio) / ratio),
+            painter.drawImage(QPointF(round(target.left() * ratio) / ratio,
+                                      round(target.top() * ratio) / ratio),
                               image)
         else:  # row 0 at y1: flip about the rectangle's middle
             painter.translate(0.0, self._rect.top() + self._rect.bottom())

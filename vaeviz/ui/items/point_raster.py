@@ -93,7 +93,8 @@ class PointRaster:
         w, h = max(1, int(math.ceil(width_px))), max(1, int(math.ceil(height_px)))
         sx, sy = width_px / (x1 - x0), height_px / (y1 - y0)
         col = np.floor((points[:, 0] - x0) * sx).astype(np.intp)
-        row = (h - 1) - np.floor((points[:, 1] - y0) * sy).astype(np.intp)  # pixel rows from y0 up, counted down
+        # pixel rows from y0 up, counted down
+        row = (h - 1) - np.floor((points[:, 1] - y0) * sy).astype(np.intp)
         rows = row[None, :] + self._di[:, None]  # (stencil, N), stencil in increasing coverage
         cols = col[None, :] + self._dj[:, None]
         inside = (rows >= 0) & (rows < h) & (cols >= 0) & (cols < w)

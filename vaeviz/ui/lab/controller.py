@@ -58,7 +58,8 @@ class LabController(QObject):
 
     idle = Signal()  # the lab's jobs and requests are all over
 
-    def __init__(self, compute: Any, lab_id: str, messages: MessageBar, parent: QObject | None = None) -> None:
+    def __init__(self, compute: Any, lab_id: str, messages: MessageBar,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.compute = compute
         self.lab_id = lab_id

@@ -115,7 +115,8 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     header = 4 + 4 * ndim
     if len(raw) < header:
         raise DatasetError(
-            f"{name} is truncated: expected {header:,} bytes of header for {ndim} dimensions, found {len(raw):,}"
+            f"{name} is truncated: expected {header:,} bytes of header for {ndim} dimensions, "
+            f"found {len(raw):,}"
         )
     shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     dtype = _TYPES[type_code]

@@ -150,7 +150,8 @@ def make_shapes(n: int = 10000, seed: int = 0, size: int = 28) -> ImageDataset:
         images=images,
         labels=labels,
         label_names=list(SHAPE_NAMES),
-        source=f"generated: make_shapes(n={n}, seed={seed}, size={size}), {SUPERSAMPLE}x{SUPERSAMPLE} supersampling",
+        source=f"generated: make_shapes(n={n}, seed={seed}, size={size}), "
+               f"{SUPERSAMPLE}x{SUPERSAMPLE} supersampling",
         factors=factors,
     )
 

@@ -10,9 +10,9 @@ from vaeviz.workers.bridge import InlineRunner
 NUMBERS_WITH_NAN = re.compile(r"\b(nan|inf|NaN|Inf)\b")
 
 
-def make_dock(qtbot) -> EmDock:
+def make_dock(qtbot, compute=None) -> EmDock:
     """An EM dock computing inline (fast, deterministic), built and shown."""
-    dock = EmDock(InlineRunner())
+    dock = EmDock(InlineRunner() if compute is None else compute)
     qtbot.addWidget(dock)
     dock.ensure_built()
     dock.resize(1200, 800)
@@ -23,7 +23,7 @@ def make_dock(qtbot) -> EmDock:
 
 def visible_texts(lab) -> list[str]:
     """Every number-bearing text the user can see in the lab."""
-    return [lab.banner.text(), lab.transport.position.text(), *lab.numbers.texts(), lab.explain.toPlainText(),
+    return [lab.messages.text(), lab.transport.position.text(), *lab.numbers.texts(), lab.explain.toPlainText(),
             lab.problems_text.toPlainText()]
 
 

@@ -169,7 +169,7 @@ def test_run_plays_to_convergence_and_pause_stops(dock, qtbot):
     qtbot.waitUntil(lambda: not lab.runner.playing, timeout=15000)
     assert not lab.transport.run.isChecked()
     assert lab.runner.pos == len(lab.runner.frames) - 1 and lab.runner.end.reason == "converged"
-    assert "Converged" in lab.banner.text()
+    assert "Converged" in lab.messages.text()
     lab.transport.scrubber.setValue(3)
     lab.transport.run.click()
     lab.transport.run.click()  # pause at once

@@ -54,7 +54,7 @@ def test_mp4_export_with_an_encoder(dock, qtbot, tmp_path, monkeypatch):
     assert "Animation" in lab.side.export_gif.text() and "MP4" in lab.side.export_gif.toolTip()
     lab.side.export_gif.click()
     assert offered == ["GIF animation (*.gif);;MP4 video (*.mp4)"]
-    qtbot.waitUntil(lambda: "written" in lab.banner.text(), timeout=20000)
+    qtbot.waitUntil(lambda: "written" in lab.messages.text(), timeout=20000)
     frames, size = video.read_text().split(" frames of ")
     assert int(frames) == 9 + 7  # nine half-steps, the last held ~1.5 s like the GIF's
     assert int(size.split("x")[0]) <= 760
@@ -72,7 +72,7 @@ def test_mp4_without_an_encoder_says_so_and_writes_nothing(dock, qtbot, tmp_path
     offered = ask_with(lab, monkeypatch, folder / "run.mp4")
     lab.side.export_gif.click()
     assert offered == ["GIF animation (*.gif)"]  # no MP4 offered without ffmpeg
-    assert NO_ENCODER in lab.banner.text() and lab.banner.isVisible()
+    assert NO_ENCODER in lab.messages.text() and lab.messages.isVisible()
     qtbot.wait(200)
     assert list(folder.iterdir()) == []
 
@@ -81,5 +81,5 @@ def test_other_extensions_are_refused(dock, tmp_path, monkeypatch):
     lab = dock.lab
     ask_with(lab, monkeypatch, tmp_path / "run.png")
     lab.side.export_gif.click()
-    assert "not .png" in lab.banner.text()
+    assert "not .png" in lab.messages.text()
     assert list(tmp_path.iterdir()) == []

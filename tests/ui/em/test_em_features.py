@@ -45,14 +45,14 @@ def test_singularity_preset_says_the_likelihood_is_infinite_and_shows_no_nan(doc
     lab = dock.lab
     frame = lab.runner.frame
     assert frame.terminal and np.isposinf(frame.em.log_likelihood)
-    assert "+∞" in lab.banner.text() and "collapsed onto a single point" in lab.banner.text()
+    assert "+∞" in lab.messages.text() and "collapsed onto a single point" in lab.messages.text()
     assert "ℓ = +∞" in lab.transport.position.text()
     assert not lab.transport.e_step.isEnabled() and not lab.transport.step.isEnabled()
     assert no_nan_text(lab)
     lab.side.floor.setChecked(True)  # the floor on: step back from the collapse and go on, finitely
     assert not lab.runner.frame.terminal and lab.transport.m_step.isEnabled()
     lab.transport.m_step.click()
-    assert np.isfinite(lab.runner.frame.em.log_likelihood) and "Singular mixture" not in lab.banner.text()
+    assert np.isfinite(lab.runner.frame.em.log_likelihood) and "Singular mixture" not in lab.messages.text()
 
 
 def test_label_switching_runs_have_equal_likelihoods_and_align(dock):
@@ -85,25 +85,25 @@ def test_bad_input_is_explained_in_the_dock(dock, n, k, words):
     else:
         lab.tools.load_preset("blobs", n)
     lab.side.k.setValue(k)
-    assert words in lab.banner.text()
+    assert words in lab.messages.text()
     assert lab.runner.frames == [] and not lab.transport.step.isEnabled()
     assert no_nan_text(lab)
     lab.side.k.setValue(1 if n == 2 else 3)
     if n:
-        assert lab.banner.text() == "" and len(lab.runner.frames) == 1
+        assert lab.messages.text() == "" and len(lab.runner.frames) == 1
 
 
 def test_identical_and_duplicated_points(dock):
     lab = dock.lab
     lab.points.replace(np.ones((40, 2)))
-    assert "identical" in lab.banner.text() and lab.runner.frames == []
+    assert "identical" in lab.messages.text() and lab.runner.frames == []
     lab.side.k.setValue(1)
-    assert "identical" in lab.banner.text() and len(lab.runner.frames) == 1  # a note; EM runs
+    assert "identical" in lab.messages.text() and len(lab.runner.frames) == 1  # a note; EM runs
     lab.transport.step.click()
     assert np.isfinite(lab.runner.frame.em.log_likelihood) and no_nan_text(lab)
     lab.points.replace(np.repeat([[0.0, 0.0], [1.0, 1.0]], 10, axis=0))
     lab.side.k.setValue(3)
-    assert "2 distinct positions" in lab.banner.text()
+    assert "2 distinct positions" in lab.messages.text()
 
 
 def test_csv_bad_line_names_the_line_and_leaves_the_data(dock, tmp_path, monkeypatch):
@@ -113,7 +113,7 @@ def test_csv_bad_line_names_the_line_and_leaves_the_data(dock, tmp_path, monkeyp
     before = np.array(lab.points.points)
     monkeypatch.setattr(lab, "ask_open_path", lambda *args: str(bad))
     lab.side.import_csv.click()
-    assert "line 3" in lab.banner.text() and "unchanged" in lab.banner.text()
+    assert "line 3" in lab.messages.text() and "unchanged" in lab.messages.text()
     assert np.array_equal(lab.points.points, before)
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from em_helpers import make_dock
+
 from vaeviz.ui.theme import plot_colours, rgb
 
 

@@ -27,11 +27,12 @@ def _sample(name: str, n: int, seed: int):
 
 
 class DataTools(QObject):
-    """The data side of the lab; ``message(kind, text)`` reports problems and results to the banner."""
+    """The data side of the lab; ``message(kind, text)`` reports problems and results to the message bar."""
 
     message = Signal(str, str)
 
     def __init__(self, points: PointSet, compute, owner) -> None:
+        """``compute``: the lab's :class:`~vaeviz.ui.em.controller.EmController` (keys "em:data", ...)."""
         super().__init__()
         self.points = points
         self.compute = compute
@@ -40,7 +41,7 @@ class DataTools(QObject):
 
     # ----- drawing on the scatter ----------------------------------------------------------
     def edit(self, tool: str, pos, stage: str, radius: float) -> None:
-        """Apply one mouse event of a data tool; errors (limits) go to the banner, not to a traceback."""
+        """Apply one mouse event of a data tool; errors (limits) go to the message bar, not to a traceback."""
         try:
             if tool == "add" and stage in ("click", "start", "move"):
                 self.points.add([pos])
@@ -68,7 +69,7 @@ class DataTools(QObject):
             if on_done is not None:
                 on_done(data)
 
-        self.compute.request("em-data", single(lambda ctx: _sample(name, count, seed)), loaded,
+        self.compute.request("data", single(lambda ctx: _sample(name, count, seed)), loaded,
                              on_failed=lambda message, details: self.message.emit("io", message))
 
     # ----- CSV -------------------------------------------------------------------------------
@@ -97,7 +98,7 @@ class DataTools(QObject):
             self.message.emit("io", "")
             self.message.emit("info", f"Imported {len(points):,} points from {name}.")
 
-        self.compute.request("em-csv", single(parse), done,
+        self.compute.request("csv", single(parse), done,
                              on_failed=lambda message, details: self.message.emit("io", message))
 
     def export_dialog(self) -> None:
@@ -120,5 +121,5 @@ class DataTools(QObject):
             if not error:
                 self.message.emit("info", f"Wrote {len(points):,} points to {Path(path).name}.")
 
-        self.compute.request("em-csv-out", single(write), done,
+        self.compute.request("csv-out", single(write), done,
                              on_failed=lambda message, details: self.message.emit("io", message))

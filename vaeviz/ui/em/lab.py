@@ -1,22 +1,23 @@
-"""The GMM & EM lab: side panel | banner, figure and transport bar | Numbers / Explain / Problems tabs.
+"""The GMM & EM lab: side panel | message bar, figure and transport bar | Numbers / Explain / Problems tabs.
 
 :class:`EmLab` connects the pieces: the shared PointSet (data), :class:`~vaeviz.ui.em.runner.EmRunner`
 (the history of half-steps and the jobs behind it) and the views. It never computes anything costly
 itself: EM, k-means, edits' likelihoods, density and Voronoi layers, presets and CSV files all go
-through ``compute`` (the worker in the app, inline in the export CLI). Problems, the 1-D page, layers
+through its :class:`~vaeviz.ui.em.controller.EmController` to ``compute`` (the worker in the app, inline in the export CLI). Problems, the 1-D page, layers
 and exports are in :class:`~vaeviz.ui.em.lab_features.LabFeatures`.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Slot
-from PySide6.QtWidgets import QFileDialog, QLabel, QSplitter, QTabWidget, QTextBrowser, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFileDialog, QSplitter, QTabWidget, QTextBrowser, QVBoxLayout, QWidget
 
 from vaeviz.core.data.pointset import PointSet, PointSetChange
 from vaeviz.core.em.edit import drag_axis, move_mean, set_weight
 from vaeviz.core.em.lab import Frame, LabData, LabSettings, data_note, display_index
 from vaeviz.core.grid import data_rect
 from vaeviz.ui.em.colours import responsibility_keys
+from vaeviz.ui.em.controller import EmController
 from vaeviz.ui.em.controls import SidePanel, TransportBar
 from vaeviz.ui.em.data_tools import DataTools
 from vaeviz.ui.em.explain import explain_html, fmt
@@ -25,10 +26,10 @@ from vaeviz.ui.em.lab_features import LabFeatures
 from vaeviz.ui.em.numbers import NumbersPane
 from vaeviz.ui.em.problems import singular_message
 from vaeviz.ui.em.runner import EmRunner
+from vaeviz.ui.lab.message_bar import MessageBar
 
-BANNER_ORDER, ERRORS = ("blocked", "io", "singular", "note", "problem", "info"), ("blocked", "io", "singular")
-BANNER_STYLE = {"error": "background:#fdecea;color:#8a1f11;border:1px solid #e6b0a8;",
-                "note": "background:#eef4fb;color:#1d3d5c;border:1px solid #b9cde3;"}
+ERRORS = ("blocked", "io", "singular")  # message kinds shown as errors; the others are notes
+INFO_TIMEOUT_MS = 6000  # "info" messages (what just happened) clear themselves after this long
 
 
 class EmLab(LabFeatures, QWidget):
@@ -38,17 +39,13 @@ class EmLab(LabFeatures, QWidget):
         super().__init__()
         self.compute = compute
         self.points = points
-        self.runner = EmRunner(compute, self)
-        self.tools = DataTools(points, compute, self)
+        self.messages = MessageBar()
+        self.controller = EmController(compute, self.messages, self)
+        self.runner = EmRunner(self.controller, self)
+        self.tools = DataTools(points, self.controller, self)
         self.figure = EmFigure()
         self.side = SidePanel(lab_presets)
         self.transport = TransportBar()
-        self.banner = QLabel()
-        self.banner.setObjectName("em-banner")
-        self.banner.setWordWrap(True)
-        self.banner.setTextFormat(Qt.TextFormat.RichText)
-        self.banner.setMargin(4)
-        self.banner.hide()
         self.numbers = NumbersPane()
         self.explain = QTextBrowser()
         self.problems_text = QTextBrowser()
@@ -63,7 +60,7 @@ class EmLab(LabFeatures, QWidget):
         col = QVBoxLayout(centre)
         col.setContentsMargins(0, 0, 0, 0)
         col.setSpacing(3)
-        col.addWidget(self.banner)
+        col.addWidget(self.messages)
         col.addWidget(self.figure, 1)
         col.addWidget(self.transport)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -83,15 +80,12 @@ class EmLab(LabFeatures, QWidget):
         self.mode = "2d"
         self.selected = 0
         self.probe_index = 0
-        self.messages: dict[str, str] = {}
         self._edit_gmm = None
         self._drawing = False
         self._pending_data = False
-        self._info_timer = QTimer(self, singleShot=True, interval=6000)
         self._curves_stale = False
         self._curves_timer = QTimer(self, singleShot=True, interval=0)
         self._curves_timer.timeout.connect(self._update_curves)
-        self._info_timer.timeout.connect(lambda: self.set_message("info", ""))
         self.init_features()
         self._connect()
         self._unsubscribe = points.subscribe(self._on_points_changed)
@@ -137,15 +131,8 @@ class EmLab(LabFeatures, QWidget):
     # ----- messages ----------------------------------------------------------------------------
     def set_message(self, kind: str, text: str) -> None:
         """Show or clear one kind of message above the figure (blocked, io, singular, note, problem, info)."""
-        self.messages[kind] = text
-        if kind == "info" and text:
-            self._info_timer.start()
-        shown = [self.messages[k] for k in BANNER_ORDER if self.messages.get(k)]
-        style = BANNER_STYLE["error" if any(self.messages.get(k) for k in ERRORS) else "note"]
-        if self.banner.styleSheet() != style:  # (each frame calls this; a restyle costs ~0.2 ms)
-            self.banner.setStyleSheet(style)
-        self.banner.setText("<br>".join(shown))
-        self.banner.setVisible(bool(shown))
+        self.messages.set(kind, text, "error" if kind in ERRORS else "info",
+                          timeout_ms=INFO_TIMEOUT_MS if kind == "info" else 0)
 
     def _on_blocked(self, text: str) -> None:
         self.set_message("blocked", text)
@@ -396,5 +383,5 @@ class EmLab(LabFeatures, QWidget):
 
     def shutdown(self) -> None:
         self.runner.shutdown()
-        self.seeds_channel.cancel()
+        self.controller.shutdown()
         self._unsubscribe()

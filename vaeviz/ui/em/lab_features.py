@@ -39,7 +39,7 @@ class LabFeatures:
         self._waiters: list = []
         self.problem: str | None = None
         self.seed_runs: list = []
-        self.seeds_channel = self.compute.channel("em-seeds")
+        self.seeds_channel = self.controller.channel("seeds")
         self.seeds_channel.finished.connect(self._on_seeds_done)
         self.seeds_channel.failed.connect(lambda message, details: self.set_message("io", message))
         self._gif = None
@@ -98,7 +98,8 @@ class LabFeatures:
                 self._heat_for = frame.gmm
                 self._pending.add("heat")
                 job = density_job(frame.gmm, *_layer_place(view), s.contours.isChecked())
-                self.compute.request("em-heat", job, self._on_heat, on_failed=lambda m, d: self._layer_done("heat"))
+                self.controller.request("heat", job, self._on_heat,
+                                        on_failed=lambda m, d: self._layer_done("heat"))
         else:
             view.set_density(None, False, False)
         if self.figure.side_kind == "kmeans" and frame.km is not None:
@@ -106,8 +107,8 @@ class LabFeatures:
             if self._cells_for is None or not np.array_equal(self._cells_for, centres):
                 self._cells_for = centres
                 self._pending.add("cells")
-                self.compute.request("km-cells", voronoi_job(centres, *_layer_place(self.figure.km_view)), self._on_cells,
-                                     on_failed=lambda m, d: self._layer_done("cells"))
+                self.controller.request("cells", voronoi_job(centres, *_layer_place(self.figure.km_view)),
+                                        self._on_cells, on_failed=lambda m, d: self._layer_done("cells"))
         self._flush_waiters()
 
     def _on_range_changed(self, layer: str) -> None:
@@ -183,7 +184,7 @@ class LabFeatures:
         s.oned_box.setVisible(mode == "1d")
         self.transport.setVisible(mode == "2d")
         self.figure.set_mode(mode)
-        self.banner.setVisible(mode == "2d" and bool(self.banner.text()))
+        self.messages.setVisible(mode == "2d" and bool(self.messages.text()))
         self._update_oned_explain() if mode == "1d" else self._update_explain()
 
     def set_oned(self, weights: str, means, sigmas) -> None:

@@ -76,7 +76,7 @@ def _seeds(aligned: bool):
     def then(lab, steps: int) -> None:
         lab.restart(n_half=2 * steps)
         lab.side.align.setChecked(aligned)
-        lab.runner.when_idle(lab.run_seeds)
+        lab.controller.when_idle(lab.run_seeds)
 
     return then
 
@@ -88,10 +88,10 @@ def _singular(lab, steps: int) -> None:
         lab.select_component(lab.settings().k - 1)
         lab.snap_shrink()
         if steps:  # the snap acts as an E-step: its M-step comes next
-            lab.runner.when_idle(lambda: lab.runner.goto(lab.runner.pos + 2 * steps - 1))
+            lab.controller.when_idle(lambda: lab.runner.goto(lab.runner.pos + 2 * steps - 1))
 
     lab.restart(n_half=10)
-    lab.runner.when_idle(snap)
+    lab.controller.when_idle(snap)
 
 
 def _oned(weights: str):

@@ -1,8 +1,8 @@
 """The history of EM half-steps and the jobs that extend it; the scrubber's model.
 
-Frames come from one :class:`~vaeviz.workers.bridge.JobChannel` ("em-run": starting, stepping and
+Frames come from one :class:`~vaeviz.workers.bridge.JobChannel` ("em:run": starting, stepping and
 running all cancel the previous job before submitting). Edits of the parameters go through a latest-wins
-request ("em-eval"), so a fast drag computes only the newest state. The GUI thread only stores frames
+stream ("em:eval"), so a fast drag computes only the newest state. The GUI thread only stores frames
 and says which one to show.
 
 Stepping asks for a *target* (the next E frame, the next M frame, an index, the end): when the frame
@@ -31,12 +31,10 @@ from vaeviz.core.em.lab import (
     run_job,
     start_job,
 )
+from vaeviz.ui.em.controller import EmController
 from vaeviz.ui.em.numbers import information_criteria
 
 SERIES = ("ll", "cll", "bic", "aic", "km", "m")
-# While a component is dragged, each preview waits this long for its likelihood (releasing the GIL the
-# compute thread needs, see WorkerBridge.request) and makes a running EM job give way meanwhile.
-PREVIEW_WAIT_S = 0.003
 
 
 class EmRunner(QObject):
@@ -50,11 +48,10 @@ class EmRunner(QObject):
     failed = Signal(str)
     playing_changed = Signal(bool)
 
-    def __init__(self, compute, parent: QObject | None = None) -> None:
+    def __init__(self, controller: EmController, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.compute = compute
-        self.channel = compute.channel("em-run")
-        self.channel.setParent(self)
+        self.controller = controller
+        self.channel = controller.channel("run")
         self.channel.progress.connect(self._on_progress)
         self.channel.finished.connect(self._on_finished)
         self.channel.failed.connect(self._on_failed)
@@ -69,8 +66,6 @@ class EmRunner(QObject):
         self.timer.timeout.connect(self._on_tick)
         self.set_speed(8)
         self._series: dict[str, list[float]] = {name: [] for name in SERIES}
-        self._idle_callbacks: list = []
-        self._commits = 0  # finished edits whose evaluation has not come back yet
         self._generation = 0  # bumped when the history starts again: older edit results are dropped
 
     # ----- state -----------------------------------------------------------------------------
@@ -117,18 +112,17 @@ class EmRunner(QObject):
         self._truncate(0)
         self.pos = 0
         self.end = None
-        self._commits = 0
         self._generation += 1
         self.target = ("index", n_half) if n_half else None
         self.history_changed.emit()
-        self.channel.submit(start_job(data, settings, n_half, user_means), progress="every")
+        self._submit(start_job(data, settings, n_half, user_means))
 
     def replace_with(self, frame: Frame) -> None:
         """Start the history again from one given frame (a restored session)."""
         self.pause()
+        self.controller.run_open = False
         self.channel.cancel()
         self._generation += 1
-        self._commits = 0
         self._truncate(0)
         self._append(frame)
         self.pos, self.end, self.target = 0, None, None
@@ -141,6 +135,7 @@ class EmRunner(QObject):
         A singular frame cannot be continued, so the one before it becomes the shown frame.
         """
         self.settings = settings
+        self.controller.run_open = False
         self.channel.cancel()
         if self.frames and self.frame.terminal and self.pos > 0:
             self.pos -= 1
@@ -192,8 +187,11 @@ class EmRunner(QObject):
             return
         resume = self.end.resume if self.end is not None else None  # used once: the job moves it on
         self.end = None
-        self.channel.submit(run_job(self.data, self.settings, self.frames[-1], n_half, resume=resume),
-                            progress="every")
+        self._submit(run_job(self.data, self.settings, self.frames[-1], n_half, resume=resume))
+
+    def _submit(self, factory) -> None:
+        self.controller.run_open = True  # until _on_finished has handled the end (it may go on)
+        self.channel.submit(factory, progress="every")
 
     def show(self, index: int) -> None:
         if not self.frames:
@@ -263,26 +261,24 @@ class EmRunner(QObject):
             if not finished:
                 self.preview.emit(frame)
                 return
-            self._commits = 0  # latest-wins: this commit supersedes any older one still pending
+            self.controller.run_open = False
             self.channel.cancel()
             self._truncate(self.pos + 1)
             self._append(frame)
             self.end = None
             self.history_changed.emit()
             self.show(len(self.frames) - 1)
-            self._run_idle_callbacks()
+            # the controller runs the idle callbacks once this request has settled
 
         def on_failed(message: str, details: str) -> None:
-            if finished:
-                self._commits = max(self._commits - 1, 0)
             self.failed.emit(message)
 
-        if finished:
-            self._commits += 1
         # Separate keys: a preview of the next drag must not supersede (drop) this drag's commit.
-        key = "em-commit" if finished else "em-eval"
-        self.compute.request(key, evaluate_job(self.data, gmm, base), on_result, on_failed=on_failed,
-                             wait_s=0.0 if finished else PREVIEW_WAIT_S)
+        job = evaluate_job(self.data, gmm, base)
+        if finished:
+            self.controller.request("commit", job, on_result, on_failed=on_failed)
+        else:
+            self.controller.stream("eval", job, on_result, on_failed=on_failed)
 
     # ----- job events --------------------------------------------------------------------------
     @Slot(object)
@@ -300,9 +296,10 @@ class EmRunner(QObject):
 
     @Slot(object)
     def _on_finished(self, result) -> None:
+        self.controller.run_open = False
         if isinstance(result, Blocked):
             self.blocked.emit(result.message)
-            self._idle_callbacks.clear()  # nothing to continue from
+            self.controller.drop_idle_callbacks()  # nothing to continue from
             return
         if isinstance(result, RunEnd):
             self.end = result
@@ -310,38 +307,21 @@ class EmRunner(QObject):
             more = isinstance(result, RunEnd) and result.reason == "steps" and not self.frames[-1].terminal
             if more and self._find(self.target) is None:
                 self._seek(self.target)  # the job was shorter than the target (e.g. the start job)
+                self.controller.run_handled()  # (still busy if _seek submitted a job)
                 return
             self.target = None  # the run ended before the target (converged, collapsed)
             self.show(len(self.frames) - 1)
             if self.frames and self.frames[-1].terminal:
                 self.status.emit(self._end_text())
-        self._run_idle_callbacks()
+        self.controller.run_handled()
 
     @Slot(str, str)
     def _on_failed(self, message: str, details: str) -> None:
         self.pause()
         self.target = None
         self.failed.emit(message)
-
-    def when_idle(self, callback) -> None:
-        """Call ``callback`` once no job is computing frames (at once if none is: the inline runner)."""
-        if self.busy:
-            self._idle_callbacks.append(callback)
-        else:
-            callback()
-
-    @property
-    def busy(self) -> bool:
-        return self.channel.busy or self._commits > 0
-
-    def _run_idle_callbacks(self) -> None:
-        if self.busy:
-            return
-        callbacks, self._idle_callbacks = self._idle_callbacks, []
-        for callback in callbacks:
-            callback()
+        self.controller.run_handled()
 
     def shutdown(self) -> None:
-        self._idle_callbacks.clear()
         self.pause()
         self.channel.cancel()

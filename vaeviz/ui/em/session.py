@@ -128,4 +128,4 @@ def restore_lab_state(lab, state: dict) -> None:
             # Small: evaluate now (< 5 ms), so the dock's state() right after loading is the loaded one.
             lab.runner.replace_with(run_to_end(job))
         else:
-            lab.compute.request("em-eval", job, lab.runner.replace_with)
+            lab.controller.request("eval", job, lab.runner.replace_with)

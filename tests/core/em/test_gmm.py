@@ -12,6 +12,7 @@ from vaeviz.core.em.gmm import (
     COVARIANCE_TYPES,
     GaussianMixture,
     from_full,
+    information_criteria,
     logsumexp_rows,
     to_full,
     validate_data,
@@ -123,6 +124,18 @@ def test_parameter_count_bic_aic_match_sklearn(covariance_type):
     np.testing.assert_allclose(gmm.log_prob(x), sk.score_samples(x), rtol=1e-10)
     np.testing.assert_allclose(gmm.bic(x), sk.bic(x), rtol=1e-10)
     np.testing.assert_allclose(gmm.aic(x), sk.aic(x), rtol=1e-10)
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_information_criteria_from_a_log_likelihood_are_the_mixtures_bic_and_aic(covariance_type):
+    rng = np.random.default_rng(3)
+    gmm = random_mixture(rng, 3, 2, covariance_type)
+    _z, x = gmm.sample(200, rng)
+    ll = float(gmm.log_prob(x).sum())
+    assert information_criteria(ll, gmm.n_parameters(), len(x)) == (gmm.bic(x), gmm.aic(x))
+    assert information_criteria(np.inf, gmm.n_parameters(), len(x)) == (-np.inf, -np.inf)  # singular
+    assert all(np.isnan(v) for v in information_criteria(ll, gmm.n_parameters(), 0))
+    assert all(np.isnan(v) for v in information_criteria(np.nan, gmm.n_parameters(), len(x)))
 
 
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)

@@ -168,6 +168,19 @@ def from_full(covariances, covariance_type: str) -> np.ndarray:
     return diag.copy() if covariance_type == "diag" else diag.mean(axis=1)
 
 
+def information_criteria(log_likelihood: float, n_parameters: int, n: int) -> tuple[float, float]:
+    """(BIC, AIC) = (−2ℓ + p log N, −2ℓ + 2p) from a total log-likelihood ℓ over N points (lower is better).
+
+    NaN without points or with an undefined ℓ; −∞ for a singular mixture (ℓ = +∞).
+    """
+    ll = float(log_likelihood)
+    if n < 1 or math.isnan(ll):
+        return math.nan, math.nan
+    if math.isinf(ll):
+        return -ll, -ll
+    return -2.0 * ll + n_parameters * math.log(n), -2.0 * ll + 2.0 * n_parameters
+
+
 def _has_cholesky(matrix: np.ndarray) -> bool:
     try:
         np.linalg.cholesky(matrix)
@@ -393,8 +406,9 @@ class GaussianMixture:
     def bic(self, x) -> float:
         """Bayesian information criterion -2 log L + p log N (lower is better)."""
         lp = self.log_prob(x)
-        return float(-2.0 * lp.sum() + self.n_parameters() * math.log(lp.shape[0]))
+        return information_criteria(lp.sum(), self.n_parameters(), lp.shape[0])[0]
 
     def aic(self, x) -> float:
         """Akaike information criterion -2 log L + 2p (lower is better)."""
-        return float(-2.0 * self.log_prob(x).sum() + 2 * self.n_parameters())
+        lp = self.log_prob(x)
+        return information_criteria(lp.sum(), self.n_parameters(), lp.shape[0])[1]

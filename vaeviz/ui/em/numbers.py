@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-import math
-
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QHeaderView, QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
+from vaeviz.core.em.gmm import information_criteria
 from vaeviz.core.em.lab import Frame
 from vaeviz.ui.em.colours import HEX
 from vaeviz.ui.em.explain import fmt
 
 ROWS = ["π", "μ₁", "μ₂", "Σ₁₁", "Σ₁₂", "Σ₂₂", "N_k"]  # one column per component: K ≤ 4 fit a narrow pane
-
-
-def information_criteria(frame: Frame, n: int) -> tuple[float, float]:
-    """(BIC, AIC) of a frame's mixture from its log-likelihood: −∞ for a singular one (ℓ = +∞)."""
-    ll = frame.em.log_likelihood
-    if n < 1 or math.isnan(ll):
-        return math.nan, math.nan
-    if math.isinf(ll):
-        return -ll, -ll
-    p = frame.gmm.n_parameters()
-    return -2.0 * ll + p * math.log(n), -2.0 * ll + 2.0 * p
 
 
 class NumbersPane(QWidget):
@@ -69,7 +57,7 @@ class NumbersPane(QWidget):
             self.table.setColumnCount(0)
             return
         em = frame.em
-        bic, aic = information_criteria(frame, n)
+        bic, aic = information_criteria(em.log_likelihood, frame.gmm.n_parameters(), n)
         per_point = fmt(em.mean_log_likelihood) if n else "—"
         lines = [f"<b>{position}</b>",
                  f"log-likelihood ℓ = <b>{fmt(em.log_likelihood)}</b> ({per_point} per point)"]

@@ -18,7 +18,7 @@ import math
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from vaeviz.core.em.gmm import GaussianMixture
+from vaeviz.core.em.gmm import GaussianMixture, information_criteria
 from vaeviz.core.em.lab import (
     MAX_ITER,
     Blocked,
@@ -32,7 +32,6 @@ from vaeviz.core.em.lab import (
     start_job,
 )
 from vaeviz.ui.em.controller import EmController
-from vaeviz.ui.em.numbers import information_criteria
 
 SERIES = ("ll", "cll", "bic", "aic", "km", "m")
 
@@ -85,7 +84,8 @@ class EmRunner(QObject):
         cll = em.complete_log_likelihood
         self._series["ll"].append(em.log_likelihood)
         self._series["cll"].append(math.nan if cll is None else cll)
-        bic, aic = information_criteria(frame, 0 if self.data is None else self.data.n)
+        bic, aic = information_criteria(em.log_likelihood, frame.gmm.n_parameters(),
+                                        0 if self.data is None else self.data.n)
         self._series["bic"].append(bic)
         self._series["aic"].append(aic)
         self._series["km"].append(math.nan if km is None or km.objective is None else km.objective)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from vaeviz.core.data.pointset_presets import make_blobs, make_single_point_stack
+from vaeviz.core.em.data_checks import data_problem
 from vaeviz.core.em.edit import (
     axis_handles,
     drag_axis,
@@ -21,7 +22,6 @@ from vaeviz.core.em.lab import (
     LabData,
     LabSettings,
     RunEnd,
-    data_problem,
     display_index,
     evaluate,
     run_frames,

@@ -22,12 +22,8 @@ import numpy as np
 
 from vaeviz.core.em.algorithm import EMState, em_fast_steps, em_steps
 from vaeviz.core.em.align import align_components
-from vaeviz.core.em.data_checks import data_note, data_problem
-from vaeviz.core.em.gmm import (
-    COVARIANCE_TYPES,
-    MAX_COMPONENTS,
-    GaussianMixture,
-)
+from vaeviz.core.em.data_checks import data_problem
+from vaeviz.core.em.gmm import COVARIANCE_TYPES, GaussianMixture
 from vaeviz.core.em.initialise import init_from_kmeans, init_kmeanspp, init_random, init_user
 from vaeviz.core.em.kmeans import KMeansState, kmeans_steps, kmeanspp_init
 from vaeviz.core.em.log_rows import normalise_log_rows
@@ -360,11 +356,3 @@ def evaluate_job(data: LabData, gmm: GaussianMixture, base: Frame | None, note: 
                  iteration: int | None = None) -> JobFactory:
     """Latest-wins job for :func:`evaluate` (it costs O(N·K), too much for the GUI thread at large N)."""
     return single(lambda ctx: evaluate(data, gmm, base, note, iteration))
-
-
-__all__ = [
-    "DISPLAY_LIMIT", "FAST_MIN_N", "INIT_METHODS", "MAX_COMPONENTS", "MAX_ITER", "Blocked",
-    "Frame", "LabData", "LabSettings", "RunEnd", "RunProgress", "aligned_labels",
-    "data_note", "data_problem", "display_index", "evaluate", "evaluate_job", "initial_mixture",
-    "run_frames", "run_job", "start_frame", "start_job",
-]

@@ -13,8 +13,9 @@ from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtWidgets import QFileDialog, QSplitter, QTabWidget, QTextBrowser, QVBoxLayout, QWidget
 
 from vaeviz.core.data.pointset import PointSet, PointSetChange
+from vaeviz.core.em.data_checks import data_note
 from vaeviz.core.em.edit import drag_axis, move_mean, set_weight
-from vaeviz.core.em.lab import Frame, LabData, LabSettings, data_note, display_index
+from vaeviz.core.em.lab import Frame, LabData, LabSettings, display_index
 from vaeviz.core.grid import data_rect
 from vaeviz.ui.em.colours import responsibility_keys
 from vaeviz.ui.em.controller import EmController

@@ -9,8 +9,8 @@ import json
 
 import numpy as np
 import pytest
-from vae_helpers import _choose_data, _image, _pane, dock, one_torch_thread, small_lab  # noqa: F401
 from PIL import Image
+from vae_helpers import _choose_data, _image, _pane, dock, one_torch_thread, small_lab  # noqa: F401
 
 from vaeviz.core.data.datasets import make_shapes, save_npz, write_idx
 from vaeviz.core.vae.checkpoint import save_checkpoint
@@ -258,7 +258,7 @@ def test_closing_the_window_mid_training_exits_cleanly(small_lab, window, qtbot)
     dock.training.pause.click()
     qtbot.waitUntil(lambda: window.status.state_label.text() == "worker: paused", timeout=10000)
     dock.training.pause.click()
-    qtbot.waitUntil(lambda: window.status.state_label.text() == "worker: running latent lab", timeout=10000)
+    qtbot.waitUntil(lambda: window.status.state_label.text() == "worker: running latent:main", timeout=10000)
     window.close()
     assert window.shutdown(2.0)
     assert not window.worker.isRunning()

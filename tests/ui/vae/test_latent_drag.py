@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 import pytest
-from vae_helpers import _image, _mouse, _pane, _viewport_pos, dock, one_torch_thread, small_lab  # noqa: F401
 from PIL import Image
 from PySide6.QtCore import QEvent, Qt
+from vae_helpers import _image, _mouse, _pane, _viewport_pos, dock, one_torch_thread, small_lab  # noqa: F401
 
 from vaeviz.core.vae.lab_types import Decoded
 

@@ -1,7 +1,7 @@
 """Turns what the user does in the latent views into lab requests, and the answers into pictures.
 
 Every computation is a latest-wins request to the compute worker keyed by what it is for and which
-model slot ("latent-decode:vae"…): a drag sends a request per mouse move, the worker computes only
+model slot ("latent:decode:vae"…, :meth:`~vaeviz.ui.lab.controller.LabController.key`): a drag sends a request per mouse move, the worker computes only
 the newest, and a slow answer never overwrites a newer one. Long jobs (set-up, training) go through
 :class:`~vaeviz.ui.vae.session.LabSession`, whose signals arrive here.
 """
@@ -16,11 +16,6 @@ from PySide6.QtCore import QObject, Signal, Slot
 from vaeviz.core.vae.lab_types import Decoded, GridImage, Inspection, LatentSnapshot, ModelInfo, Strip
 from vaeviz.ui.vae.pane import DECODED_TITLE
 from vaeviz.ui.vae.session import LabSession
-
-# How long the GUI thread waits for a decoding of ⊕'s position before going on (it then arrives later):
-# a decode takes ~0.2 ms in the compute thread when this thread leaves it the GIL, and the wait keeps a drag
-# to one event-loop pass per move. Longer would only add to the rare moves that find the worker busy.
-DECODE_WAIT_S = 0.003
 
 STRIP_SIZE = 8  # ε draws and prior samples per strip
 PATH_POINTS = 10  # decodings along A → B
@@ -153,7 +148,7 @@ class LatentController(QObject):
                 self.figure.panes[r].set_grid(None, mode="off")
                 continue
             low, high = self.grid_extent(r)
-            self.session.request_view(f"latent-grid:{r}", "grid", r, settings["grid_n"], low, high,
+            self.session.request_view(("grid", r), "grid", r, settings["grid_n"], low, high,
                                       on_result=self._on_grid)
 
     def _on_grid(self, g: GridImage) -> None:
@@ -170,8 +165,8 @@ class LatentController(QObject):
         give way (an interactive stream); other decodes (new weights, a new view) are plain requests."""
         pane = self.figure.panes[role]
         if role in self.session.models:
-            self.session.request_view(f"latent-decode:{role}", "decode", role, pane.target_xy(),
-                                      on_result=self._on_decoded, wait_s=DECODE_WAIT_S if dragging else 0.0)
+            self.session.request_view(("decode", role), "decode", role, pane.target_xy(),
+                                      on_result=self._on_decoded, interactive=dragging)
         else:
             pane.show_pending_target()  # no model to decode with: ⊕ follows the mouse directly
 
@@ -209,7 +204,7 @@ class LatentController(QObject):
 
     def _inspect(self, role: str) -> None:
         if self.selected is not None and role in self.session.models:
-            self.session.request_view(f"latent-inspect:{role}", "inspect", role, self.selected.source,
+            self.session.request_view(("inspect", role), "inspect", role, self.selected.source,
                                       on_result=self._on_inspected)
 
     def _on_inspected(self, insp: Inspection) -> None:
@@ -251,23 +246,21 @@ class LatentController(QObject):
     # ----- strips -------------------------------------------------------------------------------------------
     def resample(self) -> bool:
         if self.selected is None:
-            self.session.message.emit("info", "Click a data point (or draw an image) first: ε is drawn around "
-                                              "its μ.")
+            self.session.report("Click a data point (or draw an image) first: ε is drawn around its μ.", "info")
             return False
         self.eps_seed += 1
         for role in self.roles():
-            self.session.request_view(f"latent-resample:{role}", "resample", role, self.selected.source,
+            self.session.request_view(("resample", role), "resample", role, self.selected.source,
                                       k=STRIP_SIZE, seed=self.eps_seed, on_result=self._on_strip)
         return True
 
     def interpolate(self) -> bool:
         if len(self.picks) < 2:
-            self.session.message.emit("info", "Pick two images: click a point, then shift-click another "
-                                              "(or draw one).")
+            self.session.report("Pick two images: click a point, then shift-click another (or draw one).", "info")
             return False
         a, b = (p.source for p in self.picks)
         for role in self.roles():
-            self.session.request_view(f"latent-interpolate:{role}", "interpolate", role, a, b,
+            self.session.request_view(("interpolate", role), "interpolate", role, a, b,
                                       steps=PATH_POINTS, on_result=self._on_strip)
         return True
 
@@ -275,13 +268,13 @@ class LatentController(QObject):
         """Start with prior samples under each plot: what the model generates, before any click."""
         for role in self.roles():
             if not self.figure.panes[role].strip.has_image():
-                self.session.request_view(f"latent-prior:{role}", "prior", role, k=STRIP_SIZE, seed=0,
+                self.session.request_view(("prior", role), "prior", role, k=STRIP_SIZE, seed=0,
                                           on_result=self._on_strip)
 
     def prior(self) -> None:
         self.prior_seed += 1
         for role in self.roles():
-            self.session.request_view(f"latent-prior:{role}", "prior", role, k=STRIP_SIZE, seed=self.prior_seed,
+            self.session.request_view(("prior", role), "prior", role, k=STRIP_SIZE, seed=self.prior_seed,
                                       on_result=self._on_strip)
 
     def _on_strip(self, s: Strip) -> None:
@@ -298,8 +291,8 @@ class LatentController(QObject):
     def export_gif(self, path: str, on_done) -> bool:
         """Write the A → B walk of the first model on show as a GIF (in the worker)."""
         if len(self.picks) < 2 or not self.roles():
-            self.session.message.emit("info", "Pick A and B first: click a point, then shift-click another.")
+            self.session.report("Pick A and B first: click a point, then shift-click another.", "info")
             return False
         a, b = (p.source for p in self.picks)
-        self.session.request_view("latent-gif", "drag_gif", self.roles()[0], a, b, path, on_result=on_done)
+        self.session.request_view(("gif",), "drag_gif", self.roles()[0], a, b, path, on_result=on_done)
         return True

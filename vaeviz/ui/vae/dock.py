@@ -48,7 +48,7 @@ class LatentDock(LabDock):
         self.explore = ExplorePanel()
         self.training = TrainingPanel()
         self.explain = ExplainPane()
-        self.session = LabSession(self.compute, self.lab_options, self)
+        self.session = LabSession(self.compute, self.messages, self.lab_options, self)
         self.controller = LatentController(self.session, self.figure, self.explore, self.explain)
         self.started = False
         self._pending_picks: list[int] = []
@@ -97,7 +97,6 @@ class LatentDock(LabDock):
         t.stop_clicked.connect(s.stop)
         t.load_clicked.connect(self.load_checkpoint_dialog)
         t.save_clicked.connect(self.save_checkpoint_dialog)
-        s.message.connect(self.messages.on_message)
         s.running_changed.connect(self._on_running_changed)
         s.train_progress.connect(self._on_train_progress)
         s.data_changed.connect(self._on_data_changed)

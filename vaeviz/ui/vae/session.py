@@ -4,9 +4,9 @@
 back (data, models, scatters, ELBO numbers). It emits signals in the GUI thread; the controller turns
 them into pictures. Its channels:
 
-- ``main``: set-up, data sets, checkpoint loading and training, one at a time (a new one cancels the
+- ``main`` (``"latent:main"``): set-up, data sets, checkpoint loading and training, one at a time (a new one cancels the
   running one: loading other data stops training, which keeps its latest weights);
-- ``aux``: the other model slot's model (e.g. the AE for "side by side") while ``main`` trains.
+- ``aux`` (``"latent:aux"``): the other model slot's model (e.g. the AE for "side by side") while ``main`` trains.
 """
 
 from __future__ import annotations
@@ -27,17 +27,11 @@ from vaeviz.core.vae.lab_types import (
     TrainProgress,
     role_of,
 )
+from vaeviz.ui.lab.controller import LabController, user_message
+from vaeviz.ui.lab.message_bar import MessageBar
 from vaeviz.ui.vae.explain import Numbers
 
-_USER_ERRORS = ("LabError: ", "DatasetError: ", "CheckpointError: ", "ValueError: ", "OSError: ")
-
-
-def user_message(message: str) -> str:
-    """A worker error as the user should read it: without the exception type when it is ours."""
-    for prefix in _USER_ERRORS:
-        if message.startswith(prefix):
-            return message[len(prefix):]
-    return message
+__all__ = ["LabSession", "ModelChoice", "user_message"]
 
 
 @dataclass(frozen=True)
@@ -49,8 +43,9 @@ class ModelChoice:
     beta: float = 1.0
 
 
-class LabSession(QObject):
-    """Long lab jobs and their results, in the GUI thread."""
+class LabSession(LabController):
+    """Long lab jobs and their results, in the GUI thread; the latent lab's :class:`LabController`
+    (``lab_id`` ``"latent"``: channels ``"latent:main"`` and ``"latent:aux"``, keys ``"latent:decode:vae"``…)."""
 
     data_changed = Signal(object)  # DataInfo of new data (every view of old data is stale)
     model_changed = Signal(object)  # ModelInfo
@@ -58,16 +53,15 @@ class LabSession(QObject):
     numbers_changed = Signal(str)  # role whose ELBO numbers changed
     train_progress = Signal(object)  # TrainProgress of the user's training (not of quick models)
     running_changed = Signal()  # the main channel started or ended something
-    message = Signal(str, str)  # level ("info" or "error"), text
     ready_changed = Signal()  # a set-up or load ended
     setup_step = Signal(str, float)  # set-up step (data drawing, download, quick model): message, fraction
 
-    def __init__(self, compute, options: LabOptions | None = None, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.compute = compute
+    def __init__(self, compute, messages: MessageBar, options: LabOptions | None = None,
+                 parent: QObject | None = None) -> None:
+        super().__init__(compute, "latent", messages, parent)
         self.ref = LabRef(options)
-        self.main = compute.channel("latent lab")
-        self.aux = compute.channel("latent lab: second model")
+        self.main = self.channel("main")
+        self.aux = self.channel("aux")
         self.main.progress.connect(self._on_main_progress)
         self.main.finished.connect(self._on_main_finished)
         self.main.failed.connect(self._on_main_failed)
@@ -84,7 +78,6 @@ class LabSession(QObject):
         self.task = ""  # what ``main`` runs: "setup", "train", "load" or ""
         self.aux_role: str | None = None
         self.train_role: str | None = None
-        self.closed = False
 
     # ----- state ------------------------------------------------------------------------------------
     @property
@@ -120,7 +113,7 @@ class LabSession(QObject):
     def train(self, choice: ModelChoice, lr: float, batch_size: int, epochs: int, fresh: bool,
               max_steps: int | None = None) -> bool:
         if not self.data_ready:
-            self.message.emit("info", "The data set is still loading; start training when it is ready.")
+            self.report("The data set is still loading; start training when it is ready.", "info")
             return False
         role = role_of(choice.kind)
         if role == self.aux_role:
@@ -143,42 +136,34 @@ class LabSession(QObject):
     def pause(self, paused: bool) -> None:
         (self.main.pause if paused else self.main.resume)()
 
-    def shutdown(self) -> None:
-        self.closed = True
-        self.main.cancel()
-        self.aux.cancel()
-
     def _replace_main(self, task: str) -> None:
         self.main.cancel()  # before setting the task: its 'cancelled' belongs to the old one
         self.task = task
         self.running_changed.emit()
 
-    def request_view(self, key: str, what: str, *args, on_result, on_failed=None, wait_s: float = 0.0,
-                     **kwargs) -> None:
-        """A latest-wins request to the lab (decode, grid, inspect, strips…); errors become messages.
-        ``wait_s``: see :meth:`vaeviz.workers.bridge.WorkerBridge.request`."""
-        def done(result) -> None:
-            if not self.closed:
-                on_result(result)
-
-        self.compute.request(key, view_job(self.ref, what, *args, **kwargs), on_result=done,
-                             on_failed=on_failed or self._on_view_failed, wait_s=wait_s)
+    def request_view(self, name: tuple[str, ...], what: str, *args, on_result, on_failed=None,
+                     interactive: bool = False, **kwargs) -> int:
+        """A latest-wins request to the lab (decode, grid, inspect, strips…) keyed ``key(*name)``
+        (``("decode", "vae")`` → ``"latent:decode:vae"``); errors become messages unless ``on_failed``.
+        ``interactive``: one of a stream the user makes by dragging (:meth:`LabController.stream`)."""
+        send = self.stream if interactive else self.request
+        return send(name, view_job(self.ref, what, *args, **kwargs), on_result, on_failed)
 
     def save(self, role: str, path: str) -> None:
         """Write a slot's model to a checkpoint (a request: training goes on meanwhile)."""
         def done(written: str) -> None:
-            self.message.emit("info", f"Checkpoint saved to {written}.")
+            self.report(f"Checkpoint saved to {written}.", "info")
 
         def failed(message: str, _details: str) -> None:
-            self.message.emit("error", f"Could not save the checkpoint: {user_message(message)}. "
-                                       "Any previous file is untouched.")
+            self.report(f"Could not save the checkpoint: {user_message(message)}. "
+                        "Any previous file is untouched.")
 
-        self.compute.request("latent-save", save_job(self.ref, role, path), on_result=done, on_failed=failed)
+        self.request("save", save_job(self.ref, role, path), done, failed)
 
     def refresh(self, role: str) -> None:
         """Re-encode the scatter and re-evaluate the ELBO of ``role`` (after training stopped)."""
-        self.request_view(f"latent-snapshot:{role}", "snapshot", role, on_result=self._take_snapshot)
-        self.request_view(f"latent-eval:{role}", "evaluate", role, on_result=self._take_evaluation)
+        self.request_view(("snapshot", role), "snapshot", role, on_result=self._take_snapshot)
+        self.request_view(("eval", role), "evaluate", role, on_result=self._take_evaluation)
 
     # ----- results ----------------------------------------------------------------------------------------
     def _apply(self, event, curves: bool) -> None:
@@ -202,7 +187,7 @@ class LabSession(QObject):
         if event.train is not None:
             self._take_progress(event.train, curves=False)
         if event.done and event.notes:
-            self.message.emit("info", " ".join(event.notes))
+            self.report(" ".join(event.notes), "info")
 
     def _take_data(self, info: DataInfo) -> None:
         new = self.data is None or info.data_version != self.data.data_version
@@ -242,7 +227,7 @@ class LabSession(QObject):
         if curves:
             self.train_progress.emit(p)
         if p.stopped_reason:
-            self.message.emit("error", f"Training stopped: {p.stopped_reason}. Nothing else was lost.")
+            self.report(f"Training stopped: {p.stopped_reason}. Nothing else was lost.")
 
     # ----- channel slots ------------------------------------------------------------------------------------
     @Slot(object)
@@ -266,13 +251,13 @@ class LabSession(QObject):
         if task == "setup":
             what = self.loading.describe() if self.loading is not None else "the data"
             stay = f" Staying on {self.data.name}." if self.data is not None else ""
-            self.message.emit("error", f"Could not load {what}: {text}.{stay}")
+            self.report(f"Could not load {what}: {text}.{stay}")
             self.loading = self.source
         elif task == "load":
             keep = "" if "unchanged" in text else " The current model is unchanged."
-            self.message.emit("error", f"Could not load the checkpoint: {text}{keep}")
+            self.report(f"Could not load the checkpoint: {text}{keep}")
         else:
-            self.message.emit("error", f"Training failed: {text}. The model keeps its latest weights.")
+            self.report(f"Training failed: {text}. The model keeps its latest weights.")
         self.running_changed.emit()
         self.ready_changed.emit()
 
@@ -280,7 +265,7 @@ class LabSession(QObject):
     def _on_main_cancelled(self) -> None:
         task, self.task = self.task, ""
         if task == "train" and not self.closed and self.train_role is not None:
-            self.message.emit("info", "Training stopped: the model keeps the weights it reached.")
+            self.report("Training stopped: the model keeps the weights it reached.", "info")
             self.refresh(self.train_role)
         self.running_changed.emit()
 
@@ -297,9 +282,5 @@ class LabSession(QObject):
     @Slot(str, str)
     def _on_aux_failed(self, message: str, _details: str) -> None:
         role, self.aux_role = self.aux_role, None
-        self.message.emit("error", f"Could not prepare the {(role or '').upper()} model: {user_message(message)}")
+        self.report(f"Could not prepare the {(role or '').upper()} model: {user_message(message)}")
         self.ready_changed.emit()
-
-    def _on_view_failed(self, message: str, _details: str) -> None:
-        if not self.closed:
-            self.message.emit("error", user_message(message))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vae_helpers import _pane, one_torch_thread, small_lab  # noqa: F401
+from vae_helpers import _pane, dock, one_torch_thread, small_lab  # noqa: F401
 
 from vaeviz.ui.lab.controller import INTERACTIVE_WAIT_S
 from vaeviz.ui.vae.dock import LatentDock
@@ -51,3 +51,11 @@ def test_channels_and_request_keys_start_with_the_dock_id(qtbot, small_lab, tmp_
         assert key in keys
     assert ("latent:decode:vae", INTERACTIVE_WAIT_S) in runner.keys  # the drag's decodes are a stream
     assert ("latent:decode:vae", 0.0) in runner.keys  # other decodes are plain requests
+
+
+def test_the_dock_shows_the_shared_message_bar(dock):  # noqa: F811
+    from vaeviz.ui.lab.message_bar import MessageBar
+
+    assert isinstance(dock.messages, MessageBar) and dock.messages.objectName() == "labMessages"
+    dock.controller.resample()  # nothing picked: says what to do first
+    assert dock.messages.level == "info" and "Click a data point" in dock.messages.text()

@@ -35,13 +35,13 @@ class LatentDock(LabDock):
 
     # ----- building -------------------------------------------------------------------------------
     def build(self) -> QWidget:
+        from vaeviz.ui.lab.message_bar import MessageBar
         from vaeviz.ui.vae.controller import LatentController  # pyqtgraph: not at start-up
         from vaeviz.ui.vae.explain import ExplainPane
         from vaeviz.ui.vae.explore_panel import ExplorePanel
         from vaeviz.ui.vae.figure import LatentFigure
         from vaeviz.ui.vae.session import LabSession
         from vaeviz.ui.vae.training_panel import TrainingPanel
-        from vaeviz.ui.vae.widgets import MessageBar
 
         self.figure = LatentFigure()
         self.messages = MessageBar()

@@ -216,11 +216,14 @@ class LatentDock(LabDock):
     def _on_retrain(self) -> None:
         self.start_training(fresh=True)
 
-    def train_steps(self, steps: int) -> None:
-        """Train a new model for ``steps`` steps and wait for it (presets with ``--steps``)."""
+    def train_steps(self, steps: int, then: Callable[[], None]) -> None:
+        """Train a new model for ``steps`` steps, then call ``then`` once the lab is idle again (presets
+        with ``--steps``; at once under the InlineRunner)."""
         self.training.epochs.setValue(500)
         if self.start_training(fresh=True, max_steps=steps):
-            self.wait_until(lambda: not self.session.training, 600)
+            self.session.when_idle(then)
+        else:
+            then()
 
     # ----- file questions (tests replace these) -------------------------------------------------------
     def _folder(self) -> str:

@@ -11,6 +11,7 @@ them into pictures. Its channels:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Signal, Slot
@@ -69,6 +70,10 @@ class LabSession(LabController):
         self.aux.progress.connect(self._on_aux_progress)
         self.aux.finished.connect(self._on_aux_finished)
         self.aux.failed.connect(self._on_aux_failed)
+        for channel in (self.main, self.aux):  # the idle check last: the lab is idle once it took the result
+            for signal in (channel.finished, channel.failed, channel.cancelled):
+                signal.disconnect(self._check_idle)
+                signal.connect(self._check_idle)
         self.source = DataSource()  # the data in use (or, before the first load, the one to load)
         self.loading: DataSource | None = None
         self.data: DataInfo | None = None
@@ -78,6 +83,7 @@ class LabSession(LabController):
         self.task = ""  # what ``main`` runs: "setup", "train", "load" or ""
         self.aux_role: str | None = None
         self.train_role: str | None = None
+        self._ready_waits: list[tuple[tuple[str, ...], Callable[[], None]]] = []
 
     # ----- state ------------------------------------------------------------------------------------
     @property
@@ -91,6 +97,29 @@ class LabSession(LabController):
     def ready(self, roles) -> bool:
         """Whether every slot in ``roles`` has a model and a scatter (and no set-up is running)."""
         return self.task not in ("setup", "load") and all(r in self.models and r in self.snapshots for r in roles)
+
+    def when_ready(self, roles, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once :meth:`ready` holds for ``roles`` (at once if it does now, as always
+        under the export CLI's InlineRunner; later, without a nested event loop, with the real worker)."""
+        if self.ready(roles):
+            callback()
+        else:
+            self._ready_waits.append((tuple(roles), callback))
+
+    def _check_ready(self) -> None:
+        """Run the :meth:`when_ready` callbacks whose slots are in (after the dock took the news)."""
+        if self.closed or not self._ready_waits:
+            return
+        waits, self._ready_waits = self._ready_waits, []
+        for roles, callback in waits:
+            if self.ready(roles):
+                callback()
+            else:
+                self._ready_waits.append((roles, callback))
+
+    def shutdown(self) -> None:
+        self._ready_waits.clear()
+        super().shutdown()
 
     # ----- long jobs -----------------------------------------------------------------------------------
     def setup(self, source: DataSource, roles, choice: ModelChoice, files: dict | None = None) -> None:
@@ -162,7 +191,7 @@ class LabSession(LabController):
 
     def refresh(self, role: str) -> None:
         """Re-encode the scatter and re-evaluate the ELBO of ``role`` (after training stopped)."""
-        self.request_view(("snapshot", role), "snapshot", role, on_result=self._take_snapshot)
+        self.request_view(("snapshot", role), "snapshot", role, on_result=self._on_refreshed)
         self.request_view(("eval", role), "evaluate", role, on_result=self._take_evaluation)
 
     # ----- results ----------------------------------------------------------------------------------------
@@ -214,6 +243,10 @@ class LabSession(LabController):
         self.snapshots[snap.role] = snap
         self.snapshot_ready.emit(snap)
 
+    def _on_refreshed(self, snap: LatentSnapshot) -> None:
+        self._take_snapshot(snap)
+        self._check_ready()
+
     def _take_evaluation(self, e: Evaluation) -> None:
         self.numbers[e.role] = Numbers(e.recon, e.kl, f"mean over {e.n} images", e.beta)
         self.numbers_changed.emit(e.role)
@@ -243,6 +276,7 @@ class LabSession(LabController):
         self.running_changed.emit()
         if task in ("setup", "load"):
             self.ready_changed.emit()
+        self._check_ready()
 
     @Slot(str, str)
     def _on_main_failed(self, message: str, _details: str) -> None:
@@ -260,6 +294,7 @@ class LabSession(LabController):
             self.report(f"Training failed: {text}. The model keeps its latest weights.")
         self.running_changed.emit()
         self.ready_changed.emit()
+        self._check_ready()
 
     @Slot()
     def _on_main_cancelled(self) -> None:
@@ -268,6 +303,7 @@ class LabSession(LabController):
             self.report("Training stopped: the model keeps the weights it reached.", "info")
             self.refresh(self.train_role)
         self.running_changed.emit()
+        self._check_ready()
 
     @Slot(object)
     def _on_aux_progress(self, event) -> None:
@@ -278,9 +314,11 @@ class LabSession(LabController):
         self.aux_role = None
         self._apply(result, curves=False)
         self.ready_changed.emit()
+        self._check_ready()
 
     @Slot(str, str)
     def _on_aux_failed(self, message: str, _details: str) -> None:
         role, self.aux_role = self.aux_role, None
         self.report(f"Could not prepare the {(role or '').upper()} model: {user_message(message)}")
         self.ready_changed.emit()
+        self._check_ready()

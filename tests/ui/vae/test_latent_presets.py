@@ -1,0 +1,65 @@
+"""The latent dock's presets are chains of callbacks: they never wait in a nested event loop."""
+
+from __future__ import annotations
+
+import pytest
+from vae_helpers import one_torch_thread, small_lab  # noqa: F401
+
+from vaeviz.ui.docks.registry import find_preset
+from vaeviz.ui.vae.dock import LatentDock
+from vaeviz.workers.bridge import InlineRunner
+
+
+class DeferredRunner(InlineRunner):
+    """Runs nothing until :meth:`drain`: jobs answer later, as with the real worker, but without threads
+    (a preset that waited for them in a nested event loop would never return)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.queue: list = []
+        self._ids = 1000
+
+    def submit(self, factory, name, **kwargs) -> int:
+        self._ids += 1
+        self.queue.append(lambda: InlineRunner.submit(self, factory, name, **kwargs))
+        return self._ids
+
+    def request(self, key, factory, on_result, on_failed=None, name=None, wait_s=0.0, on_settled=None):
+        def run() -> None:
+            InlineRunner.submit(self, factory, name or key, on_finished=on_result, on_failed=on_failed)
+            if on_settled is not None:
+                on_settled()
+
+        self._ids += 1
+        self.queue.append(run)
+        return self._ids
+
+    def drain(self) -> None:
+        while self.queue:
+            self.queue.pop(0)()
+
+
+@pytest.mark.parametrize("name", ["overview", "latent-explorer", "ae-vs-vae", "reparameterisation"])
+def test_presets_return_at_once_and_finish_when_the_answers_come(qtbot, small_lab, name):  # noqa: F811
+    runner = DeferredRunner()
+    dock = LatentDock(runner)
+    qtbot.addWidget(dock)
+    done: list[bool] = []
+    find_preset("latent", name).apply(dock, 3 if name == "overview" else None, lambda: done.append(True))
+    assert not done and runner.queue  # waiting for the set-up, not blocking
+    runner.drain()
+    assert done == [True] and not dock.session.busy
+    if name == "overview":
+        assert "trained here (3 steps" in dock.figure.panes["vae"].title.text
+    if name == "ae-vs-vae":
+        assert dock.figure.roles() == ("vae", "ae") and len(dock.figure.panes["ae"].path.getData()[0]) == 10
+    if name == "reparameterisation":
+        assert len(dock.figure.panes["vae"].samples.getData()[0]) == 8
+
+
+def test_under_the_inline_runner_a_preset_has_finished_when_it_returns(qtbot, small_lab):  # noqa: F811
+    dock = LatentDock(InlineRunner())
+    qtbot.addWidget(dock)
+    done: list[bool] = []
+    find_preset("latent", "latent-explorer").apply(dock, None, lambda: done.append(True))
+    assert done == [True] and "vae" in dock.controller.inspections

@@ -53,3 +53,19 @@ def _is_running(thread) -> bool:
         return thread.isRunning()
     except RuntimeError:  # the C++ object is already gone, so it is not running
         return False
+
+
+@pytest.fixture
+def compute(qtbot):
+    """``compute.worker`` (a started ComputeWorker on cpu) and ``compute.bridge`` (its WorkerBridge)."""
+    from types import SimpleNamespace
+
+    from vaeviz.workers.bridge import WorkerBridge
+    from vaeviz.workers.compute_worker import ComputeWorker
+
+    worker = ComputeWorker(device="cpu")
+    bridge = WorkerBridge(worker)
+    with qtbot.waitSignal(bridge.device_changed, timeout=30000):
+        worker.start()
+    yield SimpleNamespace(worker=worker, bridge=bridge)
+    assert worker.shutdown(5.0), "compute worker did not stop within 5 s"

@@ -4,25 +4,13 @@ streams, idle callbacks, failures reported, nothing delivered after shutdown).""
 from __future__ import annotations
 
 import threading
-from types import SimpleNamespace
 
 import pytest
 
 from vaeviz.core.jobs import single
 from vaeviz.ui.lab.controller import INTERACTIVE_WAIT_S, LabController, user_message
 from vaeviz.ui.lab.message_bar import MessageBar
-from vaeviz.workers.bridge import InlineRunner, WorkerBridge
-from vaeviz.workers.compute_worker import ComputeWorker
-
-
-@pytest.fixture
-def compute(qtbot):
-    worker = ComputeWorker(device="cpu")
-    bridge = WorkerBridge(worker)
-    with qtbot.waitSignal(bridge.device_changed, timeout=30000):
-        worker.start()
-    yield SimpleNamespace(worker=worker, bridge=bridge)
-    assert worker.shutdown(5.0)
+from vaeviz.workers.bridge import InlineRunner
 
 
 def test_messages_are_kept_per_topic_errors_first(qtbot):

@@ -121,3 +121,30 @@ def test_nothing_arrives_after_shutdown(qtbot, compute):
     with qtbot.waitSignal(compute.bridge.job_finished, timeout=5000):
         release.set()
     assert got == [] and lab.closed
+
+
+
+def test_a_channel_handler_takes_the_end_before_idle_callbacks_run(qtbot, compute):
+    """A handler that submits the next job (EM's run going on, a preset's next step) keeps the lab busy:
+    "when idle" callbacks wait for the follow-up instead of running between the two jobs."""
+    order = []
+
+    def go_on(result):
+        order.append(("finished", result))
+        if result == 1:
+            channel.submit(single(lambda ctx: 2))
+
+    lab = LabController(compute.bridge, "em", MessageBar())
+    channel = lab.channel("run", on_finished=go_on)
+    release = threading.Event()
+
+    def first(ctx):
+        while not release.is_set():
+            yield None
+        return 1
+
+    channel.submit(first)
+    lab.when_idle(lambda: order.append("idle"))
+    release.set()
+    qtbot.waitUntil(lambda: "idle" in order, timeout=5000)
+    assert order == [("finished", 1), ("finished", 2), "idle"]

@@ -9,6 +9,7 @@ import json
 
 import numpy as np
 import pytest
+from dock_checks import run_self_check
 from PIL import Image
 from vae_helpers import _choose_data, _image, _pane, dock, one_torch_thread, small_lab  # noqa: F401
 
@@ -33,8 +34,8 @@ def test_dock_starts_with_a_quick_model_and_a_labelled_scatter(dock):
     assert pane.decoded.has_image() and "prior" in pane.strip.label.text  # the strip starts with samples
 
 
-def test_self_check_decodes_through_the_compute_path(dock):
-    assert dock.self_check() == []
+def test_self_check_decodes_through_the_compute_path(dock, qtbot):
+    assert run_self_check(qtbot, dock) == []
 
 
 def test_prior_samples_and_a_drawing(dock):
@@ -244,7 +245,7 @@ def test_in_the_window_drag_and_training_go_through_the_worker(small_lab, window
     dock.training.start.click()
     qtbot.waitUntil(lambda: not dock.session.training and dock.training.curve_points() == 4, timeout=30000)
     qtbot.waitUntil(lambda: window.status.state_label.text() == "worker: idle", timeout=10000)
-    assert dock.self_check() == []
+    assert run_self_check(qtbot, dock) == []
 
 
 def test_closing_the_window_mid_training_exits_cleanly(small_lab, window, qtbot):

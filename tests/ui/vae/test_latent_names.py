@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dock_checks import run_self_check
 from vae_helpers import _pane, dock, one_torch_thread, small_lab  # noqa: F401
 
 from vaeviz.ui.lab.controller import INTERACTIVE_WAIT_S
@@ -43,7 +44,7 @@ def test_channels_and_request_keys_start_with_the_dock_id(qtbot, small_lab, tmp_
     pane.target.release()
     dock.session.refresh("vae")
     dock.session.save("vae", str(tmp_path / "vae.safetensors"))
-    assert dock.self_check() == []
+    assert run_self_check(qtbot, dock) == []
     keys = [key for key, _wait in runner.keys]
     assert keys and all(key.startswith("latent:") for key in keys), keys
     for key in ("latent:decode:vae", "latent:snapshot:vae", "latent:eval:vae", "latent:save",

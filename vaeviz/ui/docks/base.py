@@ -95,8 +95,16 @@ class LabDock(QDockWidget):
     def restore_state(self, state: dict) -> None:
         """Apply a state that :meth:`validate_state` accepted."""
 
-    def self_check(self) -> list[str]:
-        """Check the dock works (used by ``--self-test``); return the problems found."""
+    def self_check(self, done: Callable[[list[str]], None]) -> None:
+        """Check the dock works (used by ``--self-test``) and call ``done(problems)``.
+
+        Labs check through their compute path, so ``done`` may be called later, from the event loop
+        (never from a nested one); at once under inline compute. Default: :meth:`content_problems`.
+        """
+        done(self.content_problems())
+
+    def content_problems(self) -> list[str]:
+        """What is wrong with the built content, checked at once (no compute)."""
         self.ensure_built()
         return [] if self.widget() is not None else [f"{self.dock_id}: no content"]
 

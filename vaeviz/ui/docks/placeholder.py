@@ -33,8 +33,8 @@ class PlaceholderDock(LabDock):
         if self.built:
             self.view.apply_theme(dark)
 
-    def self_check(self) -> list[str]:
-        problems = super().self_check()
+    def content_problems(self) -> list[str]:
+        problems = super().content_problems()
         if not self.view.plot.getPlotItem().listDataItems():
             problems.append(f"{self.dock_id}: the sketch has no data")
         return problems

@@ -70,11 +70,11 @@ class EmDock(LabDock):
         self.ensure_built()
         restore_lab_state(self.lab, state)
 
-    def self_check(self) -> list[str]:
-        problems = super().self_check()
+    def self_check(self, done) -> None:
+        problems = self.content_problems()
         from vaeviz.ui.em.checks import lab_problems
 
-        return problems + lab_problems(self.lab)
+        done(problems + lab_problems(self.lab))
 
     def apply_theme(self, dark: bool) -> None:
         super().apply_theme(dark)

@@ -76,13 +76,23 @@ class LabController(QObject):
         return ":".join((self.lab_id, *parts))
 
     # ----- long jobs --------------------------------------------------------------------------------
-    def channel(self, *name: str):
+    def channel(self, *name: str, on_progress: Callable[[Any], None] | None = None,
+                on_finished: Callable[[Any], None] | None = None,
+                on_failed: Callable[[str, str], None] | None = None,
+                on_cancelled: Callable[[], None] | None = None):
         """A :class:`~vaeviz.workers.bridge.JobChannel` of this lab (one live job; submitting replaces it).
 
-        The lab counts as busy while any of its channels runs a job; the channel ends with the lab.
+        The lab counts as busy while any of its channels runs a job; the channel ends with the lab. The
+        handlers (bound slots of GUI-thread objects) are connected before the lab's idle check, so a job's
+        end is taken by the lab before "when idle" callbacks run: a handler that submits the next job
+        keeps the lab busy. A handler connected later runs after the idle check.
         """
         channel = self.compute.channel(self.key(*name))
         channel.setParent(self)
+        for signal, handler in ((channel.progress, on_progress), (channel.finished, on_finished),
+                                (channel.failed, on_failed), (channel.cancelled, on_cancelled)):
+            if handler is not None:
+                signal.connect(handler)
         for signal in (channel.finished, channel.failed, channel.cancelled):
             signal.connect(self._check_idle)
         self._channels.append(channel)

@@ -340,10 +340,10 @@ class LatentDock(LabDock):
         self.ensure_built()
         state_io.restore(self, state)
 
-    def self_check(self) -> list[str]:
+    def self_check(self, done) -> None:
         from vaeviz.ui.vae import state_io
 
-        return super().self_check() + state_io.self_check(self)
+        done(self.content_problems() + state_io.self_check(self))
 
     def actions(self) -> list[QAction]:
         if not hasattr(self, "_actions"):

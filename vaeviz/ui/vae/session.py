@@ -61,19 +61,12 @@ class LabSession(LabController):
                  parent: QObject | None = None) -> None:
         super().__init__(compute, "latent", messages, parent)
         self.ref = LabRef(options)
-        self.main = self.channel("main")
-        self.aux = self.channel("aux")
-        self.main.progress.connect(self._on_main_progress)
-        self.main.finished.connect(self._on_main_finished)
-        self.main.failed.connect(self._on_main_failed)
-        self.main.cancelled.connect(self._on_main_cancelled)
-        self.aux.progress.connect(self._on_aux_progress)
-        self.aux.finished.connect(self._on_aux_finished)
-        self.aux.failed.connect(self._on_aux_failed)
-        for channel in (self.main, self.aux):  # the idle check last: the lab is idle once it took the result
-            for signal in (channel.finished, channel.failed, channel.cancelled):
-                signal.disconnect(self._check_idle)
-                signal.connect(self._check_idle)
+        # the handlers run before the lab's idle check: the lab is idle once it took the result
+        self.main = self.channel("main", on_progress=self._on_main_progress,
+                                 on_finished=self._on_main_finished, on_failed=self._on_main_failed,
+                                 on_cancelled=self._on_main_cancelled)
+        self.aux = self.channel("aux", on_progress=self._on_aux_progress, on_finished=self._on_aux_finished,
+                                on_failed=self._on_aux_failed)
         self.source = DataSource()  # the data in use (or, before the first load, the one to load)
         self.loading: DataSource | None = None
         self.data: DataInfo | None = None

@@ -20,7 +20,6 @@ from vaeviz.core.em.gmm import GaussianMixture
 from vaeviz.core.em.lab import (
     Blocked,
     LabData,
-    LabSettings,
     RunEnd,
     display_index,
     evaluate,
@@ -29,6 +28,7 @@ from vaeviz.core.em.lab import (
     start_job,
 )
 from vaeviz.core.em.problems import crossover, curves_1d, seeds_job
+from vaeviz.core.em.state import LabSettings
 from vaeviz.core.jobs import run_to_end
 
 

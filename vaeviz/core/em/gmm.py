@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from vaeviz.core.em.choices import COVARIANCE_TYPES
 from vaeviz.core.em.log_rows import logsumexp_rows, normalise_log_rows
 
-COVARIANCE_TYPES = ("full", "diag", "spherical", "tied")
 MAX_COMPONENTS = 20
 _LOG_2PI = math.log(2.0 * math.pi)
 

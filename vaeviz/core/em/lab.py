@@ -1,4 +1,4 @@
-"""The GMM & EM lab's run model, Qt-free: settings, frames and the jobs that compute them.
+"""The GMM & EM lab's run model, Qt-free: frames and the jobs that compute them.
 
 The lab shows EM one half-step at a time and k-means beside it in lockstep. Every half-step is a
 :class:`Frame`: the EM snapshot, the matching k-means snapshot and what the scatter needs to colour the
@@ -23,44 +23,18 @@ import numpy as np
 from vaeviz.core.em.algorithm import EMState, em_fast_steps, em_steps
 from vaeviz.core.em.align import align_components
 from vaeviz.core.em.data_checks import data_problem
-from vaeviz.core.em.gmm import COVARIANCE_TYPES, GaussianMixture
+from vaeviz.core.em.gmm import GaussianMixture
 from vaeviz.core.em.initialise import init_from_kmeans, init_kmeanspp, init_random, init_user
 from vaeviz.core.em.kmeans import KMeansState, kmeans_steps, kmeanspp_init
 from vaeviz.core.em.log_rows import normalise_log_rows
+from vaeviz.core.em.state import LabSettings
 from vaeviz.core.jobs import JobContext, JobFactory, single
 
-INIT_METHODS = {"random": "Random points", "kmeans++": "k-means++", "kmeans": "From k-means",
-                "user": "User-placed"}
 DISPLAY_LIMIT = 20_000  # points drawn; recolouring 2e4 points costs ~50 ms in pyqtgraph
 FAST_MIN_N = 50_000  # from here EM runs on the float32 torch path (em_fast)
 MAX_ITER = 300  # iterations a "run" computes at most
 RUN_TOL = 1e-7  # a run stops when an M-step changes the mean log-likelihood per point by less
 SPARE_ITERS = 50  # a run's generators can go this much further, for the next run to resume them
-
-
-@dataclass(frozen=True)
-class LabSettings:
-    """The model the user chose: K, covariance family, initialisation, seed and covariance floor."""
-
-    k: int = 3
-    covariance_type: str = "full"
-    init: str = "kmeans++"
-    seed: int = 0
-    floor: bool = True
-    reg: float = 1e-6
-
-    def __post_init__(self) -> None:
-        if self.covariance_type not in COVARIANCE_TYPES:
-            raise ValueError(f"covariance type must be one of {', '.join(COVARIANCE_TYPES)}")
-        if self.init not in INIT_METHODS:
-            raise ValueError(f"init must be one of {', '.join(INIT_METHODS)}")
-        if not (np.isfinite(self.reg) and self.reg > 0):
-            raise ValueError(f"the covariance floor must be a number > 0, got {self.reg!r}")
-
-    @property
-    def reg_value(self) -> float:
-        """The floor EM uses: 0 when switched off (components may then collapse)."""
-        return float(self.reg) if self.floor else 0.0
 
 
 @dataclass(frozen=True, eq=False)

@@ -62,12 +62,7 @@ def seeds_job(x: np.ndarray, k: int, covariance_type: str, reg: float, seeds=SEE
     return factory
 
 
-# ----- the lecture's 1-D example ---------------------------------------------------------------
-LECTURE_MEANS = (-10.0, 10.0)
-LECTURE_SIGMAS = (5.0, 5.0)
-LECTURE_WEIGHTS = {"equal": (0.5, 0.5), "unequal": (0.2, 0.8)}
-
-
+# ----- the lecture's 1-D example (its values: vaeviz.core.em.choices) ----------------------------
 def normal_pdf(x: np.ndarray, mean: float, sigma: float) -> np.ndarray:
     return np.exp(-0.5 * ((x - mean) / sigma) ** 2) / (sigma * np.sqrt(2.0 * np.pi))
 

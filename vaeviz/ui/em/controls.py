@@ -29,8 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from vaeviz.core.data.pointset_presets import PRESETS
-from vaeviz.core.em.gmm import COVARIANCE_TYPES
-from vaeviz.core.em.lab import INIT_METHODS
+from vaeviz.core.em.choices import COVARIANCE_TYPES, INIT_METHODS
 
 FLOORS = (1e-6, 1e-4, 1e-3, 1e-2, 1e-1)
 TOOL_TEXT = {"select": ("Select", "Drag means, axis handles and weights"),

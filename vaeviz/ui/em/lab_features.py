@@ -10,9 +10,10 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 
+from vaeviz.core.em.choices import LECTURE_MEANS, LECTURE_SIGMAS, LECTURE_WEIGHTS
 from vaeviz.core.em.edit import snap_and_shrink
 from vaeviz.core.em.lab import Frame
-from vaeviz.core.em.problems import LECTURE_MEANS, LECTURE_SIGMAS, LECTURE_WEIGHTS, crossover, seeds_job
+from vaeviz.core.em.problems import crossover, seeds_job
 from vaeviz.core.video import find_mp4_encoder
 from vaeviz.ui.em.explain import fmt
 from vaeviz.ui.em.export_anim import AnimationExporter, animation_filters, animation_target, write_parameters

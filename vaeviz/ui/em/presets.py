@@ -96,7 +96,7 @@ def _singular(lab, steps: int) -> None:
 
 def _oned(weights: str):
     def apply(dock, steps: int | None) -> None:
-        from vaeviz.core.em.problems import LECTURE_MEANS, LECTURE_SIGMAS
+        from vaeviz.core.em.choices import LECTURE_MEANS, LECTURE_SIGMAS
 
         lab = dock.lab
         lab.transport.run.setChecked(False)

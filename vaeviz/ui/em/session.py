@@ -12,9 +12,9 @@ import math
 import numpy as np
 
 from vaeviz.core.data.pointset import check_labels, check_points
+from vaeviz.core.em.choices import LECTURE_WEIGHTS
 from vaeviz.core.em.gmm import GaussianMixture
 from vaeviz.core.em.lab import LabSettings, evaluate_job
-from vaeviz.core.em.problems import LECTURE_WEIGHTS
 from vaeviz.core.jobs import run_to_end
 
 MAX_SAVED_POINTS = 200_000

@@ -11,7 +11,6 @@ import sys
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from vaeviz.core.data.datasets import DatasetError, make_shapes, save_npz
 from vaeviz.core.jobs import run_to_end
@@ -20,7 +19,7 @@ from vaeviz.core.vae.checkpoint import CheckpointError, save_checkpoint
 from vaeviz.core.vae.images import mosaic, strip
 from vaeviz.core.vae.lab import LabError, LatentLab
 from vaeviz.core.vae.lab_data import DataSource, ShapesBuilder
-from vaeviz.core.vae.lab_jobs import LabRef, setup_job, train_job, view_job
+from vaeviz.core.vae.lab_jobs import LabRef, decode_job, setup_job, train_job
 from vaeviz.core.vae.lab_train import load_checkpoint_event, setup, train
 from vaeviz.core.vae.lab_types import LabEvent, LabOptions, TrainProgress, role_of
 from vaeviz.core.vae.models import ModelConfig, build_model
@@ -261,13 +260,11 @@ def test_mosaic_and_strip_layout():
     assert row.shape == (2, 11) and row[0, 3] == -1
 
 
-def test_drag_gif_is_written_atomically(lab, tmp_path):
-    (tmp_path / "out").mkdir()
-    path = tmp_path / "out" / "walk.gif"
-    lab_views.drag_gif(lab, "vae", int(lab.subset[0]), int(lab.subset[1]), path, frames=6)
-    with Image.open(path) as gif:
-        assert gif.format == "GIF" and gif.n_frames == 10 and gif.size == (400, 200)
-    assert [p.name for p in path.parent.iterdir()] == ["walk.gif"]
+def test_drag_walk_goes_there_and_back(lab):
+    walk = lab_views.drag_walk(lab, "vae", int(lab.subset[0]), int(lab.subset[1]), frames=6)
+    assert walk.path.shape == (10, 2) and walk.images.shape == (10, 28, 28)
+    assert np.array_equal(walk.path[1], walk.path[-1])  # the walk back reuses the frames
+    assert walk.points.shape == (len(lab.subset), 2) and len(walk.labels) == len(lab.subset)
 
 
 # ----- job factories -----------------------------------------------------------------------------------
@@ -275,7 +272,7 @@ def test_jobs_run_against_one_lab(options):
     ref = LabRef(options)
     last = run_to_end(setup_job(ref, DataSource(), ["vae"]))
     assert last.done and "vae" in last.models
-    decoded = run_to_end(view_job(ref, "decode", "vae", (0.0, 1.0)))
+    decoded = run_to_end(decode_job(ref, "vae", (0.0, 1.0)))
     assert decoded.image.shape == (28, 28)
     progress = run_to_end(train_job(ref, "mlp-vae", 2, 1.0, 1e-3, 64, 1, max_steps=2))
     assert progress.done and progress.step == 2 and role_of("mlp-ae") == "ae"

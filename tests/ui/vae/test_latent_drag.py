@@ -27,7 +27,8 @@ def test_while_dragging_the_marker_sits_where_the_shown_image_was_decoded(dock, 
     pane = _pane(dock)
     pane.set_target(0.0, 0.0)
     asked = []
-    monkeypatch.setattr(dock.session, "request_view", lambda key, what, role, xy, **kw: asked.append(xy))
+    monkeypatch.setattr("vaeviz.ui.vae.controller.decode_job", lambda ref, role, xy: xy)
+    monkeypatch.setattr(dock.session, "request_view", lambda name, xy, *args, **kw: asked.append(xy))
     pane.target.drag_to(1.0, -0.5)
     pane.target.drag_to(1.5, -1.0)
     assert asked == [(1.0, -0.5), (1.5, -1.0)] and pane.target_xy() == (1.5, -1.0)

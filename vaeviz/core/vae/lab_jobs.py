@@ -8,7 +8,7 @@ thread and keeps it there.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from vaeviz.core.jobs import JobContext, JobFactory
@@ -34,18 +34,63 @@ class LabRef:
         return self._lab
 
 
-def view_job(ref: LabRef, what: str, *args: Any, **kwargs: Any) -> JobFactory:
-    """A one-shot request calling ``lab_views.<what>(lab, *args)``: decode, grid, inspect, resample,
-    interpolate, prior, evaluate, snapshot or drag_gif. Its result is that function's return value."""
+def _view(ref: LabRef, compute: Callable[[Any, Any], Any]) -> JobFactory:
+    """A one-shot request: ``compute(lab_views, lab)`` is its result (lab_views imports torch, so it is
+    imported when the job runs)."""
 
     def factory(ctx: JobContext) -> Iterator[Any]:
         from vaeviz.core.vae import lab_views
 
         if False:  # a generator without snapshots: the return value is the result
             yield None
-        return getattr(lab_views, what)(ref.get(), *args, **kwargs)
+        return compute(lab_views, ref.get())
 
     return factory
+
+
+def decode_job(ref: LabRef, role: str, xy) -> JobFactory:
+    """The slot's decoding at the 2-D latent point ``xy``: a :class:`Decoded`."""
+    return _view(ref, lambda views, lab: views.decode(lab, role, xy))
+
+
+def grid_job(ref: LabRef, role: str, n: int, low: float, high: float) -> JobFactory:
+    """The manifold: an n×n grid of decodings over [low, high]²: a :class:`GridImage`."""
+    return _view(ref, lambda views, lab: views.grid(lab, role, n, low, high))
+
+
+def inspect_job(ref: LabRef, role: str, source) -> JobFactory:
+    """A data point (index) or drawing (array) through the model: an :class:`Inspection`."""
+    return _view(ref, lambda views, lab: views.inspect(lab, role, source))
+
+
+def resample_job(ref: LabRef, role: str, source, k: int, seed: int) -> JobFactory:
+    """``k`` draws of z = μ + σ ⊙ ε for one image, decoded: a :class:`Strip`."""
+    return _view(ref, lambda views, lab: views.resample(lab, role, source, k=k, seed=seed))
+
+
+def interpolate_job(ref: LabRef, role: str, a, b, steps: int) -> JobFactory:
+    """``steps`` decodings on the straight line between the means of A and B: a :class:`Strip`."""
+    return _view(ref, lambda views, lab: views.interpolate(lab, role, a, b, steps=steps))
+
+
+def prior_job(ref: LabRef, role: str, k: int, seed: int) -> JobFactory:
+    """``k`` draws from the prior, decoded: a :class:`Strip`."""
+    return _view(ref, lambda views, lab: views.prior(lab, role, k=k, seed=seed))
+
+
+def snapshot_job(ref: LabRef, role: str) -> JobFactory:
+    """The scatter re-encoded with the slot's model: a :class:`LatentSnapshot`."""
+    return _view(ref, lambda views, lab: views.snapshot(lab, role))
+
+
+def evaluate_job(ref: LabRef, role: str) -> JobFactory:
+    """The slot's ELBO terms on the scatter's images: an :class:`Evaluation`."""
+    return _view(ref, lambda views, lab: views.evaluate(lab, role))
+
+
+def drag_walk_job(ref: LabRef, role: str, a, b, frames: int) -> JobFactory:
+    """The latent point from A to B and back with its decodings: a :class:`DragWalk` (for the GIF)."""
+    return _view(ref, lambda views, lab: views.drag_walk(lab, role, a, b, frames))
 
 
 def setup_job(ref: LabRef, source: DataSource, roles: list[str], files: dict[str, str | None] | None = None,

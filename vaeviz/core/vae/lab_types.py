@@ -144,6 +144,17 @@ class Strip:
 
 
 @dataclass(frozen=True)
+class DragWalk:
+    """The latent point walking from A to B and back, for the GIF: the scatter and each frame's decoding."""
+
+    role: str
+    points: np.ndarray  # (M, 2) the scatter's encoded means (z₁, z₂)
+    labels: np.ndarray | None  # (M,) their class labels, or None
+    path: np.ndarray  # (F, 2) the latent point at each frame
+    images: np.ndarray  # (F, H, W) the decoding at each frame, in [0, 1]
+
+
+@dataclass(frozen=True)
 class Evaluation:
     """Per-image means of the ELBO terms over a sample of the data, for the explain pane."""
 

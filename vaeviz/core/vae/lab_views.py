@@ -9,16 +9,23 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Generator
-from pathlib import Path
 
 import numpy as np
 import torch
 
 from vaeviz.core.jobs import drain
 from vaeviz.core.vae.decoding import encode_in_pieces
-from vaeviz.core.vae.images import drag_frames, mosaic, write_gif
+from vaeviz.core.vae.images import mosaic
 from vaeviz.core.vae.lab import LabError, LatentLab
-from vaeviz.core.vae.lab_types import Decoded, Evaluation, GridImage, Inspection, LatentSnapshot, Strip
+from vaeviz.core.vae.lab_types import (
+    Decoded,
+    DragWalk,
+    Evaluation,
+    GridImage,
+    Inspection,
+    LatentSnapshot,
+    Strip,
+)
 from vaeviz.core.vae.loss import elbo_terms, kl_divergence, reconstruction_nll
 from vaeviz.core.vae.train import decode_grid, decode_points, encode_dataset
 
@@ -155,11 +162,10 @@ def evaluate(lab: LatentLab, role: str, n: int = 500, seed: int = 0) -> Evaluati
     return Evaluation(role, len(x), terms["recon"], terms["kl"], terms["elbo"], model.config.beta)
 
 
-def drag_gif(lab: LatentLab, role: str, a: Source, b: Source, path: str | Path, frames: int = 24) -> Path:
-    """Walk the latent point from A to B and back, decoding each frame; write an animated GIF."""
+def drag_walk(lab: LatentLab, role: str, a: Source, b: Source, frames: int = 24) -> DragWalk:
+    """Walk the latent point from A to B and back, decoding each frame (the GIF's content)."""
     z = interpolation_path(lab, role, a, b, frames)
     z = np.concatenate([z, z[-2:0:-1]])  # there and back again, so the loop has no jump
     images = decode_points(lab.model(role), z)
     snap = snapshot(lab, role)
-    rendered = drag_frames(snap.mu[:, :2], snap.labels, z[:, :2], images)
-    return write_gif(path, rendered, duration_ms=70)
+    return DragWalk(role, snap.mu[:, :2], snap.labels, z[:, :2], images)

@@ -13,7 +13,16 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
+from vaeviz.core.vae.lab_jobs import (
+    decode_job,
+    grid_job,
+    inspect_job,
+    interpolate_job,
+    prior_job,
+    resample_job,
+)
 from vaeviz.core.vae.lab_types import Decoded, GridImage, Inspection, LatentSnapshot, ModelInfo, Strip
+from vaeviz.ui.vae.gif import gif_job
 from vaeviz.ui.vae.pane import DECODED_TITLE
 from vaeviz.ui.vae.session import LabSession
 
@@ -148,8 +157,8 @@ class LatentController(QObject):
                 self.figure.panes[r].set_grid(None, mode="off")
                 continue
             low, high = self.grid_extent(r)
-            self.session.request_view(("grid", r), "grid", r, settings["grid_n"], low, high,
-                                      on_result=self._on_grid)
+            job = grid_job(self.session.ref, r, settings["grid_n"], low, high)
+            self.session.request_view(("grid", r), job, self._on_grid)
 
     def _on_grid(self, g: GridImage) -> None:
         mode = self.explore.grid_settings()["manifold"]
@@ -165,8 +174,8 @@ class LatentController(QObject):
         give way (an interactive stream); other decodes (new weights, a new view) are plain requests."""
         pane = self.figure.panes[role]
         if role in self.session.models:
-            self.session.request_view(("decode", role), "decode", role, pane.target_xy(),
-                                      on_result=self._on_decoded, interactive=dragging)
+            job = decode_job(self.session.ref, role, pane.target_xy())
+            self.session.request_view(("decode", role), job, self._on_decoded, interactive=dragging)
         else:
             pane.show_pending_target()  # no model to decode with: ⊕ follows the mouse directly
 
@@ -204,8 +213,8 @@ class LatentController(QObject):
 
     def _inspect(self, role: str) -> None:
         if self.selected is not None and role in self.session.models:
-            self.session.request_view(("inspect", role), "inspect", role, self.selected.source,
-                                      on_result=self._on_inspected)
+            job = inspect_job(self.session.ref, role, self.selected.source)
+            self.session.request_view(("inspect", role), job, self._on_inspected)
 
     def _on_inspected(self, insp: Inspection) -> None:
         data = self.session.data
@@ -250,8 +259,8 @@ class LatentController(QObject):
             return False
         self.eps_seed += 1
         for role in self.roles():
-            self.session.request_view(("resample", role), "resample", role, self.selected.source,
-                                      k=STRIP_SIZE, seed=self.eps_seed, on_result=self._on_strip)
+            job = resample_job(self.session.ref, role, self.selected.source, STRIP_SIZE, self.eps_seed)
+            self.session.request_view(("resample", role), job, self._on_strip)
         return True
 
     def interpolate(self) -> bool:
@@ -260,22 +269,22 @@ class LatentController(QObject):
             return False
         a, b = (p.source for p in self.picks)
         for role in self.roles():
-            self.session.request_view(("interpolate", role), "interpolate", role, a, b,
-                                      steps=PATH_POINTS, on_result=self._on_strip)
+            job = interpolate_job(self.session.ref, role, a, b, PATH_POINTS)
+            self.session.request_view(("interpolate", role), job, self._on_strip)
         return True
 
     def fill_empty_strips(self) -> None:
         """Start with prior samples under each plot: what the model generates, before any click."""
         for role in self.roles():
             if not self.figure.panes[role].strip.has_image():
-                self.session.request_view(("prior", role), "prior", role, k=STRIP_SIZE, seed=0,
-                                          on_result=self._on_strip)
+                job = prior_job(self.session.ref, role, STRIP_SIZE, 0)
+                self.session.request_view(("prior", role), job, self._on_strip)
 
     def prior(self) -> None:
         self.prior_seed += 1
         for role in self.roles():
-            self.session.request_view(("prior", role), "prior", role, k=STRIP_SIZE, seed=self.prior_seed,
-                                      on_result=self._on_strip)
+            job = prior_job(self.session.ref, role, STRIP_SIZE, self.prior_seed)
+            self.session.request_view(("prior", role), job, self._on_strip)
 
     def _on_strip(self, s: Strip) -> None:
         pane = self.figure.panes[s.role]
@@ -294,5 +303,5 @@ class LatentController(QObject):
             self.session.report("Pick A and B first: click a point, then shift-click another.", "info")
             return False
         a, b = (p.source for p in self.picks)
-        self.session.request_view(("gif",), "drag_gif", self.roles()[0], a, b, path, on_result=on_done)
+        self.session.request_view(("gif",), gif_job(self.session.ref, self.roles()[0], a, b, path), on_done)
         return True

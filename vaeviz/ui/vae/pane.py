@@ -18,12 +18,13 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal, Slot
 from PySide6.QtWidgets import QGraphicsItem
 
-from vaeviz.core.vae.images import label_colour, strip
+from vaeviz.core.vae.images import strip
 from vaeviz.ui.items.cheap_items import BoundsCachedScatter, paint_now
 from vaeviz.ui.items.drag_target import DragTarget
 from vaeviz.ui.items.plot_grid import setup_data_plot
 from vaeviz.ui.items.point_raster import PointRaster
 from vaeviz.ui.theme import plot_colours
+from vaeviz.ui.vae.gif import label_colour
 from vaeviz.ui.vae.images import ImageBox
 
 ELLIPSE_COLOUR = "#d62728"

@@ -16,8 +16,17 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from vaeviz.core.jobs import JobFactory
 from vaeviz.core.vae.lab_data import DataSource
-from vaeviz.core.vae.lab_jobs import LabRef, load_job, save_job, setup_job, train_job, view_job
+from vaeviz.core.vae.lab_jobs import (
+    LabRef,
+    evaluate_job,
+    load_job,
+    save_job,
+    setup_job,
+    snapshot_job,
+    train_job,
+)
 from vaeviz.core.vae.lab_types import (
     DataInfo,
     Evaluation,
@@ -163,13 +172,14 @@ class LabSession(LabController):
         self.task = task
         self.running_changed.emit()
 
-    def request_view(self, name: tuple[str, ...], what: str, *args, on_result, on_failed=None,
-                     interactive: bool = False, **kwargs) -> int:
-        """A latest-wins request to the lab (decode, grid, inspect, strips…) keyed ``key(*name)``
-        (``("decode", "vae")`` → ``"latent:decode:vae"``); errors become messages unless ``on_failed``.
-        ``interactive``: one of a stream the user makes by dragging (:meth:`LabController.stream`)."""
+    def request_view(self, name: tuple[str, ...], factory: JobFactory, on_result, on_failed=None,
+                     interactive: bool = False) -> int:
+        """A latest-wins request to the lab (a job factory of :mod:`vaeviz.core.vae.lab_jobs`: decode,
+        grid, inspect, strips…) keyed ``key(*name)`` (``("decode", "vae")`` → ``"latent:decode:vae"``);
+        errors become messages unless ``on_failed``. ``interactive``: one of a stream the user makes by
+        dragging (:meth:`LabController.stream`)."""
         send = self.stream if interactive else self.request
-        return send(name, view_job(self.ref, what, *args, **kwargs), on_result, on_failed)
+        return send(name, factory, on_result, on_failed)
 
     def save(self, role: str, path: str) -> None:
         """Write a slot's model to a checkpoint (a request: training goes on meanwhile)."""
@@ -184,8 +194,8 @@ class LabSession(LabController):
 
     def refresh(self, role: str) -> None:
         """Re-encode the scatter and re-evaluate the ELBO of ``role`` (after training stopped)."""
-        self.request_view(("snapshot", role), "snapshot", role, on_result=self._on_refreshed)
-        self.request_view(("eval", role), "evaluate", role, on_result=self._take_evaluation)
+        self.request_view(("snapshot", role), snapshot_job(self.ref, role), self._on_refreshed)
+        self.request_view(("eval", role), evaluate_job(self.ref, role), self._take_evaluation)
 
     # ----- results ----------------------------------------------------------------------------------------
     def _apply(self, event, curves: bool) -> None:

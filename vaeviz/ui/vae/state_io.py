@@ -60,7 +60,9 @@ def self_check(dock, timeout_s: float = 30.0) -> list[str]:
         return [f"latent: no model ready after {timeout_s:g} s ({dock.messages.text() or 'no message'})"]
     role = roles[0]
     answer: dict = {}
-    dock.session.request_view(("self-check",), "decode", role, dock.figure.panes[role].target_xy(),
+    from vaeviz.core.vae.lab_jobs import decode_job
+
+    dock.session.request_view(("self-check",), decode_job(dock.session.ref, role, dock.figure.panes[role].target_xy()),
                               on_result=lambda d: answer.setdefault("image", d.image),
                               on_failed=lambda m, _d: answer.setdefault("error", m))
     if not dock.wait_until(lambda: bool(answer), timeout_s):

@@ -153,13 +153,13 @@ def test_session_error_is_value_error():
 
 def test_read_missing_file(tmp_path):
     """A missing file becomes a SessionError, not an OSError."""
-    with pytest.raises(SessionError, match="cannot read the file: No such file"):
+    with pytest.raises(SessionError, match="cannot read the session file: No such file"):
         read_session(tmp_path / "nope.json")
 
 
 def test_read_directory(tmp_path):
     """A folder instead of a file is a readable SessionError."""
-    with pytest.raises(SessionError, match="cannot read the file"):
+    with pytest.raises(SessionError, match="the session file is a folder, not a regular file"):
         read_session(tmp_path)
 
 
@@ -231,3 +231,40 @@ def test_write_to_missing_folder(tmp_path):
     with pytest.raises(OSError, match="folder does not exist"):
         write_session(tmp_path / "gone" / "s.json", make_session({}, "1"))
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+def test_read_fifo_and_device_without_blocking(tmp_path):
+    """A FIFO chosen as a session used to freeze the GUI thread for good; /dev/zero never ends."""
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)
+    with pytest.raises(SessionError, match="a pipe"):
+        read_session(fifo)
+    if os.path.exists("/dev/zero"):
+        with pytest.raises(SessionError, match="a device"):
+            read_session("/dev/zero")
+
+
+def test_deep_nesting_is_a_session_error(tmp_path):
+    """JSON nested 200,000 deep (the parser's RecursionError) and merely too deep for a session."""
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 200_000 + "]" * 200_000)
+    with pytest.raises(SessionError, match="nests more than 32 levels"):
+        read_session(path)
+    nested: dict = {}
+    inner = nested
+    for _ in range(40):
+        inner["x"] = {}
+        inner = inner["x"]
+    with pytest.raises(SessionError, match="nests more than 32 levels"):
+        parse_session(doc_text(docks={"em": nested}))
+
+
+def test_a_session_over_the_size_limit_is_refused_unread(tmp_path, monkeypatch):
+    from vaeviz.core import limits, session
+
+    monkeypatch.setattr(session, "SESSION", limits.FileLimit("session file", 50))
+    path = tmp_path / "big.json"
+    path.write_text(doc_text())
+    with pytest.raises(SessionError, match="the session file is .* bytes; the limit is 50 bytes"):
+        read_session(path)

@@ -166,3 +166,46 @@ def test_cancelled_dialogs_do_nothing(window, tmp_path, monkeypatch):
     window.open_action.trigger()
     assert window.files.last_dialog is None
     assert window.settings.last_folder == folder
+
+
+def test_a_restore_that_fails_part_way_rolls_every_dock_back(window, tmp_path, monkeypatch):
+    """A file that passes every check but breaks while it is applied (here: the last dock raises) leaves
+    the docks as they were: those already restored get their earlier state back, and the user is told."""
+    path = tmp_path / "session.json"
+    before = _states(window)
+    doc = window.files.session_document()
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    first, last = list(doc["docks"])[0], list(doc["docks"])[-1]
+    applied = []
+    original_first, original_last = window.docks[first].restore_state, window.docks[last].restore_state
+
+    def records(state):
+        applied.append(state)
+        original_first(state)
+
+    def breaks(state):
+        if len(applied) == 1:  # the file's state fails; the roll-back's call works
+            raise RuntimeError("a bug in restore")
+        original_last(state)
+
+    monkeypatch.setattr(window.docks[first], "restore_state", records)
+    monkeypatch.setattr(window.docks[last], "restore_state", breaks)
+    assert window.files.load_session(str(path)) is False
+    assert applied == [doc["docks"][first], before[first]]  # the file's state, then the one before
+    assert _states(window) == before
+    box = window.files.last_dialog
+    assert "could not be applied, so nothing was changed" in box.text()
+    assert "RuntimeError: a bug in restore" in box.detailedText()
+    box.close()
+
+
+def test_a_huge_dock_name_gives_a_short_message(window, tmp_path):
+    """A 5 MB dock name used to freeze the window for 11 s and fill a 5 MB message box."""
+    path = tmp_path / "huge.json"
+    doc = window.files.session_document()
+    doc["docks"] = {"x" * 5_000_000: {}}
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    assert window.files.load_session(str(path)) is False
+    text = window.files.last_dialog.text()
+    assert "unknown dock 'xxxx" in text and "(5,000,000 characters)" in text and len(text) < 400
+    window.files.last_dialog.close()

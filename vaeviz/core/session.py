@@ -10,6 +10,7 @@ import os
 from typing import Any
 
 from vaeviz.core.atomic import write_text_atomic
+from vaeviz.core.limits import MAX_JSON_DEPTH, SESSION, check_json_depth, read_bytes
 
 FORMAT = "vaeviz-session"
 VERSION = 1
@@ -33,6 +34,9 @@ def parse_session(text: str) -> dict:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise SessionError(f"not a JSON file (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    except RecursionError:  # the C parser's own guard against nesting thousands of levels deep
+        raise SessionError(f"the document nests more than {MAX_JSON_DEPTH} levels deep") from None
+    check_json_depth(doc, SessionError)
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise SessionError("not a vaeviz session (the 'format' field is missing or different)")
     version = doc.get("version")
@@ -53,13 +57,11 @@ def parse_session(text: str) -> dict:
 
 def read_session(path: str | os.PathLike) -> dict:
     """Read and check a session file."""
+    data = read_bytes(path, SESSION, SessionError)  # a regular file within the limit, or SessionError
     try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise SessionError("not a text file") from None
-    except OSError as exc:
-        raise SessionError(f"cannot read the file: {exc.strerror or exc}") from None
     return parse_session(text)
 
 

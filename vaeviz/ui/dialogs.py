@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 import vaeviz
+from vaeviz.core.limits import bounded_message
 
 
 def versions(bridge) -> dict[str, str]:
@@ -88,11 +89,19 @@ class ShortcutsDialog(QDialog):
         self.resize(420, 420)
 
 
+MAX_DETAILS_CHARS = 20_000  # a traceback is a few thousand characters
+
+
 def error_box(parent: QWidget, title: str, message: str, details: str = "") -> QMessageBox:
-    """A non-blocking warning with optional details (traceback) behind 'Show Details…'."""
-    box = QMessageBox(QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, parent)
+    """A non-blocking warning with optional details (traceback) behind 'Show Details…'.
+
+    Both texts are cut to a bounded length: a message that quotes a file's content must not make Qt lay
+    out megabytes of text.
+    """
+    box = QMessageBox(QMessageBox.Icon.Warning, title, bounded_message(message),
+                      QMessageBox.StandardButton.Ok, parent)
     if details:
-        box.setDetailedText(details)
+        box.setDetailedText(bounded_message(details, MAX_DETAILS_CHARS))
     box.setModal(False)
     box.show()
     return box

@@ -11,6 +11,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog, QMainWindow
 
 import vaeviz
+from vaeviz.core.limits import bounded_message, quote
 from vaeviz.core.session import SessionError, make_session, read_session, write_session
 from vaeviz.ui.dialogs import error_box
 from vaeviz.ui.export import ExportError, export_widget, export_window
@@ -62,23 +63,37 @@ class FileActions:
         return True
 
     def load_session(self, path: str) -> bool:
-        """Check the whole file, then apply it; a bad file changes nothing and says why."""
+        """Check the whole file, then apply it; a bad file changes nothing and says why.
+
+        Every dock's state is checked before any dock changes. Should applying still fail (a bug, or a
+        file that passed the checks but not the lab), every dock goes back to the state it had before.
+        """
+        name = Path(path).name
         try:
             doc = read_session(path)
             for dock_id, state in doc["docks"].items():
                 dock = self.window.docks.get(dock_id)
                 if dock is None:
-                    raise SessionError(f"the session names an unknown dock '{dock_id}'")
+                    raise SessionError(f"the session names an unknown dock {quote(dock_id)}")
                 dock.ensure_built()
                 try:
                     dock.validate_state(state)
                 except (ValueError, TypeError, KeyError) as exc:
                     raise SessionError(f"{dock_id}: {exc}") from None
         except SessionError as exc:
-            self._error("Open session", f"{Path(path).name} cannot be opened: {exc}.\n\nNothing was changed.")
+            self._error("Open session", f"{name} cannot be opened: {bounded_message(str(exc))}.\n\n"
+                        "Nothing was changed.")
             return False
-        for dock_id, state in doc["docks"].items():
-            self.window.docks[dock_id].restore_state(state)
+        before = {dock_id: self.window.docks[dock_id].state() for dock_id in doc["docks"]}
+        try:
+            for dock_id, state in doc["docks"].items():
+                self.window.docks[dock_id].restore_state(state)
+        except Exception as exc:  # roll back whatever was applied: the session loads whole or not at all
+            for dock_id, state in before.items():
+                self.window.docks[dock_id].restore_state(state)
+            self._error("Open session", f"{name} could not be applied, so nothing was changed.",
+                        f"{type(exc).__name__}: {exc}")
+            return False
         self._remember_folder(path)
         self.window.statusBar().showMessage(f"Session loaded from {path}", 5000)
         return True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import os
 
 import numpy as np
 import pytest
@@ -189,3 +190,44 @@ def test_swapped_files(tmp_path):
         DatasetError, match=r"expected uint8 images \(N, rows, columns\) \(magic 0x00000803\)"
     ):
         load_mnist_pair(lp, ip)
+
+
+def test_a_decompression_bomb_stops_at_the_limit(tmp_path, monkeypatch):
+    """1 MB of gzip that expands to 1 GB (it used to take 2 GB before being refused) is cut off at the
+    IDX limit: the error comes after at most that many bytes were produced."""
+    import tracemalloc
+
+    from vaeviz.core import limits
+    from vaeviz.core.data.datasets import idx as idx_module
+
+    monkeypatch.setattr(idx_module, "IDX", limits.FileLimit("IDX file", 10 * limits.MB, 8 * limits.MB))
+    path = tmp_path / "bomb-idx3-ubyte.gz"
+    zeros = gzip.compress(b"\0" * (64 * limits.MB), compresslevel=9)
+    path.write_bytes(gzip.compress(header(0x08, 65536, 32, 32)) + zeros)
+    tracemalloc.start()
+    try:
+        with pytest.raises(DatasetError, match="expands to more than 8.0 MB"):
+            read_idx(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 40 * limits.MB
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+def test_special_files_are_refused_without_blocking(tmp_path):
+    fifo = tmp_path / "pipe-idx3-ubyte"
+    os.mkfifo(fifo)
+    with pytest.raises(DatasetError, match="a pipe"):
+        read_idx(fifo)
+    if os.path.exists("/dev/zero"):
+        with pytest.raises(DatasetError, match="a device"):
+            read_idx("/dev/zero")
+
+
+def test_a_header_asking_for_more_than_the_file_holds_is_refused_without_allocating(tmp_path):
+    """A 20-byte file whose header claims 60000 × 60000 × 60000 elements: truncated, nothing allocated."""
+    path = tmp_path / "liar-idx3-ubyte"
+    path.write_bytes(header(0x08, 60000, 60000, 60000) + b"\0" * 4)
+    with pytest.raises(DatasetError, match="is truncated"):
+        read_idx(path)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -18,7 +20,7 @@ def write(tmp_path, text: str, name: str = "data.csv", encoding: str = "utf-8"):
 
 def test_round_trip_without_labels(tmp_path):
     """Export then import gives back bit-identical floats (including awkward ones)."""
-    pts = np.array([[0.1, -2.5], [1e-300, 1e300], [np.pi, -0.0], [123456789.123456789, 5e-324]])
+    pts = np.array([[0.1, -2.5], [1e-300, 1e99], [np.pi, -0.0], [123456789.123456789, 5e-324]])
     path = export_csv(tmp_path / "p.csv", pts)
     assert path == tmp_path / "p.csv"
     assert path.read_text().splitlines()[0] == "x,y"
@@ -144,8 +146,8 @@ def test_too_many_points(tmp_path):
     assert len(import_csv(path, max_points=11)[0]) == 11
 
 
-def test_missing_file_is_an_oserror(tmp_path):
-    with pytest.raises(FileNotFoundError):
+def test_missing_file_is_a_csv_error_saying_so(tmp_path):
+    with pytest.raises(CsvError, match="No such file or directory"):
         import_csv(tmp_path / "nope.csv")
 
 
@@ -161,3 +163,55 @@ def test_failed_import_leaves_the_data_set_unchanged(tmp_path, text):
         load_csv(ps, write(tmp_path, text))
     assert ps.points.tolist() == [[9.0, 9.0]] and ps.labels.tolist() == [1]
     assert ps.version == 0 and not ps.can_undo and changes == []
+
+
+def test_coordinates_whose_squares_overflow_are_refused_with_the_line(tmp_path):
+    """1e300 parses as a float, but its square overflows: refused on import, before EM meets it."""
+    path = tmp_path / "huge.csv"
+    path.write_text("x,y\n0,0\n1e300,2\n")
+    with pytest.raises(CsvError, match=r"line 3: '1e300' is beyond ±1e\+100"):
+        import_csv(path)
+
+
+def test_a_megabyte_field_is_refused_quickly_and_quoted_short(tmp_path):
+    """A 1 MB non-numeric field (it used to cost gigabytes of memory in the message) gives a short
+    message: the line's length, not its content."""
+    path = tmp_path / "long.csv"
+    path.write_text("x,y\n0,0\n" + "a" * 1_000_000 + ",1\n")
+    with pytest.raises(CsvError) as caught:
+        import_csv(path)
+    message = str(caught.value)
+    assert message.startswith("line 3: the line is 1,000,002 characters long") and len(message) < 120
+
+
+def test_a_bad_field_is_quoted_with_its_first_characters_and_length(tmp_path):
+    path = tmp_path / "word.csv"
+    path.write_text("0,0\n" + "b" * 90 + ",1\n")
+    with pytest.raises(CsvError) as caught:
+        import_csv(path)
+    assert str(caught.value) == f"line 2: {'b' * 40!r}… (90 characters) is not a number"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+def test_special_files_are_refused_without_blocking(tmp_path):
+    """A FIFO would block the reader until a writer appears; a folder or device is not a CSV file."""
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(CsvError, match="a pipe"):
+        import_csv(fifo)
+    with pytest.raises(CsvError, match="a folder"):
+        import_csv(tmp_path)
+    if os.path.exists("/dev/zero"):
+        with pytest.raises(CsvError, match="a device"):
+            import_csv("/dev/zero")
+
+
+def test_a_file_over_the_size_limit_is_refused_before_reading(tmp_path, monkeypatch):
+    from vaeviz.core import limits
+    from vaeviz.core.data import pointset_io
+
+    monkeypatch.setattr(pointset_io, "CSV", limits.FileLimit("CSV file", 1000))
+    path = tmp_path / "big.csv"
+    path.write_text("1,2\n" * 400)
+    with pytest.raises(CsvError, match="the CSV file is 1,600 bytes; the limit is 1,000 bytes"):
+        import_csv(path)

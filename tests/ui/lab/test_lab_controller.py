@@ -148,3 +148,20 @@ def test_a_channel_handler_takes_the_end_before_idle_callbacks_run(qtbot, comput
     release.set()
     qtbot.waitUntil(lambda: "idle" in order, timeout=5000)
     assert order == [("finished", 1), ("finished", 2), "idle"]
+
+
+def test_user_messages_are_bounded_escaped_and_free_of_internal_names():
+    assert user_message("CsvError: line 3: '<b>' is not a number") == "line 3: '&lt;b&gt;' is not a number"
+    assert user_message("MemoryError: Unable to allocate 931 GiB") == "there is not enough memory for this"
+    assert user_message("RecursionError: maximum recursion depth exceeded") == "the input is nested too deeply"
+    assert user_message("PermissionError: [Errno 13] Permission denied: '/x'") == "permission denied"
+    internal = user_message("ZeroDivisionError: float division by zero")
+    assert "ZeroDivisionError" not in internal and "error button" in internal
+    assert len(user_message("ValueError: " + "x" * 1_000_000)) <= 400
+
+
+def test_the_message_bar_shows_at_most_a_bounded_text(qtbot):
+    bar = MessageBar()
+    qtbot.addWidget(bar)
+    bar.show_message("y" * 5_000_000, "error")
+    assert len(bar.text()) <= 400 and bar.text().endswith("…")

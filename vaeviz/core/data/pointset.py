@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vaeviz.core.limits import MAX_COORDINATE, bounded_message
+
 MAX_POINTS = 1_000_000
 MAX_HISTORY = 200
 # 200 undo entries of a million-point replace would be 3 GB; the byte budget drops old entries first
@@ -40,7 +42,8 @@ def check_points(points, *, what: str = "points") -> np.ndarray:
     try:
         arr = np.array(points, dtype=np.float64)  # always a copy: the caller may change theirs later
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{what} must be numbers in an (N, 2) array ({exc})") from None
+        raise ValueError(f"{what} must be numbers in an (N, 2) array ({bounded_message(str(exc), 120)})") \
+            from None
     if arr.size == 0:
         return np.zeros((0, 2))
     if arr.shape == (2,):
@@ -53,6 +56,13 @@ def check_points(points, *, what: str = "points") -> np.ndarray:
         raise ValueError(
             f"{what}: row {row} is ({arr[row, 0]}, {arr[row, 1]}); "
             "all coordinates must be finite (no NaN/inf)"
+        )
+    too_large = np.abs(arr).max(axis=1) > MAX_COORDINATE
+    if too_large.any():
+        row = int(np.argmax(too_large))
+        raise ValueError(
+            f"{what}: row {row} is ({arr[row, 0]:g}, {arr[row, 1]:g}); coordinates must lie within "
+            f"±{MAX_COORDINATE:g} (rescale the data)"
         )
     return np.ascontiguousarray(arr)
 

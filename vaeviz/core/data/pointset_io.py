@@ -16,6 +16,10 @@ import numpy as np
 
 from vaeviz.core.atomic import write_text_atomic
 from vaeviz.core.data.pointset import MAX_POINTS, PointSet, check_labels, check_points
+from vaeviz.core.limits import CSV, MAX_COORDINATE, MAX_FIELD_CHARS, quote, read_bytes
+
+# Three fields of at most MAX_FIELD_CHARS and their separators: a longer line is not a point.
+MAX_LINE_CHARS = 3 * MAX_FIELD_CHARS + 10
 
 
 class CsvError(ValueError):
@@ -93,6 +97,9 @@ def parse_csv_text(text: str, max_points: int = MAX_POINTS) -> tuple[np.ndarray,
         line = raw.split("#", 1)[0].strip()
         if not line:
             continue
+        if len(line) > MAX_LINE_CHARS:
+            raise CsvError(f"the line is {len(line):,} characters long; a point's line is at most "
+                           f"{MAX_LINE_CHARS}", lineno)
         fields = _split(line)
         if len(fields) not in (2, 3):
             raise CsvError(f"expected 2 or 3 columns, found {len(fields)}", lineno)
@@ -106,12 +113,14 @@ def parse_csv_text(text: str, max_points: int = MAX_POINTS) -> tuple[np.ndarray,
         first_line = first_line or lineno
         for field, value in zip(fields, values, strict=True):
             if value is None:
-                raise CsvError(f"{field!r} is not a number", lineno)
+                raise CsvError(f"{quote(field)} is not a number", lineno)
             if not math.isfinite(value):
-                raise CsvError(f"value is NaN/inf ({field!r})", lineno)
+                raise CsvError(f"value is NaN/inf ({quote(field)})", lineno)
+            if abs(value) > MAX_COORDINATE:
+                raise CsvError(f"{quote(field)} is beyond ±{MAX_COORDINATE:g}; rescale the data", lineno)
         if ncols == 3:
             if values[2] != int(values[2]) or abs(values[2]) > 2**62:
-                raise CsvError(f"label {fields[2]!r} is not a whole number", lineno)
+                raise CsvError(f"label {quote(fields[2])} is not a whole number", lineno)
             labels.append(int(values[2]))
         if len(rows) >= max_points:
             raise CsvError(f"the file has more than {max_points:,} points (the limit)", lineno)
@@ -147,10 +156,10 @@ def import_csv(path: str | os.PathLike, max_points: int = MAX_POINTS) -> tuple[n
         With the line, e.g. ``"line 7: 'abc' is not a number"``,
         ``"line 3: expected 2 or 3 columns, found 4"``, ``"line 9: value is NaN/inf ('nan')"``,
         or ``"no points found"``.
-    OSError
-        When the file cannot be read.
+        A special file (FIFO, device, folder), a file over the size limit or one that cannot be read
+        also raise it, with the reason.
     """
-    data = Path(path).read_bytes()
+    data = read_bytes(path, CSV, CsvError)  # a regular file within the size limit
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
 
+from vaeviz.core.limits import bounded_message
+
 LEVELS = ("error", "info")  # most urgent first
 LEVEL_STYLES = {
     "info": "background: rgba(60, 130, 220, 40); border: 1px solid rgba(60, 130, 220, 140);",
@@ -50,8 +52,8 @@ class MessageBar(QWidget):
         """
         if level not in LEVEL_STYLES:
             raise ValueError(f"unknown message level {level!r}")
-        if text:
-            self._topics[topic] = (level, text)
+        if text:  # bounded: a message quoting a file must not make the label lay out megabytes
+            self._topics[topic] = (level, bounded_message(text))
         else:
             self._topics.pop(topic, None)
         timer = self._timers.get(topic)

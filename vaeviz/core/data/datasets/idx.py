@@ -7,14 +7,15 @@ DD big-endian uint32 dimension sizes, then the elements, big-endian, in C order.
 from __future__ import annotations
 
 import gzip
+import math
 import os
-import zlib
 from pathlib import Path
 
 import numpy as np
 
 from vaeviz.core.atomic import write_bytes_atomic
 from vaeviz.core.data.datasets.base import DatasetError, ImageDataset
+from vaeviz.core.limits import IDX, gunzip, read_bytes
 
 IMAGES_MAGIC = 0x00000803
 """Magic number of an IDX file of uint8 with 3 dimensions (MNIST images)."""
@@ -53,29 +54,6 @@ _CODES: dict[np.dtype, int] = {dtype.newbyteorder("="): code for code, dtype in 
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
-def _gunzip(name: str, raw: bytes) -> tuple[bytes, bool]:
-    """Decompress every gzip member of ``raw``; return (data, complete).
-
-    Unlike ``gzip.decompress`` this keeps what could be decompressed from a truncated file, so the
-    caller can say how much is missing instead of "Compressed file ended before the end-of-stream".
-    """
-    parts: list[bytes] = []
-    rest = raw
-    try:
-        while rest:
-            unzip = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
-            parts.append(unzip.decompress(rest))
-            if not unzip.eof:
-                return b"".join(parts), False
-            rest = unzip.unused_data
-            # Some writers pad after the last member with zeros; they are not another member.
-            if rest.strip(b"\x00") == b"":
-                break
-    except zlib.error as err:
-        raise DatasetError(f"{name} is not a valid gzip file: {err}") from err
-    return b"".join(parts), True
-
-
 def read_idx(path: str | os.PathLike) -> np.ndarray:
     """Read an IDX file (raw, or gzip-compressed whatever its name) into a numpy array.
 
@@ -97,15 +75,12 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     """
     path = Path(path)
     name = path.name
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise DatasetError(f"file does not exist: {path}") from None
-    except OSError as err:
-        raise DatasetError(f"could not read {path}: {err.strerror or err}") from err
+    if not path.exists():
+        raise DatasetError(f"file does not exist: {path}")
+    raw = read_bytes(path, IDX, DatasetError)  # a regular file within the size limit
     complete = True
     if raw[:2] == _GZIP_MAGIC:  # detect by content: names lie, IDX files start with two zero bytes
-        raw, complete = _gunzip(name, raw)
+        raw, complete = gunzip(raw, IDX, DatasetError, name)  # at most IDX's expanded size
     if len(raw) < 4:
         raise DatasetError(f"{name} is truncated: expected at least 4 bytes of header, found {len(raw):,}")
     magic = int.from_bytes(raw[:4], "big")
@@ -120,7 +95,7 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
         )
     shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     dtype = _TYPES[type_code]
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize  # Python ints: a lying header cannot overflow
     found = len(raw) - header
     what = "pixels" if ndim >= 2 else "labels" if type_code == 0x08 else "data"
     if found < expected:

@@ -85,7 +85,9 @@ BAD_EXPORTS = {
     "tiny size": (["--dock", "em", "--preset", "overview", "--out", "{out}/a.png", "--size", "2x2"],
                   "out of range"),
     "negative steps": (["--dock", "em", "--preset", "overview", "--out", "{out}/a.png", "--steps", "-1"],
-                       "--steps must be 0 or more"),
+                       "--steps must be from 0 to"),
+    "endless steps": (["--dock", "latent", "--preset", "overview", "--out", "{out}/a.png", "--steps",
+                       str(10**12)], "--steps must be from 0 to 5,000 for latent/overview"),
     "missing --out": (["--dock", "em", "--preset", "overview"], "missing --out"),
 }
 
@@ -136,9 +138,11 @@ def test_self_test_passes_in_one_line(isolated_settings):
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the display check is for Linux")
-def test_no_display_prints_one_line_about_xvfb_and_exits_1(isolated_settings):
+@pytest.mark.parametrize("flags", [[], ["--self-test"]], ids=["app", "self-test"])
+def test_no_display_prints_one_line_about_xvfb_and_exits_1(isolated_settings, flags):
+    """The self-test shows the window too: without a display it used to abort (exit 134) in Qt."""
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
-    result = run_vaeviz(config=isolated_settings, env=env, timeout=30)
+    result = run_vaeviz(*flags, config=isolated_settings, env=env, timeout=30)
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr

@@ -114,14 +114,14 @@ def main(argv: list[str] | None = None) -> int:
         from vaeviz.export_cli import run_export
 
         return run_export(args)
+    problem = display_problem()  # the self-test shows the window too: same one-line message
+    if problem:
+        print(problem, file=sys.stderr)
+        return 1
     if args.self_test:
         from vaeviz.self_test import run_self_test
 
         return run_self_test()
-    problem = display_problem()
-    if problem:
-        print(problem, file=sys.stderr)
-        return 1
     app, window = start_gui()
     _close_on_signals(app, window)
     code = app.exec()

@@ -41,8 +41,8 @@ def run_export(args: argparse.Namespace) -> int:
         size = parse_size(args.size or DEFAULT_SIZE)
     except (KeyError, ExportError) as exc:
         return _fail(exc.args[0] if exc.args else str(exc))
-    if args.steps is not None and args.steps < 0:
-        return _fail("--steps must be 0 or more")
+    if args.steps is not None and not 0 <= args.steps <= preset.max_steps:
+        return _fail(f"--steps must be from 0 to {preset.max_steps:,} for {args.dock}/{args.preset}")
     folder = Path(args.out).parent
     if not folder.is_dir() or not os.access(folder, os.W_OK):
         return _fail(f"cannot write to {args.out}: folder {folder} is missing or not writable")

@@ -54,6 +54,10 @@ DOWNLOAD = FileLimit("download", 64 * MB, max_expanded_bytes=128 * MB)
 # finite float64 (1e100² · 1e6 = 1e206), so EM never meets an overflow.
 MAX_COORDINATE = 1e100
 MAX_IMAGE_PIXELS = 40_000_000  # width × height a single image may declare (a 12000² PNG asks for 144 M)
+# Images load at most this many pixels on a side (larger ones are downsampled as they are decoded): the
+# lab's models take 28 × 28 to 64 × 64 images, and a photo-sized input would build a gigabyte model.
+MAX_IMAGE_SIDE = 64
+MAX_IMAGES = 100_000  # images in one folder (at 64 × 64 float32: 1.6 GB would be the worst case)
 MAX_FIELD_CHARS = 100  # a CSV field longer than this is not a number anyone typed
 MAX_JSON_DEPTH = 32  # session documents nest 5 levels; deeper is not a vaeviz file
 MESSAGE_FIELD_CHARS = 40  # how much of a bad field a message quotes

@@ -296,3 +296,52 @@ def test_fetch_unknown_kind_or_split(tmp_path):
         run_steps(fetch_mnist("cifar", cache=tmp_path))
     with pytest.raises(DatasetError, match="unknown split 'valid'"):
         run_steps(fetch_mnist("mnist", "valid", cache=tmp_path))
+
+
+def test_a_file_announced_larger_than_the_limit_is_refused_before_writing(served, tmp_path):
+    folder, base = served
+    (folder / "big.bin").write_bytes(b"\1" * 300_000)
+    dest = tmp_path / "cache" / "big.bin"
+    with pytest.raises(DatasetError, match="the server announces 293.0 KB, more than the limit of 97.7 KB"):
+        run_steps(download_steps(base + "big.bin", dest, "00" * 32, max_bytes=100_000))
+    assert files_in(dest.parent) == []
+
+
+def test_an_endless_stream_stops_at_the_limit(tmp_path):
+    """A server that sends bytes for ever without a length (it used to fill 315 MB of disk before the
+    checksum refused it) is cut off at max_bytes, and nothing is left on disk."""
+    stop = threading.Event()
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+
+    def serve():
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(4096)
+            conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: application/octet-stream\r\n\r\n")
+            try:
+                while not stop.is_set():
+                    conn.sendall(b"\0" * 65536)
+            except OSError:
+                pass  # the client hung up at the limit
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/endless.bin"
+    dest = tmp_path / "cache" / "endless.bin"
+    try:
+        with pytest.raises(DatasetError, match="larger than the limit of 488.3 KB"):
+            run_steps(download_steps(url, dest, "00" * 32, max_bytes=500_000))
+    finally:
+        stop.set()
+        listener.close()
+        thread.join(5)
+    assert files_in(dest.parent) == []
+
+
+def test_a_gzip_bomb_stops_the_checksum_at_the_expansion_limit():
+    hasher = download_module._Hasher("gunzipped", "bomb.gz", max_expanded=1_000_000)
+    with pytest.raises(DatasetError, match="bomb.gz expands to more than 976.6 KB"):
+        hasher.update(gzip.compress(b"\0" * 5_000_000))
+    assert hasher.expanded <= 1_000_000 + (1 << 20)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -220,3 +222,52 @@ def test_save_replaces_and_unlabelled_round_trip(tmp_path):
     back = load_npz(path)
     assert back.labels is None and back.factors is None and back.name == "plain"
     assert back.source == f"npz file {path}"
+
+
+def test_photo_sized_images_are_downsampled_as_they_load(tmp_path):
+    """Three 1024² photos used to build a multi-gigabyte model: they now load at 64 px a side."""
+    rng = np.random.default_rng(0)
+    for i in range(3):
+        Image.fromarray(rng.integers(0, 256, (1024, 768, 3), dtype=np.uint8)).save(tmp_path / f"p{i}.jpg")
+    ds = load_image_folder(tmp_path)
+    assert ds.images.shape == (3, 64, 48)
+    assert "downsampled to at most 64 pixels a side" in ds.source
+
+
+def test_an_image_declaring_too_many_pixels_is_refused_before_decoding(tmp_path):
+    """A 12000 × 12000 PNG compresses to ~140 KB but would decode to 144 megapixels."""
+    Image.new("L", (12000, 12000)).save(tmp_path / "huge.png", optimize=True)
+    with pytest.raises(DatasetError, match="is 12000x12000 pixels; the limit is 40 megapixels"):
+        load_image_folder(tmp_path)
+
+
+def test_an_npz_asking_for_gigabytes_is_refused_before_reading(tmp_path):
+    """A small archive whose array header (or zip directory) asks for more than the limit."""
+    import io
+    import zipfile
+
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f4", "fortran_order": False,
+                                                  "shape": (60000, 1000, 1000)})
+    path = tmp_path / "liar.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("images.npy", header.getvalue() + b"\0" * 64)
+    with pytest.raises(DatasetError, match="holds arrays of more than 128 MB"):
+        load_npz(path)
+    bomb = tmp_path / "bomb.npz"
+    np.savez_compressed(bomb, images=np.zeros((200, 1000, 1000), np.uint8))  # 200 MB of zeros, ~200 KB
+    assert bomb.stat().st_size < 1_000_000
+    with pytest.raises(DatasetError, match="expands to more than 128 MB"):
+        load_npz(bomb)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+def test_special_files_are_refused(tmp_path):
+    os.mkfifo(tmp_path / "pipe.npz")
+    with pytest.raises(DatasetError, match="a pipe"):
+        load_npz(tmp_path / "pipe.npz")
+    folder = tmp_path / "images"
+    folder.mkdir()
+    Image.new("L", (8, 8)).save(folder / "a.png")
+    os.mkfifo(folder / "b.png")  # not a regular file: not an image either, and never opened
+    assert load_image_folder(folder).images.shape == (1, 8, 8)

@@ -213,5 +213,5 @@ def test_a_file_over_the_size_limit_is_refused_before_reading(tmp_path, monkeypa
     monkeypatch.setattr(pointset_io, "CSV", limits.FileLimit("CSV file", 1000))
     path = tmp_path / "big.csv"
     path.write_text("1,2\n" * 400)
-    with pytest.raises(CsvError, match="the CSV file is 1,600 bytes; the limit is 1,000 bytes"):
+    with pytest.raises(CsvError, match="the CSV file is 1.6 KB; the limit is 1,000 bytes"):
         import_csv(path)

@@ -21,12 +21,14 @@ class Preset:
     """A named, reproducible view of a dock, for the export CLI and the lecture.
 
     ``apply(dock, steps)`` puts the (built) dock in the preset's state; ``steps`` is how many iterations
-    of the lab's algorithm to run first (``None``: the preset's own default).
+    of the lab's algorithm to run first (``None``: the preset's own default), at most ``max_steps``
+    (the export CLI refuses more: an export must end).
     """
 
     name: str
     description: str
     apply: Callable[[LabDock, int | None], None]
+    max_steps: int = 5_000
 
 
 class LabDock(QDockWidget):

@@ -33,6 +33,7 @@ from typing import Literal
 
 from vaeviz.core.data.datasets.base import DatasetError, ImageDataset
 from vaeviz.core.data.datasets.idx import DIGIT_LABELS, FASHION_LABELS, load_mnist_pair
+from vaeviz.core.limits import DOWNLOAD, human_size
 
 MNIST_URL = "https://ossci-datasets.s3.amazonaws.com/mnist/"
 """Mirror of the original MNIST files (the one PyTorch uses)."""
@@ -140,15 +141,20 @@ def cache_dir() -> Path:
     return Path.home() / ".cache" / "vaeviz"
 
 
+_EXPAND_STEP = 1 << 20
+
+
 class _Hasher:
     """SHA-256 of a file's bytes, or of what they decompress to (``gunzipped``)."""
 
-    def __init__(self, checksum_of: str, name: str) -> None:
+    def __init__(self, checksum_of: str, name: str, max_expanded: int = DOWNLOAD.max_expanded_bytes) -> None:
         if checksum_of not in ("file", "gunzipped"):
             raise ValueError(f"checksum_of must be 'file' or 'gunzipped', got {checksum_of!r}")
         self.sha = hashlib.sha256()
         self.name = name
         self.unzip = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS) if checksum_of == "gunzipped" else None
+        self.max_expanded = max_expanded
+        self.expanded = 0
 
     def update(self, data: bytes) -> None:
         if self.unzip is None:
@@ -156,11 +162,18 @@ class _Hasher:
             return
         try:
             while data:
-                self.sha.update(self.unzip.decompress(data))
-                if not self.unzip.eof:
-                    return
-                data = self.unzip.unused_data.lstrip(b"\x00")  # next gzip member, if any
-                self.unzip = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+                # In bounded pieces: one compressed megabyte may expand to a gigabyte.
+                piece = self.unzip.decompress(data, _EXPAND_STEP)
+                self.expanded += len(piece)
+                if self.expanded > self.max_expanded:
+                    raise DatasetError(f"{self.name} expands to more than {human_size(self.max_expanded)} "
+                                       "(the limit)")
+                self.sha.update(piece)
+                if self.unzip.eof:
+                    data = self.unzip.unused_data.lstrip(b"\x00")  # next gzip member, if any
+                    self.unzip = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+                else:
+                    data = self.unzip.unconsumed_tail
         except zlib.error as err:
             raise DatasetError(f"{self.name} is not a valid gzip file: {err}") from err
 
@@ -194,6 +207,7 @@ def download_steps(
     base_url: str | None = None,
     checksum_of: Literal["file", "gunzipped"] = "file",
     allow_unverified: bool = False,
+    max_bytes: int = DOWNLOAD.max_bytes,
 ) -> Generator[DownloadProgress, None, Path]:
     """Download ``url`` to ``dest`` step by step, verifying its SHA-256 before it takes the name.
 
@@ -216,6 +230,9 @@ def download_steps(
     allow_unverified : bool
         Accept a file whose checksum is unknown (``sha256=None``). Only for data whose integrity the
         user accepts to trust to the transport.
+    max_bytes : int
+        The most bytes accepted (``vaeviz.core.limits.DOWNLOAD``): a larger announced length is refused
+        before anything is written, and a stream that goes on is stopped at this many bytes.
 
     Yields
     ------
@@ -275,6 +292,9 @@ def download_steps(
             with response:
                 length = response.headers.get("Content-Length")
                 total = int(length) if length and length.isdigit() else None
+                if total is not None and total > max_bytes:
+                    raise DatasetError(f"refusing to download {name}: the server announces "
+                                       f"{human_size(total)}, more than the limit of {human_size(max_bytes)}")
                 received = 0
                 while True:
                     try:
@@ -284,6 +304,9 @@ def download_steps(
                         raise DatasetError(f"could not download {url} (offline?): {reason}") from err
                     if not block:
                         break
+                    if received + len(block) > max_bytes:  # an endless stream stops here, not at a full disk
+                        raise DatasetError(f"stopped downloading {name}: it is larger than the limit of "
+                                           f"{human_size(max_bytes)}")
                     out.write(block)
                     hasher.update(block)
                     received += len(block)

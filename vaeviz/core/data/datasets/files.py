@@ -6,7 +6,9 @@ Pillow is imported inside the functions that need it, so importing the package s
 from __future__ import annotations
 
 import io
+import math
 import os
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -14,6 +16,15 @@ import numpy as np
 
 from vaeviz.core.atomic import write_bytes_atomic
 from vaeviz.core.data.datasets.base import DatasetError, ImageDataset
+from vaeviz.core.limits import (
+    IMAGE,
+    MAX_IMAGE_PIXELS,
+    MAX_IMAGE_SIDE,
+    MAX_IMAGES,
+    NPZ,
+    check_regular_file,
+    human_size,
+)
 
 IMAGE_EXTENSIONS = frozenset(
     {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm", ".pbm", ".pnm"}
@@ -86,10 +97,14 @@ def load_image_folder(folder: str | os.PathLike, size: int | tuple[int, int] | N
         raise ValueError(f"size must be a positive int or (height, width), got {size!r}")
 
     paths = top_images or [p for _, images in classes for p in images]
+    if len(paths) > MAX_IMAGES:
+        raise DatasetError(f"{root} holds {len(paths):,} images; the limit is {MAX_IMAGES:,}")
     labels = None if top_images else np.repeat(np.arange(len(classes)), [len(imgs) for _, imgs in classes])
     pixels: list[np.ndarray] = []
+    largest = 0  # the longest side seen, to say when images were downsampled
     for path in paths:
-        array = _read_grey(path, root, target)
+        array, side = _read_grey(path, root, target)
+        largest = max(largest, side)
         if pixels and array.shape != pixels[0].shape:
             first = paths[0].relative_to(root)
             (h0, w0), (h1, w1) = pixels[0].shape, array.shape
@@ -106,16 +121,33 @@ def load_image_folder(folder: str | os.PathLike, size: int | tuple[int, int] | N
         label_names=None if top_images else [name for name, _ in classes],
         source=f"image folder {root}: {layout}"
         + (f", resized to {target[1]}x{target[0]}" if target else "")
+        + (f", downsampled to at most {MAX_IMAGE_SIDE} pixels a side" if not target and largest > MAX_IMAGE_SIDE
+           else "")
         + note,
     )
 
 
-def _read_grey(path: Path, root: Path, target: tuple[int, int] | None) -> np.ndarray:
-    """Decode one image to float32 (H, W) in [0, 1], resized to ``target`` (height, width) if given."""
+def _read_grey(path: Path, root: Path, target: tuple[int, int] | None) -> tuple[np.ndarray, int]:
+    """Decode one image to float32 (H, W) in [0, 1], resized to ``target`` (height, width) if given, and
+    downsampled to :data:`MAX_IMAGE_SIDE` if not; also return the file's longest side."""
     from PIL import Image  # lazy: Pillow is only needed when a folder is actually loaded
 
+    check_regular_file(path, IMAGE, DatasetError)
     try:
-        with Image.open(path) as img:
+        with warnings.catch_warnings():  # Pillow's own bomb warning: the size is checked below instead
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(path)
+        with img:
+            width, height = img.size
+            if width * height > MAX_IMAGE_PIXELS:  # checked on the header, before any pixel is decoded
+                raise DatasetError(
+                    f"image {path.relative_to(root)} is {width}x{height} pixels; the limit is "
+                    f"{MAX_IMAGE_PIXELS / 1e6:g} megapixels")
+            if target is None and max(width, height) > MAX_IMAGE_SIDE:
+                scale = MAX_IMAGE_SIDE / max(width, height)  # a lab model takes at most this side
+                target = (max(1, round(height * scale)), max(1, round(width * scale)))
+            if target is not None and min(width / target[1], height / target[0]) >= 2:
+                img.draft(img.mode, (target[1], target[0]))  # JPEG: decode at a reduced size already
             img.load()
             grey = _to_grey(img)
             if target is not None and grey.size != (target[1], target[0]):
@@ -126,7 +158,7 @@ def _read_grey(path: Path, root: Path, target: tuple[int, int] | None) -> np.nda
                 grey = grey.resize((target[1], target[0]), resample)
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as err:
         raise DatasetError(f"could not read image {path.relative_to(root)}: {err}") from err
-    return np.clip(np.asarray(grey, dtype=np.float32), 0.0, 1.0)
+    return np.clip(np.asarray(grey, dtype=np.float32), 0.0, 1.0), max(width, height)
 
 
 def _to_grey(img):
@@ -167,10 +199,12 @@ def load_npz(path: str | os.PathLike) -> ImageDataset:
         keys found), or any array has the wrong shape, type or values (e.g. NaN pixels).
     """
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise DatasetError(f"file does not exist: {path}")
+    check_regular_file(path, NPZ, DatasetError)
     if not zipfile.is_zipfile(path):
         raise DatasetError(f"{path.name} is not an .npz archive (numpy.savez writes them)")
+    _check_npz_sizes(path)
     try:
         with np.load(path, allow_pickle=False) as archive:  # never unpickle: a data file must not run code
             arrays = {key: archive[key] for key in archive.files}
@@ -218,6 +252,43 @@ def load_npz(path: str | os.PathLike) -> ImageDataset:
         source=_string(arrays, "source", "") or f"npz file {path}",
         factors=factors or None,
     )
+
+
+def _check_npz_sizes(path: Path) -> None:
+    """Refuse an archive whose arrays would expand beyond the NPZ limit, before any is read.
+
+    Both what the zip directory says and what each array's own header asks for are checked: numpy
+    allocates the header's shape before reading, so a small file could otherwise ask for gigabytes.
+    """
+    cap = NPZ.max_expanded_bytes
+    total = 0
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                total += info.file_size
+                if total > cap:
+                    raise DatasetError(f"{path.name} expands to more than {human_size(cap)} (the limit)")
+                if not info.filename.endswith(".npy"):
+                    continue
+                with archive.open(info) as member:
+                    total += _npy_bytes(member, path.name) - info.file_size  # the larger of the two
+                if total > cap:
+                    raise DatasetError(f"{path.name} holds arrays of more than {human_size(cap)} (the limit)")
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as err:
+        raise DatasetError(f"{path.name} is not a valid .npz archive: {err}") from None
+
+
+def _npy_bytes(member, name: str) -> int:
+    """The bytes an .npy member's header asks for (shape × item size), at least 0."""
+    fmt = np.lib.format
+    version = fmt.read_magic(member)
+    if version == (1, 0):
+        shape, _fortran, dtype = fmt.read_array_header_1_0(member)
+    elif version == (2, 0):
+        shape, _fortran, dtype = fmt.read_array_header_2_0(member)
+    else:
+        raise DatasetError(f"{name} uses .npy format version {version}, which vaeviz does not read")
+    return math.prod(shape) * dtype.itemsize
 
 
 def _string(arrays: dict[str, np.ndarray], key: str, default: str) -> str:

@@ -11,6 +11,7 @@ import os
 import sys
 
 import vaeviz
+from vaeviz.log_file import configure_logging
 from vaeviz.runtime import configure_process
 
 
@@ -110,6 +111,7 @@ def _close_on_signals(app, window) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)  # unknown flags: usage on stderr, exit 2
     configure_process()  # before anything imports numpy
+    configure_logging()
     if args.command == "export":
         from vaeviz.export_cli import run_export
 

@@ -38,6 +38,9 @@ def _wait(app, predicate: Callable[[], bool], timeout_s: float) -> bool:
 def run_self_test() -> int:
     tmp = tempfile.TemporaryDirectory(prefix="vaeviz-self-test-")
     os.environ.setdefault("VAEVIZ_CONFIG_DIR", str(Path(tmp.name) / "settings"))
+    from vaeviz.log_file import configure_logging
+
+    configure_logging()  # into the temporary settings folder too
     from vaeviz.app import make_application
     from vaeviz.ui.export import export_widget, is_blank
     from vaeviz.ui.main_window import MainWindow

@@ -16,6 +16,7 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication
 
 from vaeviz.core.jobs import Progress
+from vaeviz.log_file import close_logging, configure_logging
 from vaeviz.ui.dialogs import about_text
 from vaeviz.ui.settings import LAYOUT_VERSION, AppSettings
 
@@ -127,17 +128,33 @@ def _answer(ctx):
     return 42
 
 
-def test_failing_job_shows_error_and_worker_keeps_working(window, qtbot):
+@pytest.fixture
+def log_file():
+    """The app's log file, written for the test's duration (into the test's settings folder)."""
+    path = configure_logging()
+    yield path
+    close_logging()
+
+
+def test_failing_job_shows_error_and_worker_keeps_working(window, qtbot, log_file):
     failures = []
     with qtbot.waitSignal(window.bridge.job_failed, timeout=10000):
         window.bridge.submit(_failing, "failing", on_failed=lambda m, d: failures.append(m))
     assert failures == ["RuntimeError: boom in the job"]
     button = window.status.error_button
     assert button.isVisible()
-    assert "boom in the job" in button.text()
+    # An internal error: plain words on the button, the exception's name and text behind it and in the log.
+    assert "internal error" in button.text() and "RuntimeError" not in button.text()
     message, details = window.status.last_error()
     assert message == "RuntimeError: boom in the job"
     assert "Traceback (most recent call last)" in details and "_failing" in details
+    logged = log_file.read_text(encoding="utf-8")
+    assert "RuntimeError: boom in the job" in logged and "_failing" in logged
+    button.click()
+    box = window._error_dialog
+    assert "boom in the job" in box.text() and "_failing" in box.detailedText()
+    assert any(b.text() == "Open log" for b in box.buttons())
+    box.close()
 
     results = []
     window.bridge.submit(_answer, "answer", on_finished=results.append)

@@ -6,8 +6,8 @@ import html
 import platform
 
 from PySide6 import __version__ as pyside_version
-from PySide6.QtCore import qVersion
-from PySide6.QtGui import QAction
+from PySide6.QtCore import QUrl, qVersion
+from PySide6.QtGui import QAction, QDesktopServices
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 import vaeviz
 from vaeviz.core.limits import bounded_message
+from vaeviz.log_file import log_failure, log_path
 
 
 def versions(bridge) -> dict[str, str]:
@@ -96,12 +97,23 @@ def error_box(parent: QWidget, title: str, message: str, details: str = "") -> Q
     """A non-blocking warning with optional details (traceback) behind 'Show Details…'.
 
     Both texts are cut to a bounded length: a message that quotes a file's content must not make Qt lay
-    out megabytes of text.
+    out megabytes of text. The full details go to the log file, which an "Open log" button shows.
     """
+    if details:
+        log_failure(title, message, details)
     box = QMessageBox(QMessageBox.Icon.Warning, title, bounded_message(message),
                       QMessageBox.StandardButton.Ok, parent)
     if details:
         box.setDetailedText(bounded_message(details, MAX_DETAILS_CHARS))
+    if log_path().exists():
+        open_log = box.addButton("Open log", QMessageBox.ButtonRole.ActionRole)
+        open_log.setToolTip(str(log_path()))
+        open_log.clicked.connect(open_log_file)
     box.setModal(False)
     box.show()
     return box
+
+
+def open_log_file() -> bool:
+    """Show the log file in the system's text viewer; return whether one could be asked to."""
+    return QDesktopServices.openUrl(QUrl.fromLocalFile(str(log_path())))

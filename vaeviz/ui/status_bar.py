@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QToolButton
 
 from vaeviz.core.eta import EtaEstimator, format_eta
+from vaeviz.core.user_errors import readable
 
 
 class ComputeStatusBar(QStatusBar):
@@ -88,10 +89,11 @@ class ComputeStatusBar(QStatusBar):
     def on_job_failed(self, job_id: int, message: str, details: str) -> None:
         self.on_job_ended(job_id)
         self._error = (message, details)
-        short = message if len(message) <= 70 else message[:67] + "…"
+        readable_message = readable(message)
+        short = readable_message if len(readable_message) <= 70 else readable_message[:67] + "…"
         self.error_button.setText(f"⚠ {short}")
         self.error_button.show()
-        self.showMessage(f"Job failed: {message}", 10000)
+        self.showMessage(f"Job failed: {readable_message}", 10000)
 
     def last_error(self) -> tuple[str, str]:
         return self._error

@@ -26,6 +26,8 @@ from typing import Any, Protocol
 
 from vaeviz.core.device import DeviceInfo, select_device
 from vaeviz.core.jobs import JobContext, JobSpec
+from vaeviz.core.limits import bounded_message
+from vaeviz.log_file import log_failure
 from vaeviz.runtime import compute_threads
 
 # For INTERACTIVE_S after an interactive request (a drag's), long jobs work in small pieces, in slices of
@@ -58,10 +60,15 @@ class _LongJob:
 
 
 def describe_error(exc: BaseException) -> tuple[str, str]:
-    """Return a one-line message and the full traceback of an exception."""
+    """Return a one-line message and the full traceback of a job's exception, and log both.
+
+    The message is bounded (an exception may quote a whole input); the log file keeps everything.
+    """
     text = str(exc).strip().splitlines()
     message = f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
-    return message, "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    log_failure("job failed", message, details)
+    return bounded_message(message), details
 
 
 class Scheduler:

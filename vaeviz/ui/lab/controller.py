@@ -25,7 +25,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from vaeviz.core.jobs import JobFactory
-from vaeviz.core.limits import bounded_message
+from vaeviz.core.user_errors import readable
 from vaeviz.ui.lab.message_bar import MessageBar
 
 # How long the GUI thread waits for the answer to an interactive request (a drag's decode or likelihood)
@@ -33,33 +33,10 @@ from vaeviz.ui.lab.message_bar import MessageBar
 # drag to one event-loop pass per move. Longer would only add to the rare moves that find the worker busy.
 INTERACTIVE_WAIT_S = 0.003
 
-# Errors whose text is written for the user: shown without the exception's name.
-_USER_ERRORS = ("LabError", "DatasetError", "CheckpointError", "CsvError", "SessionError", "ValueError",
-                "OSError", "FileNotFoundError", "IsADirectoryError", "NotADirectoryError")
-# Errors whose text is not: shown as what they mean (the worker's log keeps the text and traceback).
-_PLAIN_WORDS = {"MemoryError": "there is not enough memory for this",
-                "RecursionError": "the input is nested too deeply",
-                "PermissionError": "permission denied",
-                "TimeoutError": "the operation timed out"}
-
-
 def user_message(message: str) -> str:
-    """A worker error as the user should read it: bounded, HTML-escaped, without internal exception names.
-
-    The worker reports failures as ``"TypeName: text"``. Our own errors and the operating system's keep
-    their text; a few others become plain words; anything else is an internal error (its details are
-    in the status bar's error button).
-    """
-    name, sep, text = message.partition(": ")
-    if not sep or not name.isidentifier():
-        shown = message
-    elif name in _USER_ERRORS:
-        shown = text
-    elif name in _PLAIN_WORDS:
-        shown = _PLAIN_WORDS[name]
-    else:
-        shown = "an internal error stopped this (details: the error button in the status bar)"
-    return html.escape(bounded_message(shown), quote=False)
+    """A worker error for the message bar (rich text): readable (see :mod:`vaeviz.core.user_errors`),
+    bounded and HTML-escaped."""
+    return html.escape(readable(message), quote=False)
 
 
 class LabController(QObject):

@@ -51,7 +51,7 @@ def test_keys_are_the_labs_and_idle_callbacks_wait_for_a_released_edits_frame(qt
         assert seen == []  # the edit's frame has not arrived yet
         compute.flush()
         assert seen == [(4, "edited")] and not lab.controller.busy
-        lab.run_seeds()
+        lab.problems.run_seeds()
         assert {"em:run", "em:seeds", "em:eval", "em:commit", "em:heat"} <= compute.keys
         assert all(key.startswith("em:") for key in compute.keys), compute.keys
     finally:

@@ -57,7 +57,7 @@ def test_singularity_preset_says_the_likelihood_is_infinite_and_shows_no_nan(doc
 
 def test_label_switching_runs_have_equal_likelihoods_and_align(dock):
     next(p for p in dock.presets() if p.name == "label-switching").apply(dock, None)
-    runs = dock.lab.seed_runs
+    runs = dock.lab.problems.seed_runs
     assert len(runs) == 4 and dock.lab.figure.side_kind == "seeds"
     lls = [r.log_likelihood for r in runs]
     assert max(lls) - min(lls) < 1e-3 * abs(lls[0])
@@ -183,13 +183,13 @@ def test_gif_and_parameter_exports(dock, qtbot, tmp_path):
     lab = dock.lab
     lab.runner.goto(8)
     gif = tmp_path / "run.gif"
-    lab.export_gif(str(gif))
+    lab.exports.export_animation(str(gif))
     qtbot.waitUntil(gif.exists, timeout=20000)
     with Image.open(gif) as image:
         assert image.n_frames == 9 and image.width <= 760
     assert lab.runner.pos == 8  # the shown frame is put back
     params = tmp_path / "params.csv"
-    assert lab.export_params(str(params))
+    assert lab.exports.export_parameters(str(params))
     lines = params.read_text().splitlines()
     assert lines[0].startswith("k,weight") and len(lines) == 4
     assert float(lines[1].split(",")[1]) == lab.runner.frame.gmm.weights[0]

@@ -24,16 +24,16 @@ def _opaque(rgb_tuple) -> int:
 def test_contours_are_computed_only_when_shown(lab, qtbot):
     view = lab.figure.em_view
     lab.side.heatmap.setChecked(True)
-    qtbot.waitUntil(lambda: view.heat.isVisible() and lab._heat_layer is not None)
-    assert not lab._heat_layer.has_contours and lab._heat_layer.contour_x.size == 0
+    qtbot.waitUntil(lambda: view.heat.isVisible() and lab.layers.heat_layer is not None)
+    assert not lab.layers.heat_layer.has_contours and lab.layers.heat_layer.contour_x.size == 0
     assert not view.contours.isVisible()
     lab.side.contours.setChecked(True)  # the shown layer has none: computed again, with them
     qtbot.waitUntil(lambda: view.contours.isVisible())
-    assert lab._heat_layer.has_contours and view.contours.xData is not None and view.contours.xData.size > 0
-    heat_only = lab._heat_layer.pixels
+    assert lab.layers.heat_layer.has_contours and view.contours.xData is not None and view.contours.xData.size > 0
+    heat_only = lab.layers.heat_layer.pixels
     lab.side.contours.setChecked(False)
     lab.side.contours.setChecked(True)  # the layer already has them: shown again without a new one
-    assert lab._heat_layer.pixels is heat_only and view.contours.isVisible()
+    assert lab.layers.heat_layer.pixels is heat_only and view.contours.isVisible()
 
 
 def test_layers_are_composited_over_the_themes_background(lab, qtbot):

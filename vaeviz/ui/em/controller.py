@@ -2,7 +2,9 @@
 
 Every channel and request of the lab goes through one :class:`EmController` (channels ``"em:run"`` and
 ``"em:seeds"``, requests ``"em:eval"``, ``"em:commit"``, ``"em:heat"``, ``"em:cells"``, ``"em:data"``, ...),
-so :meth:`~vaeviz.ui.lab.controller.LabController.when_idle` waits for all of them.
+so :meth:`~vaeviz.ui.lab.controller.LabController.when_idle` waits for all of them. The channels' handlers
+are given to :meth:`~vaeviz.ui.lab.controller.LabController.channel`, so a job's end is handled (and the
+next job submitted) before the idle check.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject
 
+from vaeviz.core.jobs import JobFactory
 from vaeviz.ui.lab.controller import LabController
 from vaeviz.ui.lab.message_bar import MessageBar
 
@@ -18,25 +21,22 @@ LAB_ID = "em"
 
 
 class EmController(LabController):
-    """:class:`~vaeviz.ui.lab.controller.LabController` of the GMM & EM dock.
-
-    Besides the base class's channels and requests, the lab is busy while a run job's end has not been
-    handled by :class:`~vaeviz.ui.em.runner.EmRunner` yet (it may go on with another job to reach its
-    target), see :attr:`run_open`.
-    """
+    """:class:`~vaeviz.ui.lab.controller.LabController` of the GMM & EM dock."""
 
     def __init__(self, compute: Any, messages: MessageBar, parent: QObject | None = None) -> None:
         super().__init__(compute, LAB_ID, messages, parent)
-        self.run_open = False  # a run job was submitted and the runner has not handled its end yet
 
-    def extra_busy(self) -> bool:
-        return self.run_open
+    @staticmethod
+    def replace_job(channel, factory: JobFactory, progress: str = "latest") -> int:
+        """Submit ``factory`` on ``channel`` in place of its running job.
 
-    def run_handled(self) -> None:
-        """The runner has handled the end of its run job (and submitted none after it)."""
-        self.run_open = False
-        self._check_idle()
-
-    def drop_idle_callbacks(self) -> None:
-        """Forget the waiting callbacks (EM is blocked: there is nothing to continue from)."""
-        self._idle_callbacks.clear()
+        The running job is cancelled without its ``cancelled`` signal: that signal makes the lab check
+        whether it is idle, and between the two jobs it would be, so "when idle" callbacks would run
+        before the new job's results.
+        """
+        quiet = channel.blockSignals(True)
+        try:
+            channel.cancel()
+        finally:
+            channel.blockSignals(quiet)
+        return channel.submit(factory, progress=progress)

@@ -15,6 +15,7 @@ import shiboken6
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QWidget
 
+from vaeviz.core.em.state import STATE_VERSION
 from vaeviz.ui.docks.base import LabDock, Preset
 
 
@@ -22,7 +23,7 @@ class EmDock(LabDock):
     dock_id = "em"
     title = "GMM && EM"  # "&&": Qt shows one "&" (a single one would underline the next letter)
     shortcut = "Ctrl+2"
-    state_version = 1
+    state_version = STATE_VERSION  # 2: the lab state of core/em/state.py; 1 still opens
 
     def build(self) -> QWidget:
         from vaeviz.core.data.pointset_presets import apply_preset
@@ -53,28 +54,29 @@ class EmDock(LabDock):
         return list(self.lab.lab_actions) if self.built else []
 
     def state(self) -> dict:
-        from vaeviz.ui.em.session import lab_state
+        from vaeviz.ui.em.session import lab_session
 
         self.ensure_built()
-        return {"version": self.state_version, **lab_state(self.lab)}
+        return {**lab_session(self.lab), "version": self.state_version}
 
     def validate_state(self, state: dict) -> None:
-        from vaeviz.ui.em.session import validate_lab_state
+        from vaeviz.core.em.session import session_from_json
 
         super().validate_state(state)
-        validate_lab_state(state)
+        session_from_json(state)
 
     def restore_state(self, state: dict) -> None:
-        from vaeviz.ui.em.session import restore_lab_state
+        from vaeviz.core.em.session import session_from_json
+        from vaeviz.ui.em.session import restore_session
 
         self.ensure_built()
-        restore_lab_state(self.lab, state)
+        restore_session(self.lab, session_from_json(state))
 
     def self_check(self, done) -> None:
-        problems = self.content_problems()
-        from vaeviz.ui.em.checks import lab_problems
+        from vaeviz.ui.em.self_check import check_lab
 
-        done(problems + lab_problems(self.lab))
+        problems = self.content_problems()
+        check_lab(self.lab, lambda found: done(problems + found))
 
     def apply_theme(self, dark: bool) -> None:
         super().apply_theme(dark)

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QWidget
 
 from vaeviz.core.atomic import write_bytes_atomic, write_text_atomic
 from vaeviz.core.em.gmm import GaussianMixture
@@ -96,53 +97,58 @@ def encode_mp4_job(frames: list[tuple[int, int, bytes]], path: str, duration_ms:
 class AnimationExporter(QObject):
     """Drives the frames through the lab, grabs the figure, hands the pictures to the encoder.
 
-    ``fmt`` is ``"gif"`` or ``"mp4"`` (which needs ``ffmpeg``). ``done(path, error)``: error is '' on success.
+    ``fmt`` is ``"gif"`` or ``"mp4"`` (which needs ``ffmpeg``). ``done(path, error)``: error is '' on
+    success. ``layers.render_frame`` shows a frame and answers once its raster layers are drawn.
     """
 
     done = Signal(str, str)
 
-    def __init__(self, lab, path: str, fmt: str = "gif", ffmpeg: str | None = None, duration_ms: int = 180) -> None:
-        super().__init__(lab)
+    def __init__(self, runner, layers, figure: QWidget, compute, path: str, fmt: str = "gif",
+                 ffmpeg: str | None = None, duration_ms: int = 180, parent: QObject | None = None) -> None:
+        super().__init__(parent)
         if fmt == "mp4" and not ffmpeg:
             raise ValueError(NO_ENCODER)
-        self.lab = lab
+        self.runner = runner
+        self.layers = layers
+        self.figure = figure
+        self.compute = compute
         self.path = path
         self.fmt = fmt
         self.ffmpeg = ffmpeg
         self.duration_ms = duration_ms
-        self.indices = frame_indices(len(lab.runner.frames))
+        self.indices = frame_indices(len(runner.frames))
         self.images: list[tuple[int, int, bytes]] = []
-        self._restore = lab.runner.pos
+        self._restore = runner.pos
         self._i = 0
 
     def start(self) -> None:
         if not self.indices:
             self.done.emit(self.path, "There is no EM run to animate yet.")
             return
-        self.lab.runner.pause()
+        self.runner.pause()
         QTimer.singleShot(0, self._next)
 
     def _next(self) -> None:
         if self._i >= len(self.indices):
             self._encode()
             return
-        self.lab.render_frame(self.indices[self._i], self._grab)
+        self.layers.render_frame(self.indices[self._i], self._grab)
 
     def _grab(self) -> None:
-        self.images.append(qimage_to_rgb(self.lab.figure.grab().toImage()))
+        self.images.append(qimage_to_rgb(self.figure.grab().toImage()))
         self._i += 1
         QTimer.singleShot(0, self._next)
 
     def _encode(self) -> None:
-        self.lab.runner.show(self._restore)
+        self.runner.show(self._restore)
         if self.fmt == "mp4":
             job = encode_mp4_job(self.images, self.path, self.duration_ms, self.ffmpeg)
         else:
             job = encode_gif_job(self.images, self.path, self.duration_ms)
         self.images = []  # the job holds them now
-        self.lab.compute.submit(job, f"export {self.fmt.upper()}",
-                                on_finished=lambda path: self.done.emit(path, ""),
-                                on_failed=lambda message, details: self.done.emit(self.path, message))
+        self.compute.submit(job, f"export {self.fmt.upper()}",
+                            on_finished=lambda path: self.done.emit(path, ""),
+                            on_failed=lambda message, details: self.done.emit(self.path, message))
 
 
 def parameters_csv(gmm: GaussianMixture) -> str:

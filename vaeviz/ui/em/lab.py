@@ -1,31 +1,45 @@
 """The GMM & EM lab: side panel | message bar, figure and transport bar | Numbers / Explain / Problems tabs.
 
-:class:`EmLab` connects the pieces: the shared PointSet (data), :class:`~vaeviz.ui.em.runner.EmRunner`
-(the history of half-steps and the jobs behind it) and the views. It never computes anything costly
-itself: EM, k-means, edits' likelihoods, density and Voronoi layers, presets and CSV files all go
-through its :class:`~vaeviz.ui.em.controller.EmController` to ``compute`` (the worker in the app, inline in the export CLI). Problems, the 1-D page, layers
-and exports are in :class:`~vaeviz.ui.em.lab_features.LabFeatures`.
+:class:`EmLab` holds the lab's :class:`~vaeviz.core.em.state.EmLabState`, the single record of what the
+user chose: the side panel shows it and turns edits into new states (:mod:`vaeviz.ui.em.binding`), and
+every change, from a widget, a preset, a session or the self-check, goes through :meth:`EmLab.apply_state`.
+
+The lab connects the shared PointSet (data), :class:`~vaeviz.ui.em.runner.EmRunner` (the history of
+half-steps and the jobs behind it) and the views. It never computes anything costly itself: EM,
+k-means, edits' likelihoods, density and Voronoi layers, presets and CSV files all go through its
+:class:`~vaeviz.ui.em.controller.EmController` to ``compute`` (the worker in the app, inline in the
+export CLI). It is composed of the raster layers, the 1-D page, the problem demos, the exports and the
+keyboard actions, each in its own module.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import numpy as np
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtWidgets import QFileDialog, QSplitter, QTabWidget, QTextBrowser, QVBoxLayout, QWidget
 
 from vaeviz.core.data.pointset import PointSet, PointSetChange
 from vaeviz.core.em.data_checks import data_note
 from vaeviz.core.em.edit import drag_axis, move_mean, set_weight
-from vaeviz.core.em.lab import Frame, LabData, LabSettings, display_index
+from vaeviz.core.em.lab import Frame, LabData, display_index
+from vaeviz.core.em.state import EmLabState, LabSettings
 from vaeviz.core.grid import data_rect
+from vaeviz.ui.em.actions import make_actions
+from vaeviz.ui.em.binding import StateBinding
 from vaeviz.ui.em.colours import responsibility_keys
 from vaeviz.ui.em.controller import EmController
 from vaeviz.ui.em.controls import SidePanel, TransportBar
 from vaeviz.ui.em.data_tools import DataTools
 from vaeviz.ui.em.explain import explain_html, fmt
+from vaeviz.ui.em.exports import Exports
 from vaeviz.ui.em.figure import EmFigure
-from vaeviz.ui.em.lab_features import LabFeatures
 from vaeviz.ui.em.numbers import NumbersPane
+from vaeviz.ui.em.oned_page import OneDPage
+from vaeviz.ui.em.problem_demos import ProblemDemos
 from vaeviz.ui.em.problems import singular_message
+from vaeviz.ui.em.raster_layers import RasterLayers
 from vaeviz.ui.em.runner import EmRunner
 from vaeviz.ui.lab.message_bar import MessageBar
 
@@ -33,7 +47,7 @@ ERRORS = ("blocked", "io", "singular")  # message kinds shown as errors; the oth
 INFO_TIMEOUT_MS = 6000  # "info" messages (what just happened) clear themselves after this long
 
 
-class EmLab(LabFeatures, QWidget):
+class EmLab(QWidget):
     """The whole content of the GMM & EM dock."""
 
     def __init__(self, compute, points: PointSet, lab_presets: list[tuple[str, str]]) -> None:
@@ -76,9 +90,9 @@ class EmLab(LabFeatures, QWidget):
         layout.addWidget(self.splitter)
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
 
+        self.state = EmLabState()
         self.data: LabData | None = None
         self.rect = (-5.0, -5.0, 5.0, 5.0)
-        self.mode = "2d"
         self.selected = 0
         self.probe_index = 0
         self._edit_gmm = None
@@ -87,16 +101,31 @@ class EmLab(LabFeatures, QWidget):
         self._curves_stale = False
         self._curves_timer = QTimer(self, singleShot=True, interval=0)
         self._curves_timer.timeout.connect(self._update_curves)
-        self.init_features()
+        self.binding = StateBinding(self.side, lambda: self.state, self.apply_state)
+        self.layers = RasterLayers(self.figure, self.controller, self.runner, lambda: self.state)
+        self.oned = OneDPage(self.figure.oned, self.explain, lambda: self.state, self.apply_state)
+        self.problems = ProblemDemos(self, self.runner, self.controller, self.figure, self.layers, self.tabs,
+                                     self.problems_text, self.side.align)
+        self.exports = Exports(self.runner, self.layers, self.figure, compute,
+                               lambda *args: self.ask_save_path(*args), self.set_message, self)
+        self.lab_actions = make_actions(self, self.runner, self.transport, self.tools, self.reset,
+                                        self.set_tool, lambda: self.state.mode == "2d")
         self._connect()
+        self.binding.show(self.state)
+        self.oned.show(self.state.oned)
+        self._show_mode(self.state.mode)
         self._unsubscribe = points.subscribe(self._on_points_changed)
 
     # ----- wiring ------------------------------------------------------------------------------
+    @property
+    def mode(self) -> str:
+        return self.state.mode
+
     def _connect(self) -> None:
         s, t, r, f = self.side, self.transport, self.runner, self.figure
         r.shown.connect(self._on_shown)
         r.history_changed.connect(self._on_history_changed)
-        r.blocked.connect(lambda text: self._on_blocked(text))
+        r.blocked.connect(self._on_blocked)
         r.preview.connect(self._on_preview)
         r.status.connect(lambda text: self.set_message("info", text))
         r.playing_changed.connect(self._on_playing_changed)
@@ -109,25 +138,80 @@ class EmLab(LabFeatures, QWidget):
         t.run.toggled.connect(self._on_run_toggled)
         t.speed.valueChanged.connect(r.set_speed)
         t.scrubber.valueChanged.connect(self._on_scrubbed)
-        for widget in (s.k, s.seed):
-            widget.valueChanged.connect(self._on_model_changed)
-        for widget in (s.cov_type, s.init):
-            widget.currentIndexChanged.connect(self._on_model_changed)
-        s.floor.toggled.connect(self._on_floor_changed)
-        s.reg.currentIndexChanged.connect(self._on_floor_changed)
-        s.load_data.clicked.connect(lambda: self.load_data_preset(s.data_preset.currentData(), s.n_points.value()))
-        for name, button in s.tools.items():
-            button.toggled.connect(lambda on, n=name: on and self.set_tool(n))
+        s.load_data.clicked.connect(lambda: self.load_data_preset(self.state.data.preset, self.state.data.n))
         s.undo.clicked.connect(self.tools.undo)
         s.redo.clicked.connect(self.tools.redo)
         s.import_csv.clicked.connect(self.tools.import_dialog)
         s.export_csv.clicked.connect(self.tools.export_dialog)
+        s.problem1.clicked.connect(lambda: self.problems.show_problem("marginal", run=True))
+        s.problem2.clicked.connect(self.problems.run_seeds)
+        s.problem3.clicked.connect(self.problems.snap_shrink)
+        s.export_gif.clicked.connect(self.exports.animation_dialog)
+        s.export_params.clicked.connect(self.exports.parameters_dialog)
+        s.reset_1d.clicked.connect(self.oned.reset_to_lecture)
         f.em_view.component_edited.connect(self._on_component_edited)
         f.em_view.data_edit.connect(self._on_data_edit)
         f.curves.weight_edited.connect(self._on_weight_edited)
         self.numbers.table.itemSelectionChanged.connect(self._on_table_selection)
         self.tabs.currentChanged.connect(lambda _i: self._update_explain())
-        self.connect_features()
+
+    # ----- the state ---------------------------------------------------------------------------
+    def apply_state(self, state: EmLabState, *, restart: bool = True) -> None:
+        """Make ``state`` the lab's state: check it, show it in the widgets and react to what changed.
+
+        A new model (K, covariance type, init, seed) restarts EM unless ``restart`` is False (the caller
+        restarts it itself: loading data, restoring a session); a new floor applies to the steps to come.
+        Raises ValueError (and changes nothing) if the state is not valid.
+        """
+        state.validate()
+        old, self.state = self.state, state
+        self.binding.show(state)
+        if state == old:
+            return
+        if state.mode != old.mode:
+            self._show_mode(state.mode)
+        if state.tool != old.tool:
+            self.figure.em_view.set_tool(state.tool)
+        self._react_to_display(old, state)
+        if state.align != old.align:
+            self.figure.seeds_view.set_aligned(state.align)
+        if state.oned != old.oned:
+            self.oned.show(state.oned)
+        if state.model != old.model and restart:
+            if state.model.same_model(old.model):
+                self.runner.set_settings(state.model)
+            else:
+                self.problems.clear()
+                self.restart()
+
+    def _react_to_display(self, old: EmLabState, new: EmLabState) -> None:
+        before, after = old.display, new.display
+        if after.kmeans != before.kmeans:
+            self.layers.set_side("kmeans" if after.kmeans else None)
+        if (after.heatmap, after.contours) != (before.heatmap, before.contours):
+            self.layers.on_display_changed()
+        if after.complete != before.complete:
+            self.figure.curves.show_complete(after.complete)
+
+    def settings(self) -> LabSettings:
+        """The model the user chose (from the state)."""
+        return self.state.model
+
+    def set_tool(self, tool: str) -> None:
+        self.apply_state(replace(self.state, tool=tool))
+
+    def _show_mode(self, mode: str) -> None:
+        s = self.side
+        for box in (s.data_box, s.model_box, s.show_box, s.problems_box, s.export_box):
+            box.setVisible(mode == "2d")
+        s.oned_box.setVisible(mode == "1d")
+        self.transport.setVisible(mode == "2d")
+        self.figure.set_mode(mode)
+        self.messages.setVisible(mode == "2d" and bool(self.messages.text()))
+        if mode == "1d":
+            self.oned.update_explain()
+        else:
+            self._update_explain()
 
     # ----- messages ----------------------------------------------------------------------------
     def set_message(self, kind: str, text: str) -> None:
@@ -146,11 +230,6 @@ class EmLab(LabFeatures, QWidget):
             self._update_explain()
 
     # ----- data --------------------------------------------------------------------------------
-    def settings(self) -> LabSettings:
-        s = self.side
-        return LabSettings(k=s.k.value(), covariance_type=s.cov_type.currentData(), init=s.init.currentData(),
-                           seed=s.seed.value(), floor=s.floor.isChecked(), reg=float(s.reg.currentData()))
-
     def _make_data(self) -> LabData:
         x = self.points.points
         return LabData(x, self.points.labels, display_index(len(x)), responsibility_keys)
@@ -163,7 +242,7 @@ class EmLab(LabFeatures, QWidget):
         view = self.figure.em_view
         view.set_points(shown, None)
         self.figure.km_view.set_points(shown)
-        self.reset_layers()
+        self.layers.reset()
         x0, y0, x1, y1 = self.rect
         for v in (view, self.figure.km_view):
             v.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
@@ -201,36 +280,26 @@ class EmLab(LabFeatures, QWidget):
         if stage in ("finish", "click") and self._pending_data:
             self.refresh_data()
 
-    def set_tool(self, tool: str) -> None:
-        self.side.tools[tool].setChecked(True)
-        self.figure.em_view.set_tool(tool)
-
     # ----- EM ------------------------------------------------------------------------------------
     def restart(self, n_half: int = 0) -> None:
         if self.data is None:
             self.refresh_data(restart=False)
         frame = self.runner.frame
-        user = frame.gmm.means if frame is not None and self.side.init.currentData() == "user" else None
+        user = frame.gmm.means if frame is not None and self.state.model.init == "user" else None
         self.set_message("singular", "")
-        self.runner.restart(self.data, self.settings(), user, n_half)
+        self.runner.restart(self.data, self.state.model, user, n_half)
 
     @Slot()
     def reset(self) -> None:
         self.transport.run.setChecked(False)
         self.restart()
 
-    @Slot()
-    def _on_model_changed(self) -> None:
-        self.clear_problem()
-        self.restart()
-
-    @Slot()
-    def _on_floor_changed(self) -> None:
-        self.runner.set_settings(self.settings())
-
     @Slot(bool)
     def _on_run_toggled(self, on: bool) -> None:
-        (self.runner.play if on else self.runner.pause)()
+        if on:
+            self.runner.play()
+        else:
+            self.runner.pause()
         if on and not self.runner.playing:
             self.transport.run.setChecked(False)
 
@@ -267,8 +336,8 @@ class EmLab(LabFeatures, QWidget):
             return
         self._curves_stale = False
         series = self.runner.series()
-        self.figure.curves.set_history(series["ll"], series["cll"], series["bic"], series["aic"], series["km"],
-                                       series["m"])
+        self.figure.curves.set_history(series["ll"], series["cll"], series["bic"], series["aic"],
+                                       series["km"], series["m"])
 
     @Slot(int)
     def _on_shown(self, index: int) -> None:
@@ -294,8 +363,8 @@ class EmLab(LabFeatures, QWidget):
         self.set_message("singular", "" if singular is None else singular_message(singular.reason))
         self._update_transport()
         self._update_explain(frame)
-        self.request_layers(frame)
-        self.update_problem_detail(frame)
+        self.layers.request(frame)
+        self.problems.update_detail(frame)
 
     def position_text(self, frame: Frame) -> str:
         r = self.runner
@@ -322,10 +391,9 @@ class EmLab(LabFeatures, QWidget):
         x_n = None
         if self.data is not None and self.data.n:
             x_n = self.data.x[min(self.probe_index, self.data.n - 1)]
-        reg = self.settings().reg_value
         n = self.data.n if self.data is not None else 0
-        self.explain.setHtml(explain_html(frame, self.runner.next_m_frame() if frame is self.runner.frame else None,
-                                          x_n, self.probe_index, n, reg))
+        next_m = self.runner.next_m_frame() if frame is self.runner.frame else None
+        self.explain.setHtml(explain_html(frame, next_m, x_n, self.probe_index, n, self.state.model.reg_value))
 
     # ----- edits of the parameters -----------------------------------------------------------
     @Slot(int, str, object, bool)
@@ -381,6 +449,27 @@ class EmLab(LabFeatures, QWidget):
     def ask_save_path(self, title: str, filters: str, name: str) -> str:
         path, _ = QFileDialog.getSaveFileName(self, title, name, filters)
         return path
+
+    # ----- data presets, points, theme ----------------------------------------------------------------
+    def load_data_preset(self, name: str, n: int | None = None, seed: int = 0, then=None) -> None:
+        """Load a sample of data preset ``name`` (in the worker), then call ``then()`` if given."""
+        self.problems.clear()
+        self.tools.load_preset(name, n, seed, on_done=(lambda data: then()) if then else None)
+
+    def pick_point(self, pos) -> None:
+        """Make the data point nearest ``pos`` the one the Explain pane works through."""
+        if self.data is None or self.data.n == 0:
+            return
+        shown = self.data.x_shown
+        i = int(np.argmin(((shown - np.asarray(pos)) ** 2).sum(axis=1)))  # ≤ 20,000 drawn points: < 1 ms
+        self.probe_index = i if self.data.shown is None else int(self.data.shown[i])
+        self.figure.em_view.set_picked(self.data.x[self.probe_index])
+        self.tabs.setCurrentWidget(self.explain)
+        self._update_explain()
+
+    def apply_theme(self, dark: bool) -> None:
+        self.figure.apply_theme(dark)
+        self.layers.redo()  # the layers are composited over the old background
 
     def shutdown(self) -> None:
         self.runner.shutdown()

@@ -24,13 +24,13 @@ from vaeviz.core.em.lab import (
     Blocked,
     Frame,
     LabData,
-    LabSettings,
     RunEnd,
     RunProgress,
     evaluate_job,
     run_job,
     start_job,
 )
+from vaeviz.core.em.state import LabSettings
 from vaeviz.ui.em.controller import EmController
 
 SERIES = ("ll", "cll", "bic", "aic", "km", "m")
@@ -50,10 +50,10 @@ class EmRunner(QObject):
     def __init__(self, controller: EmController, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.controller = controller
-        self.channel = controller.channel("run")
-        self.channel.progress.connect(self._on_progress)
-        self.channel.finished.connect(self._on_finished)
-        self.channel.failed.connect(self._on_failed)
+        # Handlers given to channel(): a job's end is handled (maybe by submitting the next job towards
+        # the target) before the controller checks whether the lab is idle.
+        self.channel = controller.channel("run", on_progress=self._on_progress, on_finished=self._on_finished,
+                                          on_failed=self._on_failed)
         self.frames: list[Frame] = []
         self.pos = 0
         self.data: LabData | None = None
@@ -73,7 +73,8 @@ class EmRunner(QObject):
         return self.frames[self.pos] if self.frames else None
 
     def series(self) -> dict[str, np.ndarray]:
-        """Per-frame curves: marginal and complete log-likelihood, BIC, AIC, k-means objective, M-step mask."""
+        """Per-frame curves: marginal and complete log-likelihood, BIC, AIC, k-means objective and the
+        M-step mask."""
         out = {name: np.array(values, dtype=np.float64) for name, values in self._series.items()}
         out["m"] = out["m"].astype(bool)
         return out
@@ -107,7 +108,6 @@ class EmRunner(QObject):
     def restart(self, data: LabData, settings: LabSettings, user_means=None, n_half: int = 0) -> None:
         """Forget the history and start from the settings' initialisation."""
         self.pause()
-        self.channel.cancel()
         self.data, self.settings = data, settings
         self._truncate(0)
         self.pos = 0
@@ -115,12 +115,11 @@ class EmRunner(QObject):
         self._generation += 1
         self.target = ("index", n_half) if n_half else None
         self.history_changed.emit()
-        self._submit(start_job(data, settings, n_half, user_means))
+        self._submit(start_job(data, settings, n_half, user_means))  # (in place of a running job)
 
     def replace_with(self, frame: Frame) -> None:
         """Start the history again from one given frame (a restored session)."""
         self.pause()
-        self.controller.run_open = False
         self.channel.cancel()
         self._generation += 1
         self._truncate(0)
@@ -135,7 +134,6 @@ class EmRunner(QObject):
         A singular frame cannot be continued, so the one before it becomes the shown frame.
         """
         self.settings = settings
-        self.controller.run_open = False
         self.channel.cancel()
         if self.frames and self.frame.terminal and self.pos > 0:
             self.pos -= 1
@@ -190,8 +188,7 @@ class EmRunner(QObject):
         self._submit(run_job(self.data, self.settings, self.frames[-1], n_half, resume=resume))
 
     def _submit(self, factory) -> None:
-        self.controller.run_open = True  # until _on_finished has handled the end (it may go on)
-        self.channel.submit(factory, progress="every")
+        self.controller.replace_job(self.channel, factory, progress="every")
 
     def show(self, index: int) -> None:
         if not self.frames:
@@ -261,7 +258,6 @@ class EmRunner(QObject):
             if not finished:
                 self.preview.emit(frame)
                 return
-            self.controller.run_open = False
             self.channel.cancel()
             self._truncate(self.pos + 1)
             self._append(frame)
@@ -296,10 +292,8 @@ class EmRunner(QObject):
 
     @Slot(object)
     def _on_finished(self, result) -> None:
-        self.controller.run_open = False
         if isinstance(result, Blocked):
             self.blocked.emit(result.message)
-            self.controller.drop_idle_callbacks()  # nothing to continue from
             return
         if isinstance(result, RunEnd):
             self.end = result
@@ -307,20 +301,17 @@ class EmRunner(QObject):
             more = isinstance(result, RunEnd) and result.reason == "steps" and not self.frames[-1].terminal
             if more and self._find(self.target) is None:
                 self._seek(self.target)  # the job was shorter than the target (e.g. the start job)
-                self.controller.run_handled()  # (still busy if _seek submitted a job)
                 return
             self.target = None  # the run ended before the target (converged, collapsed)
             self.show(len(self.frames) - 1)
             if self.frames and self.frames[-1].terminal:
                 self.status.emit(self._end_text())
-        self.controller.run_handled()
 
     @Slot(str, str)
     def _on_failed(self, message: str, details: str) -> None:
         self.pause()
         self.target = None
         self.failed.emit(message)
-        self.controller.run_handled()
 
     def shutdown(self) -> None:
         self.pause()

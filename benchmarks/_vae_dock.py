@@ -162,7 +162,8 @@ def open_dock(bridge):
     dock.resize(*DOCK_SIZE)
     dock.show()
     dock.ensure_started()
-    if not dock.wait_for_models(TIMEOUT_S):
+    # the driver waits here, at its top level (the dock itself never runs a nested event loop)
+    if not _spin(lambda: dock.session.ready(dock.figure.roles()), TIMEOUT_S):
         raise RuntimeError("the latent dock did not load its shipped model")
     _wait_s(0.3)  # first layout and paints
     return dock

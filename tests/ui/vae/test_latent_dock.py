@@ -189,28 +189,121 @@ def test_session_state_round_trip(dock, qtbot, tmp_path):
     _pane(dock).set_target(1.25, -0.5)
     dock.click(int(dock.session.snapshots["vae"].indices[4]))
     state = json.loads(json.dumps(dock.state()))
+    assert state["version"] == 2
     assert state["view"] == {"mode": "vae", "manifold": "underlay", "grid_n": 9, "grid_range": 2.5,
                              "grid_fit": False}
     assert state["model"]["beta"] == 2.5 and state["points"]["vae"] == [1.25, -0.5]
 
-    state["checkpoints"] = {"vae": str(path)}
+    state["checkpoints"] = {"vae": str(path), "ae": None}
     other = LatentDock(InlineRunner())
     qtbot.addWidget(other)
     other.validate_state(state)
     other.restore_state(state)
     other.ensure_started()
     restored = other.state()
-    assert {k: restored[k] for k in ("view", "model", "points", "picks", "data", "checkpoints")} == \
-        {k: state[k] for k in ("view", "model", "points", "picks", "data", "checkpoints")}
+    keys = ("view", "model", "train", "points", "picks", "data", "checkpoints")
+    assert {k: restored[k] for k in keys} == {k: state[k] for k in keys}
     assert other.session.models["vae"].origin == "checkpoint mine.safetensors"
     assert other.controller.inspections["vae"].index == state["picks"][0]
 
     for bad, message in [({"view": {"mode": "3d"}}, "view.mode"), ({"model": {"beta": -1}}, "model.beta"),
                          ({"checkpoints": {"vae": "/no/such.safetensors"}}, "does not exist"),
                          ({"data": {"kind": "npz", "paths": ["/no/such.npz"]}}, "does not exist"),
-                         ({"picks": [1, 2, 3]}, "picks"), ({"version": 99}, "newer")]:
+                         ({"picks": [1, 2, 3]}, "picks"), ({"picks": [10**12]}, "picks"),
+                         ({"picks": [500]}, "from 0 to 499"), ({"version": 99}, "newer")]:
         with pytest.raises(ValueError, match=message):
             other.validate_state(dict(state, **bad))
+
+
+def test_a_version_1_session_file_opens(dock):
+    from pathlib import Path
+
+    from vaeviz.core import session as session_format
+
+    path = Path(__file__).parents[1] / "old_sessions" / "latent-v1.vaeviz"
+    raw = session_format.read_session(path)["docks"]["latent"]
+    assert raw["version"] == 1
+    dock.validate_state(raw)
+    dock.restore_state(raw)
+    state = dock.lab_state
+    assert state.view.mode == "both" and dock.figure.roles() == ("vae", "ae")
+    assert (state.view.manifold, state.view.grid_n, state.view.grid_range) == ("grid", 9, 2.5)
+    assert state.points.vae == (0.75, -0.5) and _pane(dock).target_xy() == (0.75, -0.5)
+    assert dock.state()["version"] == 2 and dock.state()["train"]["lr"] == 0.001
+
+
+def test_apply_state_reloads_data_and_models_only_when_they_differ(dock, tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    from vaeviz.core.vae.lab_data import DataSource
+    from vaeviz.core.vae.state import ViewSettings
+
+    setups = []
+    real_setup = dock.session.setup
+    monkeypatch.setattr(dock.session, "setup", lambda *args, **kw: (setups.append(args), real_setup(*args, **kw)))
+    dock.apply_state(replace(dock.lab_state, view=ViewSettings("vae", "underlay", 5, 2.0)))
+    dock.apply_state(replace(dock.lab_state, points=replace(dock.lab_state.points, vae=(1.0, 1.0))))
+    assert setups == [] and _pane(dock).grid_image.isVisible()
+    save_npz(tmp_path / "small.npz", make_shapes(80, seed=4, size=16))
+    dock.apply_state(replace(dock.lab_state, data=DataSource("npz", (str(tmp_path / "small.npz"),))))
+    assert len(setups) == 1 and dock.session.data.size == 80
+    dock.apply_state(dock.lab_state)  # the same again: nothing to load
+    assert len(setups) == 1
+    path = tmp_path / "mine.safetensors"
+    dock.session.save("vae", str(path))
+    dock.apply_state(dock.lab_state.with_checkpoint("vae", str(path)))
+    assert len(setups) == 2 and dock.session.models["vae"].path == str(path)
+    dock.apply_state(dock.lab_state)
+    assert len(setups) == 2
+
+
+def test_widget_edits_make_a_new_state(dock):
+    dock.training.beta_slider.setValue(30)
+    dock.training.lr.setValue(0.01)
+    dock.explore.grid_n.setValue(7)
+    dock.explore.manifold.setCurrentIndex(dock.explore.manifold.findData("grid"))
+    state = dock.lab_state
+    assert state.model.beta == 3.0 and state.train.lr == 0.01
+    assert (state.view.manifold, state.view.grid_n) == ("grid", 7)
+    assert _pane(dock).grid_image.image.shape == (7 * 28, 7 * 28)
+    _pane(dock).set_target(0.5, -1.0)
+    dock.click(int(dock.session.snapshots["vae"].indices[3]))
+    assert dock.lab_state.points.vae == (0.5, -1.0)
+    assert dock.lab_state.picks == (int(dock.session.snapshots["vae"].indices[3]),)
+    dock.explore.mode.setCurrentIndex(dock.explore.mode.findData("both"))
+    assert dock.lab_state.view.mode == "both" and dock.figure.roles() == ("vae", "ae")
+
+
+def test_a_bad_state_changes_nothing(dock):
+    from dataclasses import replace
+
+    from vaeviz.core.vae.state import ViewSettings
+
+    before = dock.lab_state
+    with pytest.raises(ValueError, match="view.grid_n"):
+        dock.apply_state(replace(before, view=ViewSettings(grid_n=10**6)))
+    assert dock.lab_state == before and dock.explore.grid_n.value() == 15
+
+
+def test_self_check_reports_a_failed_decoding(dock, qtbot, monkeypatch):
+    def broken(ref, role, xy):
+        def factory(ctx):
+            raise RuntimeError("no decoder here")
+            yield None
+
+        return factory
+
+    monkeypatch.setattr("vaeviz.ui.vae.controller.decode_job", broken)
+    problems = run_self_check(qtbot, dock)
+    assert len(problems) == 1 and "decoding failed" in problems[0] and "no decoder here" in problems[0]
+
+
+def test_self_check_reports_a_blank_image():
+    from vaeviz.ui.vae.dock import image_problems
+
+    assert image_problems(np.zeros((4, 4))) == ["latent: the decoded image is blank"]
+    assert "finite" in image_problems(np.full((4, 4), np.nan))[0]
+    assert image_problems(np.eye(4)) == []
 
 
 @pytest.mark.parametrize("name", PRESETS)

@@ -63,3 +63,37 @@ def test_under_the_inline_runner_a_preset_has_finished_when_it_returns(qtbot, sm
     done: list[bool] = []
     find_preset("latent", "latent-explorer").apply(dock, None, lambda: done.append(True))
     assert done == [True] and "vae" in dock.controller.inspections
+
+
+@pytest.mark.parametrize("name", ["overview", "manifold-grid", "ae-vs-vae"])
+def test_after_a_preset_the_dock_state_is_the_presets_state(qtbot, small_lab, name):  # noqa: F811
+    from vaeviz.core.vae.presets import find_preset as find_data
+
+    dock = LatentDock(InlineRunner())
+    qtbot.addWidget(dock)
+    find_preset("latent", name).apply(dock, None)
+    preset = find_data(name)
+    expected = preset.state_for(dock.lab_state)
+    if preset.follow_up is None:
+        assert dock.lab_state == expected
+    else:  # the follow-up moves ⊕ or picks A and B: the rest is the preset's
+        for part in ("data", "model", "train", "view", "checkpoints"):
+            assert getattr(dock.lab_state, part) == getattr(expected, part), part
+    assert dock.figure.roles() == expected.view.roles
+    assert dock.explore.view_settings() == expected.view
+    assert dock.training.values() == (expected.model, expected.train)
+    if name == "overview":
+        assert dock.lab_state.points.vae == (0.6, -0.4) and dock.figure.panes["vae"].target_xy() == (0.6, -0.4)
+    if name == "ae-vs-vae":
+        assert len(dock.lab_state.picks) == 2 and dock.lab_state.points.ae != (0.0, 0.0)
+
+
+def test_listing_the_presets_imports_neither_torch_nor_the_dock_widgets():
+    import subprocess
+    import sys
+
+    code = ("import sys; from vaeviz.ui.vae.dock import LatentDock; "
+            "names = [p.name for p in LatentDock.presets()]; "
+            "print(names[0], any(m in sys.modules for m in ('torch', 'pyqtgraph', 'vaeviz.ui.vae.pane')))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == "overview False", result.stderr

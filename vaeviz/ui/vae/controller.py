@@ -22,6 +22,7 @@ from vaeviz.core.vae.lab_jobs import (
     resample_job,
 )
 from vaeviz.core.vae.lab_types import Decoded, GridImage, Inspection, LatentSnapshot, ModelInfo, Strip
+from vaeviz.core.vae.state import ViewSettings
 from vaeviz.ui.vae.gif import gif_job
 from vaeviz.ui.vae.pane import DECODED_TITLE
 from vaeviz.ui.vae.session import LabSession
@@ -47,10 +48,15 @@ class LatentController(QObject):
 
     inspected = Signal(str)  # role: an ellipse and reconstruction are on show
     strip_shown = Signal(str, str)  # role, strip kind
+    picks_changed = Signal()  # A and B changed (see pick_indices())
 
     def __init__(self, session: LabSession, figure, explore, explain) -> None:
         super().__init__()
-        self.session, self.figure, self.explore, self.explain = session, figure, explore, explain
+        self.session = session
+        self.figure = figure
+        self.explore = explore
+        self.explain = explain
+        self.view = ViewSettings()  # the dock's state's view (the dock sets it)
         self.selected: Pick | None = None
         self.picks: list[Pick] = []  # the last two selected: A and B
         self.inspections: dict[str, Inspection] = {}
@@ -71,9 +77,23 @@ class LatentController(QObject):
         return [r for r in self.figure.roles() if r in self.session.models]
 
     # ----- session signals -----------------------------------------------------------------------
+    def pick_indices(self) -> tuple[int, ...]:
+        """The data set indices of A and B (drawings have none)."""
+        return tuple(p.index for p in self.picks if p.index is not None)
+
+    def clear_selection(self) -> None:
+        """Nothing selected: no A, B, ellipse or reconstruction."""
+        self.selected = None
+        self.picks = []
+        for pane in self.figure.panes.values():
+            pane.clear_selection()
+        self.picks_changed.emit()
+
     @Slot(object)
     def _on_data_changed(self, info) -> None:
-        self.selected, self.picks = None, []
+        self.selected = None
+        self.picks = []
+        self.picks_changed.emit()
         self.inspections.clear()
         self.strips.clear()
         self.last_strip = None
@@ -138,31 +158,28 @@ class LatentController(QObject):
         self._update_explain()
 
     def grid_extent(self, role: str) -> tuple[float, float]:
-        settings = self.explore.grid_settings()
         snap = self.session.snapshots.get(role)
-        if settings["grid_fit"] and snap is not None and len(snap.mu):
+        if self.view.grid_fit and snap is not None and len(snap.mu):
             xy = snap.mu[:, :2][np.isfinite(snap.mu[:, :2]).all(axis=1)]
             low, high = float(np.percentile(xy, 1)), float(np.percentile(xy, 99))
             pad = 0.05 * (high - low or 1.0)
             return low - pad, high + pad
-        r = float(settings["grid_range"])
+        r = float(self.view.grid_range)
         return -r, r
 
     def refresh_grid(self, role: str | None = None) -> None:
-        settings = self.explore.grid_settings()
         for r in [role] if role else self.roles():
             if r not in self.session.models:
                 continue
-            if settings["manifold"] == "off":
+            if self.view.manifold == "off":
                 self.figure.panes[r].set_grid(None, mode="off")
                 continue
             low, high = self.grid_extent(r)
-            job = grid_job(self.session.ref, r, settings["grid_n"], low, high)
+            job = grid_job(self.session.ref, r, self.view.grid_n, low, high)
             self.session.request_view(("grid", r), job, self._on_grid)
 
     def _on_grid(self, g: GridImage) -> None:
-        mode = self.explore.grid_settings()["manifold"]
-        self.figure.panes[g.role].set_grid(g.mosaic, g.low, g.high, g.n, mode)
+        self.figure.panes[g.role].set_grid(g.mosaic, g.low, g.high, g.n, self.view.manifold)
 
     # ----- the latent point ------------------------------------------------------------------------------
     @Slot(str, float, float)
@@ -182,6 +199,11 @@ class LatentController(QObject):
     def _on_decoded(self, d: Decoded) -> None:
         self.figure.panes[d.role].set_decoded(d.image, d.z)
 
+    def decode_for_check(self, role: str, on_result, on_failed) -> None:
+        """Decode at ⊕ for the self-check (key ``latent:self-check``), without showing the image."""
+        job = decode_job(self.session.ref, role, self.figure.panes[role].target_xy())
+        self.session.request_view(("self-check",), job, on_result, on_failed)
+
     # ----- selecting images ---------------------------------------------------------------------------------
     def _name(self, index: int) -> str:
         for snap in self.session.snapshots.values():
@@ -200,6 +222,7 @@ class LatentController(QObject):
         """Show a pick's q(z|x) and reconstruction; it becomes B, the previous pick A."""
         self.selected = pick
         self.picks = (self.picks[-1:] + [pick])[-2:]
+        self.picks_changed.emit()
         for role in self.roles():
             self.figure.panes[role].set_samples(None)
             self._inspect(role)

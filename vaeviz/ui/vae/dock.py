@@ -1,9 +1,11 @@
 """VAE latent-space dock: drag a point through a VAE's latent space, train it, compare it with an AE.
 
-The dock builds its widgets (:mod:`vaeviz.ui.vae`), asks the user for files, saves and restores
-its state, and runs presets and its self-check. The model lives in the compute thread
-(:mod:`vaeviz.core.vae.lab`): nothing here imports torch. The lab starts (loads the shipped checkpoint,
-or trains a quick model) when the dock is first shown, so launching vaeviz on another tab costs nothing.
+The dock builds its widgets (:mod:`vaeviz.ui.vae`), asks the user for files, and holds the lab's state
+(:class:`~vaeviz.core.vae.state.LatentState`, in ``lab_state``): the widgets show it, their edits make
+a new state, and :meth:`LatentDock.apply_state` is the one path every change takes (edits, sessions,
+presets, the export CLI). The model lives in the compute thread (:mod:`vaeviz.core.vae.lab`): nothing
+here imports torch. The lab starts (loads the shipped checkpoint, or trains a quick model) when the dock
+is first shown, so launching vaeviz on another tab costs nothing.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from vaeviz.ui.docks.base import LabDock, Preset
-from vaeviz.ui.waiting import process_events_until
 
 # numpy-using modules (vaeviz.core.vae.lab_*) are imported in methods: the window's first paint waits
 # for this module, and nothing of the lab is needed before the dock is built.
@@ -31,10 +32,12 @@ class LatentDock(LabDock):
     dock_id = "latent"
     title = "VAE latent space"
     shortcut = "Ctrl+4"
+    state_version = 2  # 2: the training settings have their own part (vaeviz.core.vae.state.migrate)
     lab_options: ClassVar[Any] = None  # a LabOptions; None: the defaults (tests shrink data and models)
 
     # ----- building -------------------------------------------------------------------------------
     def build(self) -> QWidget:
+        from vaeviz.core.vae.state import LatentState
         from vaeviz.ui.lab.message_bar import MessageBar
         from vaeviz.ui.vae.controller import LatentController  # pyqtgraph: not at start-up
         from vaeviz.ui.vae.explain import ExplainPane
@@ -51,8 +54,7 @@ class LatentDock(LabDock):
         self.session = LabSession(self.compute, self.messages, self.lab_options, self)
         self.controller = LatentController(self.session, self.figure, self.explore, self.explain)
         self.started = False
-        self._pending_picks: list[int] = []
-        self._pending_files: dict[str, str] = {}
+        self.lab_state = LatentState()
 
         left = QWidget()
         column = QVBoxLayout(left)
@@ -73,6 +75,8 @@ class LatentDock(LabDock):
         splitter.setChildrenCollapsible(False)
         splitter.setSizes([900, 350])
         self._connect()
+        self.training.show_values(self.lab_state.model, self.lab_state.train)
+        self.explore.show_view(self.lab_state.view)
         self.training.show_data("shapes", "")
         self._on_device()
         if self.isVisible() and not self.visibleRegion().isEmpty():
@@ -82,8 +86,7 @@ class LatentDock(LabDock):
     def _connect(self) -> None:
         s, c, e, t = self.session, self.controller, self.explore, self.training
         self.visibilityChanged.connect(self._on_visibility)
-        e.mode_changed.connect(self._on_mode_changed)
-        e.grid_changed.connect(self._on_grid_changed)
+        e.view_edited.connect(self._on_view_edited)
         e.resample_clicked.connect(c.resample)
         e.interpolate_clicked.connect(c.interpolate)
         e.prior_clicked.connect(c.prior)
@@ -91,6 +94,7 @@ class LatentDock(LabDock):
         e.export_strip_clicked.connect(self.export_strip_dialog)
         e.export_gif_clicked.connect(self.export_gif_dialog)
         t.data_chosen.connect(self._on_data_chosen)
+        t.edited.connect(self._on_training_edited)
         t.start_clicked.connect(self.start_training)
         t.retrain_clicked.connect(self._on_retrain)
         t.pause_toggled.connect(s.pause)
@@ -103,6 +107,9 @@ class LatentDock(LabDock):
         s.model_changed.connect(self._on_model_changed)
         s.ready_changed.connect(self._on_ready)
         s.setup_step.connect(self._on_setup_step)
+        c.picks_changed.connect(self._on_picks_changed)
+        for pane in self.figure.panes.values():
+            pane.point_moved.connect(self._on_point_moved)
         if hasattr(self.compute, "device_changed"):  # the bridge; the CLI's InlineRunner has no signals
             self.compute.device_changed.connect(self._on_device)
 
@@ -116,12 +123,104 @@ class LatentDock(LabDock):
         self.ensure_built()
         if not self.started:
             self.started = True
-            self.session.setup(self.session.source, self.figure.roles(), self.choice(), self._pending_files)
+            state = self.lab_state
+            self.session.setup(state.data, self.figure.roles(), state.model, state.checkpoints.files())
 
-    def choice(self):
-        from vaeviz.ui.vae.session import ModelChoice
+    # ----- the state: one path for every change ----------------------------------------------------------
+    def apply_state(self, new, then: Callable[[], None] | None = None) -> None:
+        """Make ``new`` (a :class:`~vaeviz.core.vae.state.LatentState`) the dock's state.
 
-        return ModelChoice(**self.training.model_values())
+        Validates it (``ValueError``: nothing changed), shows it in the widgets and the figure, reloads the
+        data and checkpoints only when they differ from what is loaded (or being loaded), moves the latent
+        points, and restores the picks once the models are in. ``then`` runs after that: at once under
+        the InlineRunner, later (never in a nested event loop) with the real worker, and only once the
+        lab has started (:meth:`ensure_started`).
+        """
+        new.validate(self._known_size(new.data))
+        self.ensure_built()
+        old, self.lab_state = self.lab_state, new
+        self.training.show_values(new.model, new.train)
+        self.explore.show_view(new.view)
+        self.controller.view = new.view
+        if new.view.mode != self.figure.mode:
+            self.controller.set_mode(new.view.mode, new.model)
+        elif new.view != old.view:
+            self.controller.refresh_grid()
+        for role, pane in self.figure.panes.items():
+            if pane.target_xy() != new.points.of(role):
+                pane.set_target(*new.points.of(role))
+        self._load(new)
+        restore = new.picks != self.controller.pick_indices()
+        if restore:
+            self.controller.clear_selection()
+        if not restore and then is None:
+            return
+
+        def ready() -> None:
+            if restore:
+                self._restore_picks(new.picks)
+            if then is not None:
+                then()
+
+        self.session.when_ready(self.figure.roles(), ready)
+
+    def _known_size(self, data) -> int | None:
+        """The number of images of ``data`` if it is the data loaded now."""
+        if self.built and self.session.data is not None and data == self.session.source:
+            return self.session.data.size
+        return None
+
+    def _load(self, state) -> None:
+        """Load the state's data and checkpoint files if they are not what the lab has (or is loading)."""
+        files = state.checkpoints.files()
+        if not self.started:
+            self.session.source = state.data  # ensure_started loads the state's data and files
+            return
+        session = self.session
+        data = session.loading if session.task == "setup" and session.loading else session.source
+        loaded = {role: info.path for role, info in session.models.items() if info.path}
+        if state.data != data or any(loaded.get(role) != path for role, path in files.items()):
+            session.setup(state.data, self.figure.roles(), state.model, files)
+
+    def _restore_picks(self, picks: tuple[int, ...]) -> None:
+        size = self.session.data.size if self.session.data is not None else 0
+        for index in picks:
+            if index < size:
+                self.click(index)
+
+    @Slot()
+    def _on_training_edited(self) -> None:
+        from dataclasses import replace
+
+        model, train = self.training.values()
+        self.apply_state(replace(self.lab_state, model=model, train=train))
+
+    @Slot()
+    def _on_view_edited(self) -> None:
+        from dataclasses import replace
+
+        self.apply_state(replace(self.lab_state, view=self.explore.view_settings()))
+
+    @Slot(str, float, float)
+    def _on_point_moved(self, role: str, x: float, y: float) -> None:
+        self.lab_state = self.lab_state.with_point(role, x, y)
+
+    @Slot()
+    def _on_picks_changed(self) -> None:
+        from dataclasses import replace
+
+        self.lab_state = replace(self.lab_state, picks=self.controller.pick_indices())
+
+    def _sync_files(self) -> None:
+        """The state names the data and checkpoint files the lab has (after a load, or a failed one)."""
+        from dataclasses import replace
+
+        state = self.lab_state
+        for role, info in self.session.models.items():
+            state = state.with_checkpoint(role, info.path)
+        if self.session.task != "setup":
+            state = replace(state, data=self.session.source)
+        self.lab_state = state
 
     # ----- session and panel signals ---------------------------------------------------------------
     @Slot()
@@ -144,21 +243,20 @@ class LatentDock(LabDock):
 
     @Slot(object)
     def _on_model_changed(self, _info) -> None:
-        lines = [f"{role.upper()}: {m.description} — {m.origin}" for role, m in sorted(self.session.models.items())]
-        self.training.model_label.setText("\n".join(lines))
+        models = sorted(self.session.models.items())
+        self.training.model_label.setText("\n".join(f"{role.upper()}: {m.description} — {m.origin}"
+                                                    for role, m in models))
+        self._sync_files()
 
     @Slot()
     def _on_ready(self) -> None:
         self.settled.emit()  # data, models and their views are here to stay
         self.training.revert_data()  # back to the data in use if loading another failed
+        self._sync_files()
         for role in self.figure.roles():
-            self.session.prepare(role, self.choice())
+            self.session.prepare(role, self.lab_state.model)
         if self.session.task != "setup":
             self.controller.fill_empty_strips()
-        if self._pending_picks and self.session.ready(self.figure.roles()):
-            picks, self._pending_picks = self._pending_picks, []
-            for index in picks:
-                self.click(index)
 
     @Slot()
     @Slot(str, str, str)
@@ -167,21 +265,17 @@ class LatentDock(LabDock):
         self.training.device.setText(f"device: {name or 'starting…'}")
 
     @Slot(str)
-    def _on_mode_changed(self, mode: str) -> None:
-        self.controller.set_mode(mode, self.choice())
-
-    @Slot()
-    def _on_grid_changed(self) -> None:
-        self.controller.refresh_grid()
-
-    @Slot(str)
     def _on_data_chosen(self, value: str) -> None:
         source = self._ask_source(value)
         if source is None or (source == self.session.source and self.session.data is not None):
             self.training.revert_data()
             return
-        self.ensure_started()
-        self.session.setup(source, self.figure.roles(), self.choice())
+        from dataclasses import replace
+
+        from vaeviz.core.vae.state import Checkpoints
+
+        self.ensure_started()  # new data: the shipped (or quick) models for it, no checkpoint files
+        self.apply_state(replace(self.lab_state, data=source, checkpoints=Checkpoints()))
 
     def _ask_source(self, value: str):
         from vaeviz.core.vae.lab_data import DataSource
@@ -189,10 +283,13 @@ class LatentDock(LabDock):
         if value in ("shapes", "mnist-download"):
             return DataSource(value)
         if value == "idx":
-            images = self.ask_open_path("MNIST images (IDX file, e.g. t10k-images-idx3-ubyte.gz)", IDX_FILTER)
-            labels = images and self.ask_open_path("MNIST labels (IDX file, e.g. t10k-labels-idx1-ubyte.gz)",
-                                                   IDX_FILTER)
-            return DataSource("idx", (images, labels)) if images and labels else None
+            images = self.ask_open_path("MNIST images (IDX file, e.g. t10k-images-idx3-ubyte.gz)",
+                                        IDX_FILTER)
+            if not images:
+                return None
+            labels = self.ask_open_path("MNIST labels (IDX file, e.g. t10k-labels-idx1-ubyte.gz)",
+                                        IDX_FILTER)
+            return DataSource("idx", (images, labels)) if labels else None
         if value == "folder":
             folder = self.ask_folder("Image folder (images, or one sub-folder per class)")
             return DataSource("folder", (folder,)) if folder else None
@@ -200,17 +297,22 @@ class LatentDock(LabDock):
         return DataSource("npz", (path,)) if path else None
 
     # ----- training ----------------------------------------------------------------------------------
-    def start_training(self, fresh: bool | None = None, max_steps: int | None = None) -> bool:
+    def start_training(self, fresh: bool | None = None, max_steps: int | None = None,
+                       epochs: int | None = None) -> bool:
+        """Train the state's model with its settings (``fresh``, ``epochs``: overrides for this run)."""
+        from dataclasses import replace
+
         from vaeviz.core.vae.lab_types import role_of
 
         self.ensure_started()
-        choice, values = self.choice(), self.training.train_values()
-        role = role_of(choice.kind)
-        if role not in self.figure.roles():
-            self.set_view(role, self.explore.manifold_mode())
+        state = self.lab_state
+        role = role_of(state.model.kind)
+        if role not in self.figure.roles():  # show the model being trained
+            self.apply_state(replace(state, view=replace(state.view, mode=role)))
+        train = state.train
         self.training.begin()
-        return self.session.train(choice, values["lr"], values["batch_size"], values["epochs"],
-                                  values["fresh"] if fresh is None else fresh, max_steps)
+        return self.session.train(state.model, train.lr, train.batch_size, epochs or train.epochs,
+                                  train.fresh if fresh is None else fresh, max_steps)
 
     @Slot()
     def _on_retrain(self) -> None:
@@ -218,9 +320,8 @@ class LatentDock(LabDock):
 
     def train_steps(self, steps: int, then: Callable[[], None]) -> None:
         """Train a new model for ``steps`` steps, then call ``then`` once the lab is idle again (presets
-        with ``--steps``; at once under the InlineRunner)."""
-        self.training.epochs.setValue(500)
-        if self.start_training(fresh=True, max_steps=steps):
+        with ``--steps``; at once under the InlineRunner). The state's settings are not changed."""
+        if self.start_training(fresh=True, max_steps=steps, epochs=500):
             self.session.when_idle(then)
         else:
             then()
@@ -244,17 +345,18 @@ class LatentDock(LabDock):
         path = self.ask_open_path("Load checkpoint", CHECKPOINT_FILTER)
         if path:
             self.ensure_started()
-            self.session.load(path, self.choice())
+            self.session.load(path, self.lab_state.model)  # the state names the file once it is loaded
 
     @Slot()
     def save_checkpoint_dialog(self) -> None:
         from vaeviz.core.vae.lab_types import role_of
 
-        role = role_of(self.choice().kind)
+        role = role_of(self.lab_state.model.kind)
         if role not in self.session.models:
             self.messages.show_message(f"There is no {role.upper()} model to save yet.", "info")
             return
-        path = self.ask_save_path("Save checkpoint", CHECKPOINT_FILTER, f"{self.session.models[role].kind}.safetensors")
+        name = f"{self.session.models[role].kind}.safetensors"
+        path = self.ask_save_path("Save checkpoint", CHECKPOINT_FILTER, name)
         if path:
             self.session.save(role, path if Path(path).suffix else path + ".safetensors")
 
@@ -284,25 +386,23 @@ class LatentDock(LabDock):
             self.controller.export_gif("", None)  # says what to do first
             return
         path = self.ask_save_path("Export GIF", "GIF animation (*.gif)", "latent-walk.gif")
-        if path:
-            path = path if Path(path).suffix else path + ".gif"
-            self.controller.export_gif(path, lambda written: self.messages.show_message(
-                f"GIF of the walk A → B written to {written}.", "info"))
+        if not path:
+            return
 
-    # ----- helpers for presets, tests and the self-check --------------------------------------------------
-    def wait_until(self, predicate: Callable[[], bool], timeout_s: float = 30.0) -> bool:
-        """Process events until ``predicate`` holds (at once under the InlineRunner)."""
-        return process_events_until(predicate, timeout_s)
+        def written(where) -> None:
+            self.messages.show_message(f"GIF of the walk A → B written to {where}.", "info")
 
-    def wait_for_models(self, timeout_s: float = 120.0) -> bool:
-        return self.wait_until(lambda: self.session.ready(self.figure.roles()), timeout_s)
+        self.controller.export_gif(path if Path(path).suffix else path + ".gif", written)
 
-    def set_view(self, mode: str, manifold: str = "off", n: int = 15, r: float = 3.0, fit: bool = False) -> None:
-        from vaeviz.ui.vae.explore_panel import set_combo_value
+    # ----- helpers for presets and tests ------------------------------------------------------------------
+    def set_view(self, mode: str, manifold: str = "off", n: int = 15, r: float = 3.0,
+                 fit: bool = False) -> None:
+        """Apply the state with this view (the rest unchanged)."""
+        from dataclasses import replace
 
-        self.explore.set_grid_settings(manifold, n, r, fit)
-        if mode != self.explore.view_mode():
-            set_combo_value(self.explore.mode, mode)  # emits mode_changed → controller.set_mode
+        from vaeviz.core.vae.state import ViewSettings
+
+        self.apply_state(replace(self.lab_state, view=ViewSettings(mode, manifold, n, r, fit)))
 
     def click(self, index: int, shift: bool = False) -> None:
         """Click the data point with data set index ``index`` (as a mouse click on the scatter does)."""
@@ -324,26 +424,48 @@ class LatentDock(LabDock):
             self.session.shutdown()
 
     def state(self) -> dict:
-        from vaeviz.ui.vae import state_io
+        from vaeviz.core.vae.state import state_to_json
 
-        return state_io.state_of(self) if self.built else super().state()
+        return state_to_json(self.lab_state) if self.built else super().state()
 
     def validate_state(self, state: dict) -> None:
-        from vaeviz.ui.vae.state import validate
+        from vaeviz.core.vae.state import state_from_json
 
         super().validate_state(state)
-        validate(state)
+        parsed = state_from_json(state)  # upgrades older versions first (migrate)
+        parsed.check_files()
+        parsed.validate(self._known_size(parsed.data))
 
     def restore_state(self, state: dict) -> None:
-        from vaeviz.ui.vae import state_io
+        from vaeviz.core.vae.state import state_from_json
 
         self.ensure_built()
-        state_io.restore(self, state)
+        self.apply_state(state_from_json(state))
 
-    def self_check(self, done) -> None:
-        from vaeviz.ui.vae import state_io
+    def self_check(self, done: Callable[[list[str]], None]) -> None:
+        """Decode the latent point through the worker once the models are in; check the image."""
+        problems = self.content_problems()
+        self.ensure_started()
+        roles = self.figure.roles()
+        answered: list[bool] = []
 
-        done(self.content_problems() + state_io.self_check(self))
+        def answer(found: list[str]) -> None:
+            if not answered:
+                answered.append(True)
+                done(problems + found)
+
+        def decoded(result) -> None:
+            answer(image_problems(result.image))
+
+        def failed(message: str, _details: str) -> None:
+            answer([f"latent: decoding failed: {message}"])
+
+        def not_ready() -> None:  # the set-up ended without models (it failed)
+            if not self.session.ready(roles):
+                answer([f"latent: no model ready ({self.messages.text() or 'no message'})"])
+
+        self.session.when_ready(roles, lambda: self.controller.decode_for_check(roles[0], decoded, failed))
+        self.session.when_idle(not_ready)
 
     def actions(self) -> list[QAction]:
         if not hasattr(self, "_actions"):
@@ -365,6 +487,19 @@ class LatentDock(LabDock):
 
     @classmethod
     def presets(cls) -> list[Preset]:
-        from vaeviz.ui.vae.presets import APPLY, PRESETS
+        from vaeviz.ui.vae.presets import dock_presets
 
-        return [Preset(name, text, APPLY[name]) for name, text in PRESETS]
+        return dock_presets()
+
+
+def image_problems(image) -> list[str]:
+    """What is wrong with a decoded image for the self-check: it must be a finite 2-D image in [0, 1],
+    not blank."""
+    import numpy as np
+
+    image = np.asarray(image)
+    if image.ndim != 2 or not np.isfinite(image).all() or image.min() < 0 or image.max() > 1:
+        return ["latent: the decoded image is not a finite image in [0, 1]"]
+    if image.std() < 1e-3:
+        return ["latent: the decoded image is blank"]
+    return []

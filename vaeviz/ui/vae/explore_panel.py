@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from vaeviz.core.vae.state import ViewSettings
 from vaeviz.ui.vae.draw_canvas import DrawCanvas
 from vaeviz.ui.vae.widgets import dspin, spin
 
@@ -41,10 +42,10 @@ def set_combo_value(combo: QComboBox, value: str) -> None:
 
 
 class ExplorePanel(QWidget):
-    """Controls of the latent views; the dock connects the signals to its controller."""
+    """Controls of the latent views: they show the dock's state's view; the dock turns their edits into
+    new states and connects the buttons to its controller."""
 
-    mode_changed = Signal(str)
-    grid_changed = Signal()
+    view_edited = Signal()  # the user changed the model shown or the manifold: see view_settings()
     resample_clicked = Signal()
     interpolate_clicked = Signal()
     prior_clicked = Signal()
@@ -62,14 +63,16 @@ class ExplorePanel(QWidget):
         self.mode = _combo(VIEW_MODES, "latentMode")
         self.mode.setToolTip("The autoencoder beside the VAE, on the same data: look between its clusters")
         self.manifold = _combo(MANIFOLD_MODES, "latentManifold")
-        self.manifold.setToolTip("Decode a grid of latent points and tile the images where they were decoded")
+        self.manifold.setToolTip("Decode a grid of latent points and tile the images where they were "
+                                 "decoded")
         self.grid_n = spin("latentGridN", 3, 30, 15)
         self.grid_n.setToolTip("Images per side of the grid")
         self.grid_range = dspin("latentGridRange", 0.5, 50.0, 3.0, 0.5, 1)
         self.grid_range.setPrefix("± ")
         self.grid_range.setToolTip("The grid spans [−r, r] on z₁ and z₂")
         self.grid_fit = QCheckBox("fit to the data", objectName="latentGridFit")
-        self.grid_fit.setToolTip("Span each model's own points instead (an autoencoder's codes can be far from 0)")
+        self.grid_fit.setToolTip("Span each model's own points instead (an autoencoder's codes can be far "
+                                 "from 0)")
         grid_row = QHBoxLayout()
         grid_row.addWidget(self.grid_n)
         grid_row.addWidget(self.grid_range)
@@ -116,11 +119,9 @@ class ExplorePanel(QWidget):
         layout.addWidget(self.help)
         layout.addStretch(1)
 
-        self.mode.currentIndexChanged.connect(self._on_mode_changed)
-        self.manifold.currentIndexChanged.connect(self._on_grid_changed)
-        self.grid_n.valueChanged.connect(self._on_grid_changed)
-        self.grid_range.valueChanged.connect(self._on_grid_changed)
-        self.grid_fit.toggled.connect(self._on_grid_changed)
+        for signal in (self.mode.currentIndexChanged, self.manifold.currentIndexChanged,
+                       self.grid_n.valueChanged, self.grid_range.valueChanged, self.grid_fit.toggled):
+            signal.connect(self._on_view_edited)
         self.resample.clicked.connect(self.resample_clicked)
         self.interpolate.clicked.connect(self.interpolate_clicked)
         self.prior.clicked.connect(self.prior_clicked)
@@ -129,35 +130,27 @@ class ExplorePanel(QWidget):
         self.clear.clicked.connect(self.canvas.clear)
         self.canvas.drawn.connect(self.drawing_done)
 
-    @Slot(int)
-    def _on_mode_changed(self, _index: int) -> None:
-        self.mode_changed.emit(self.mode.currentData())
-
     @Slot()
-    def _on_grid_changed(self, *_args) -> None:
+    def _on_view_edited(self, *_args) -> None:
         self.grid_range.setEnabled(not self.grid_fit.isChecked())
-        self.grid_changed.emit()
+        self.view_edited.emit()
 
-    # ----- values --------------------------------------------------------------------------------
-    def view_mode(self) -> str:
-        return self.mode.currentData()
+    # ----- the state's view --------------------------------------------------------------------------
+    def view_settings(self) -> ViewSettings:
+        """The view the controls show (after an edit: the user's new choice)."""
+        return ViewSettings(self.mode.currentData(), self.manifold.currentData(), self.grid_n.value(),
+                            self.grid_range.value(), self.grid_fit.isChecked())
 
-    def manifold_mode(self) -> str:
-        return self.manifold.currentData()
-
-    def grid_settings(self) -> dict:
-        return {"manifold": self.manifold_mode(), "grid_n": self.grid_n.value(),
-                "grid_range": self.grid_range.value(), "grid_fit": self.grid_fit.isChecked()}
-
-    def set_grid_settings(self, manifold: str, n: int, r: float, fit: bool) -> None:
-        """Set all grid controls at once, with one ``grid_changed`` at the end."""
-        widgets = (self.manifold, self.grid_n, self.grid_range, self.grid_fit)
+    def show_view(self, view: ViewSettings) -> None:
+        """Show ``view`` in the controls without emitting their edit signals."""
+        widgets = (self.mode, self.manifold, self.grid_n, self.grid_range, self.grid_fit)
         for w in widgets:
             w.blockSignals(True)
-        set_combo_value(self.manifold, manifold)
-        self.grid_n.setValue(n)
-        self.grid_range.setValue(r)
-        self.grid_fit.setChecked(fit)
+        set_combo_value(self.mode, view.mode)
+        set_combo_value(self.manifold, view.manifold)
+        self.grid_n.setValue(view.grid_n)
+        self.grid_range.setValue(view.grid_range)
+        self.grid_fit.setChecked(view.grid_fit)
         for w in widgets:
             w.blockSignals(False)
-        self._on_grid_changed()
+        self.grid_range.setEnabled(not view.grid_fit)

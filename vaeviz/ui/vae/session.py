@@ -12,7 +12,6 @@ them into pictures. Its channels:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Signal, Slot
 
@@ -37,20 +36,12 @@ from vaeviz.core.vae.lab_types import (
     TrainProgress,
     role_of,
 )
+from vaeviz.core.vae.state import ModelChoice
 from vaeviz.ui.lab.controller import LabController, user_message
 from vaeviz.ui.lab.message_bar import MessageBar
 from vaeviz.ui.vae.explain import Numbers
 
-__all__ = ["LabSession", "ModelChoice", "user_message"]
-
-
-@dataclass(frozen=True)
-class ModelChoice:
-    """What the training panel asks for."""
-
-    kind: str = "mlp-vae"
-    latent_dim: int = 2
-    beta: float = 1.0
+__all__ = ["LabSession", "user_message"]
 
 
 class LabSession(LabController):

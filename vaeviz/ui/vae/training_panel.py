@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from vaeviz.core.eta import EtaEstimator, format_eta
 from vaeviz.core.vae.lab_types import MODEL_KINDS
+from vaeviz.core.vae.state import ModelChoice, TrainSettings
 from vaeviz.ui.theme import plot_colours
 from vaeviz.ui.vae.widgets import dspin, spin
 
@@ -32,15 +33,18 @@ DATA_CHOICES = [("shapes", "Shapes (offline default)"), ("idx", "MNIST IDX files
                 ("folder", "Image folder…"), ("npz", ".npz file…"),
                 ("mnist-download", "Download MNIST (test split)")]
 # −ELBO = recon + KL lies just above the reconstruction curve: dashed recon keeps both visible
-CURVES = [("reconstruction", "#ff7f0e", 2, Qt.PenStyle.DashLine), ("−ELBO", "#1f77b4", 1, Qt.PenStyle.SolidLine),
+CURVES = [("reconstruction", "#ff7f0e", 2, Qt.PenStyle.DashLine),
+          ("−ELBO", "#1f77b4", 1, Qt.PenStyle.SolidLine),
           ("KL", "#2ca02c", 3, Qt.PenStyle.SolidLine)]
 BETA_STEPS = 10  # slider ticks per unit of β
 
 
 class TrainingPanel(QWidget):
-    """Controls of training; the dock connects the signals to its controller."""
+    """Controls of training: they show the dock's state's model and training settings; the dock turns
+    their edits into new states and connects the buttons to its session."""
 
     data_chosen = Signal(str)  # a DATA_CHOICES value
+    edited = Signal()  # the user changed the model or a training setting: see values()
     start_clicked = Signal()
     retrain_clicked = Signal()
     pause_toggled = Signal(bool)
@@ -143,6 +147,10 @@ class TrainingPanel(QWidget):
         self.data.activated.connect(self._on_data_activated)
         self.beta_slider.valueChanged.connect(self._on_beta_slider)
         self.beta.valueChanged.connect(self._on_beta_spin)
+        for signal in (self.kind.currentIndexChanged, self.latent.valueChanged, self.beta.valueChanged,
+                       self.lr.valueChanged, self.batch.valueChanged, self.epochs.valueChanged,
+                       self.fresh.toggled):
+            signal.connect(self._on_edited)
         self.start.clicked.connect(self.start_clicked)
         self.retrain.clicked.connect(self.retrain_clicked)
         self.pause.toggled.connect(self._on_pause_toggled)
@@ -157,11 +165,16 @@ class TrainingPanel(QWidget):
     def _on_data_activated(self, _index: int) -> None:
         self.data_chosen.emit(self.data.currentData())
 
+    @Slot()
+    def _on_edited(self, *_args) -> None:
+        self.edited.emit()
+
     @Slot(int)
     def _on_beta_slider(self, value: int) -> None:
         self.beta.blockSignals(True)
         self.beta.setValue(value / BETA_STEPS)
         self.beta.blockSignals(False)
+        self.edited.emit()
 
     @Slot(float)
     def _on_beta_spin(self, value: float) -> None:
@@ -174,22 +187,29 @@ class TrainingPanel(QWidget):
         self.pause.setText("Resume" if paused else "Pause")
         self.pause_toggled.emit(paused)
 
-    # ----- values --------------------------------------------------------------------------------------
-    def model_values(self) -> dict:
-        return {"kind": self.kind.currentText(), "latent_dim": self.latent.value(), "beta": self.beta.value()}
+    # ----- the state's model and training settings ------------------------------------------------------
+    def values(self) -> tuple[ModelChoice, TrainSettings]:
+        """The model and training settings the controls show (after an edit: the user's new choice)."""
+        model = ModelChoice(self.kind.currentText(), self.latent.value(), self.beta.value())
+        train = TrainSettings(self.lr.value(), self.batch.value(), self.epochs.value(), self.fresh.isChecked())
+        return model, train
 
-    def train_values(self) -> dict:
-        return {"lr": self.lr.value(), "batch_size": self.batch.value(), "epochs": self.epochs.value(),
-                "fresh": self.fresh.isChecked()}
-
-    def set_values(self, values: dict) -> None:
-        self.kind.setCurrentText(values.get("kind", "mlp-vae"))
-        self.latent.setValue(int(values.get("latent_dim", 2)))
-        self.beta.setValue(float(values.get("beta", 1.0)))
-        self.lr.setValue(float(values.get("lr", 1e-3)))
-        self.batch.setValue(int(values.get("batch_size", 128)))
-        self.epochs.setValue(int(values.get("epochs", 10)))
-        self.fresh.setChecked(bool(values.get("fresh", True)))
+    def show_values(self, model: ModelChoice, train: TrainSettings) -> None:
+        """Show the state's settings without emitting ``edited``."""
+        widgets = (self.kind, self.latent, self.beta, self.beta_slider, self.lr, self.batch, self.epochs,
+                   self.fresh)
+        for w in widgets:
+            w.blockSignals(True)
+        self.kind.setCurrentText(model.kind)
+        self.latent.setValue(model.latent_dim)
+        self.beta.setValue(model.beta)
+        self.beta_slider.setValue(round(model.beta * BETA_STEPS))
+        self.lr.setValue(train.lr)
+        self.batch.setValue(train.batch_size)
+        self.epochs.setValue(train.epochs)
+        self.fresh.setChecked(train.fresh)
+        for w in widgets:
+            w.blockSignals(False)
 
     def show_data(self, value: str, text: str) -> None:
         """Point the combo at the data set in use (after a load, or back after a failed one)."""

@@ -1,0 +1,111 @@
+"""The latent dock's presets as data: a state, training steps, and a named follow-up.
+
+A preset is what the lecture and ``vaeviz export --dock latent --preset P`` show. Most of it is a
+:class:`~vaeviz.core.vae.state.LatentState` (the view, the latent points); what depends on the trained
+model (which two images lie furthest apart, where the latent space has a hole) is a *follow-up*, named
+here and run by :mod:`vaeviz.ui.vae.presets` once the models are in. The helpers below compute those
+choices from a scatter (numpy only).
+
+Light: importing this module imports neither torch nor Qt (``vaeviz export --list`` reads the names).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from vaeviz.core.vae.state import LatentPoints, LatentState, ViewSettings
+
+# What cannot be pure state, run after the models are in (vaeviz.ui.vae.presets.FOLLOW_UPS):
+FOLLOW_UPS = {
+    "prior-samples": "new prior samples under the plot",
+    "between-two-classes": "pick A and B in the two classes furthest apart; ⊕ half-way between them",
+    "emptiest-point": "pick A and B as above; each model's ⊕ at the emptiest point of its latent space",
+    "reparameterise": "pick the widest q(z|x) near the centre, draw ε, zoom onto it",
+}
+
+
+@dataclass(frozen=True)
+class LatentPreset:
+    """A named view: ``state`` (data and checkpoints stay the dock's own), ``train_steps`` of training
+    from scratch first (0: none; the export CLI's ``--steps`` overrides it), then ``follow_up``."""
+
+    name: str
+    description: str
+    state: LatentState
+    train_steps: int = 0
+    follow_up: str | None = None
+
+    def state_for(self, current: LatentState) -> LatentState:
+        """The preset's state on the data (and checkpoint files) the dock uses now."""
+        return replace(self.state, data=current.data, checkpoints=current.checkpoints)
+
+
+def _state(mode: str, manifold: str = "off", n: int = 15, r: float = 3.0, fit: bool = False,
+           vae_point: tuple[float, float] = (0.0, 0.0)) -> LatentState:
+    return LatentState(view=ViewSettings(mode, manifold, n, r, fit), points=LatentPoints(vae=vae_point))
+
+
+PRESETS: tuple[LatentPreset, ...] = (
+    LatentPreset("overview",
+                 "VAE latent space: encoded data, the latent point and its decoding, prior samples",
+                 _state("vae", vae_point=(0.6, -0.4)), follow_up="prior-samples"),
+    LatentPreset("latent-explorer", "The latent point dragged between clusters, decoded beside the scatter",
+                 _state("vae", "underlay"), follow_up="between-two-classes"),
+    LatentPreset("manifold-grid", "The decoded manifold: a 15×15 grid of decodings over [−3, 3]²",
+                 _state("vae", "grid", 15, 3.0)),
+    LatentPreset("ae-vs-vae", "Autoencoder vs VAE side by side: the AE's latent space has holes",
+                 _state("both", "underlay", 12, 3.0, fit=True), follow_up="emptiest-point"),
+    LatentPreset("reparameterisation",
+                 "A data point's q(z|x) (2σ ellipse) and eight z = μ + σ ⊙ ε decoded",
+                 _state("vae"), follow_up="reparameterise"),
+)
+
+
+def find_preset(name: str) -> LatentPreset:
+    """The preset called ``name``; ``KeyError`` naming the known ones otherwise."""
+    for preset in PRESETS:
+        if preset.name == name:
+            return preset
+    raise KeyError(f"unknown latent preset '{name}' (known: {', '.join(p.name for p in PRESETS)})")
+
+
+# ----- what the follow-ups compute from a scatter ------------------------------------------------------
+def two_classes(mu: np.ndarray, labels: np.ndarray | None, indices: np.ndarray) -> tuple[int, int]:
+    """Data set indices of typical members of the two classes whose clusters lie furthest apart
+    (unlabelled data: the first point and the point furthest from it)."""
+    xy = mu[:, :2]
+    if labels is None or len(np.unique(labels)) < 2:
+        return int(indices[0]), int(indices[np.argmax(np.linalg.norm(xy - xy[0], axis=1))])
+    classes = np.unique(labels)
+    centres = np.array([np.median(xy[labels == k], axis=0) for k in classes])
+    gaps = np.linalg.norm(centres[:, None] - centres[None], axis=2)
+    i, j = np.unravel_index(np.argmax(gaps), gaps.shape)
+    nearest = [int(np.argmin(np.linalg.norm(xy - centres[k], axis=1))) for k in (i, j)]
+    return int(indices[nearest[0]]), int(indices[nearest[1]])
+
+
+def emptiest_point(mu: np.ndarray) -> tuple[float, float]:
+    """The point inside the data's range furthest from any encoded point: a hole, if the space has one."""
+    xy = mu[:, :2][np.isfinite(mu[:, :2]).all(axis=1)]
+    low, high = np.percentile(xy, 10, axis=0), np.percentile(xy, 90, axis=0)
+    gx, gy = np.meshgrid(np.linspace(low[0], high[0], 25), np.linspace(low[1], high[1], 25))
+    grid = np.stack([gx.ravel(), gy.ravel()], axis=1)
+    gaps = np.min(np.linalg.norm((grid[:, None] - xy[None]) / (high - low), axis=2), axis=1)
+    x, y = grid[np.argmax(gaps)]
+    return float(x), float(y)
+
+
+def widest_near_centre(mu: np.ndarray, sigma: np.ndarray) -> int:
+    """Row of the biggest q(z|x) ellipse near the centre: it shows the trick best (outliers have big
+    ones too, far away)."""
+    area = np.where(np.linalg.norm(mu[:, :2], axis=1) < 1.5, sigma[:, :2].prod(axis=1), -1.0)
+    return int(np.argmax(area))
+
+
+def zoom_around(mu: np.ndarray, sigma: np.ndarray) -> tuple:
+    """A view range (x0, x1, y0, y1) that q(z|x) and its draws fill (in ``mu``'s precision)."""
+    half = max(5.0 * float(sigma[:2].max()), 0.5)
+    x, y = mu[:2]
+    return x - half, x + half, y - half, y + half

@@ -64,7 +64,9 @@ class LivePlot:
         self.points = points
         lo, hi = points.min(axis=0), points.max(axis=0)
         pad = 0.1 * (hi - lo)
-        self.rect = (float(lo[0] - pad[0]), float(lo[1] - pad[1]), float(hi[0] + pad[0]), float(hi[1] + pad[1]))
+        x0, y0 = lo - pad
+        x1, y1 = hi + pad
+        self.rect = (float(x0), float(y0), float(x1), float(y1))
         self.xs = np.linspace(self.rect[0], self.rect[2], GRID)
         self.ys = np.linspace(self.rect[1], self.rect[3], GRID)
         self.heat = pg.ImageItem(axisOrder="row-major")
@@ -86,7 +88,8 @@ class LivePlot:
         from PySide6.QtCore import QRectF
 
         self.heat.setImage(np.zeros((GRID, GRID), np.uint8), levels=(0, 255), autoLevels=False)
-        self.heat.setRect(QRectF(self.rect[0], self.rect[1], self.rect[2] - self.rect[0], self.rect[3] - self.rect[1]))
+        x0, y0, x1, y1 = self.rect
+        self.heat.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
         self.rasterise_s = self.rasterise()
 
     def cache_axes(self, on: bool) -> None:
@@ -196,9 +199,12 @@ def _recolour_variants(plot: LivePlot, resps: list[np.ndarray]) -> dict:
 
     out = {}
     plot.raster.item.show()
-    blocks = [_recolour_loop(RECOLOUR_FRAMES, resps, lambda r: plot.raster.recolour(blend_colours(r)), plot.paint)
-              for _ in range(RECOLOUR_BLOCKS)]
-    out["raster_image"] = {**max(blocks, key=lambda b: b["fps"]), "fps_each_block": [b["fps"] for b in blocks]}
+    def recolour(r: np.ndarray) -> None:
+        plot.raster.recolour(blend_colours(r))
+
+    blocks = [_recolour_loop(RECOLOUR_FRAMES, resps, recolour, plot.paint) for _ in range(RECOLOUR_BLOCKS)]
+    best = max(blocks, key=lambda b: b["fps"])
+    out["raster_image"] = {**best, "fps_each_block": [b["fps"] for b in blocks]}
     plot.raster.item.hide()
     plot.scatter.setData(pos=plot.points, brush=pg.mkBrush(128, 128, 128, POINT_ALPHA), pen=None,
                          size=POINT_SIZE_PX)
@@ -216,7 +222,8 @@ def _recolour_variants(plot: LivePlot, resps: list[np.ndarray]) -> dict:
     out["cached_brushes_12bit"] = _recolour_loop(CACHED_BRUSH_FRAMES, resps, cached, plot.paint)
 
     def per_point(r: np.ndarray) -> None:
-        plot.scatter.setBrush([pg.mkBrush(int(c[0]), int(c[1]), int(c[2]), POINT_ALPHA) for c in blend_colours(r)])
+        colours = blend_colours(r)
+        plot.scatter.setBrush([pg.mkBrush(int(c[0]), int(c[1]), int(c[2]), POINT_ALPHA) for c in colours])
 
     out["per_point_brushes"] = _recolour_loop(PER_POINT_BRUSH_FRAMES, resps, per_point, plot.paint)
     plot.scatter.hide()
@@ -328,12 +335,13 @@ def live_figures(x_live: np.ndarray, final_gmm, app) -> tuple[dict, dict]:
     metrics["em_live_frame_ms"] = real["frame"]["p50_ms"]
     metrics["em_live_frame_p90_ms"] = real["frame"]["p90_ms"]
     metrics["scatter_recolour_fps_n1e4"] = real["recolour"]["fps"]
-    details["dock"] = {**real, "n_points": N_LIVE, "k": K_LIVE, "blocks": f"{DOCK_BLOCKS} of {DOCK_FRAMES} frames, "
-                       "the one with the lowest p50 reported (as the prototype's figure)",
-                       "frame_is": "runner.step('step') (the Step button: E and M half-steps computed, the M frame "
-                                   "shown) via InlineRunner (EM, density and Voronoi cells computed in this "
-                                   "thread, one after the other), heatmap and k-means on + figure.repaint() "
-                                   "+ processEvents()",
+    details["dock"] = {**real, "n_points": N_LIVE, "k": K_LIVE,
+                       "blocks": f"{DOCK_BLOCKS} of {DOCK_FRAMES} frames, "
+                                 "the one with the lowest p50 reported (as the prototype's figure)",
+                       "frame_is": "runner.step('step') (the Step button: E and M half-steps computed, the M "
+                                   "frame shown) via InlineRunner (EM, density and Voronoi cells computed in "
+                                   "this thread, one after the other), heatmap and k-means on "
+                                   "+ figure.repaint() + processEvents()",
                        "recolour_is": "EmView.set_keys(new keys) + figure.repaint() + processEvents()"}
     plot = LivePlot(x_live)
     try:
@@ -355,18 +363,20 @@ def live_figures(x_live: np.ndarray, final_gmm, app) -> tuple[dict, dict]:
         details["live_frame"] = {
             **live["frame"], "stages_p50_ms": live["stages_p50_ms"], "block_p50_ms": live["block_p50_ms"],
             "all_frames": live["all_frames"], "n_points": N_LIVE, "k": K_LIVE,
-            "grid": f"{GRID}x{GRID}", "em": "em_steps (float64), one M + E half-step pair per frame, GUI thread",
+            "grid": f"{GRID}x{GRID}",
+            "em": "em_steps (float64), one M + E half-step pair per frame, GUI thread",
             "density": "grid_density(): float32 separable quadratic forms, uint8 image + 256-entry LUT",
             "density_256_via_gmm_log_prob_ms": _logprob_density_ms(final_gmm, plot.xs, plot.ys),
             "final_iteration": live["final_iteration"], "widget_px": list(WIDGET_SIZE),
             "viewbox_px": [round(plot.box.width(), 1), round(plot.box.height(), 1)],
-            "paint": "widget.viewport().repaint(), grid on (alpha 0.15, as the app), axes cached (see paint_ms)",
+            "paint": "widget.viewport().repaint(), grid on (alpha 0.15, as the app), axes cached "
+                     "(see paint_ms)",
         }
         details["recolouring"] = {
             "approach": "raster_image",
-            "description": ("PointRaster: points rasterised once per view (ViewBox pixel size) into a per-pixel "
-                            "'top point' map with anti-aliased disc coverage; recolour = blend (N,K)@(K,3) to "
-                            "uint8, pack to uint32, one gather+scatter into an RGBA ImageItem "
+            "description": ("PointRaster: points rasterised once per view (ViewBox pixel size) into a "
+                            "per-pixel 'top point' map with anti-aliased disc coverage; recolour = blend "
+                            "(N,K)@(K,3) to uint8, pack to uint32, one gather+scatter into an RGBA ImageItem "
                             "(row-major, uint8, no levels: zero-copy QImage); rebuild on range/size change"),
             "rasterise_ms": round(plot.rasterise_s * 1000, 3),
             "rasterise_again_ms": round(plot.rasterise() * 1000, 3),

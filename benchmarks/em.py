@@ -2,11 +2,11 @@
 
 1. ``em_speedup_vs_sklearn_n1e5_k10``: per-iteration time of scikit-learn's full-covariance
    ``GaussianMixture`` (float64, one BLAS thread via threadpoolctl) at N = 1e5, d = 2, K = 10, divided by
-   ours: :func:`vaeviz.core.em.algorithm.em_fast_steps` (float32; on the CPU its matmuls and exp2 go through numpy
-   on torch's memory, :mod:`vaeviz.core.em.fast_ops`) from the same start, run the way the app runs it:
-   as a long job in the real :class:`ComputeWorker` thread (the app's torch and OpenBLAS thread counts,
-   :mod:`vaeviz.runtime`), submitted
-   through the :class:`WorkerBridge`, yielding every half-step to the scheduler. scikit-learn's figure is
+   ours: :func:`vaeviz.core.em.algorithm.em_fast_steps` (float32; on the CPU its matmuls and exp2 go
+   through numpy on torch's memory, :mod:`vaeviz.core.em.fast_ops`) from the same start, run the way the
+   app runs it: as a long job in the real :class:`ComputeWorker` thread (the app's torch and OpenBLAS
+   thread counts, :mod:`vaeviz.runtime`), submitted through the :class:`WorkerBridge`, yielding every
+   half-step to the scheduler. scikit-learn's figure is
    ``(fit(max_iter=B) - fit(max_iter=A)) / (B - A)`` (fixed costs cancel), best of 3 fits of each length;
    ours is the median time between consecutive M-steps measured inside the job, best of 3 jobs. The
    in-process figures with 1 and 2 threads, and the data pass's operations timed one by one (numpy-where-
@@ -33,8 +33,9 @@ the app's grid (alpha 0.15) with its axis items cached as pixmaps (:meth:`LivePl
 afresh, the grid alone costs ~10 ms per repaint (``details["paint_ms"]``).
 
 Figures 3 and 4 are measured in :mod:`benchmarks._em_live`; ``PointRaster`` is the app's
-(:mod:`vaeviz.ui.items.point_raster`), ``grid_density`` and ``density_lut`` too (:mod:`vaeviz.core.em.density_grid`, :mod:`vaeviz.ui.em.layers`),
-re-exported through :mod:`benchmarks._em_paint` and here.
+(:mod:`vaeviz.ui.items.point_raster`), ``grid_density`` and ``density_lut`` too
+(:mod:`vaeviz.core.em.density_grid`, :mod:`vaeviz.ui.em.layers`), re-exported through
+:mod:`benchmarks._em_paint` and here.
 """
 
 
@@ -130,8 +131,12 @@ def _run_in_worker(bridge, x: np.ndarray, init, iters: int) -> dict:
         return _iteration_times(x, init, iters, ctx.device)
 
     t0 = time.perf_counter()
-    bridge.submit(factory, f"bench-em-{x.shape[0]}", on_progress=lambda s: progress.__setitem__(0, progress[0] + 1),
-                  on_finished=lambda r: outcome.update(result=r), on_failed=lambda m, d: outcome.update(error=m))
+    def on_progress(_snapshot) -> None:
+        progress[0] += 1
+
+    bridge.submit(factory, f"bench-em-{x.shape[0]}", on_progress=on_progress,
+                  on_finished=lambda r: outcome.update(result=r),
+                  on_failed=lambda m, d: outcome.update(error=m))
     if not _spin(lambda: bool(outcome)) or "error" in outcome:
         raise RuntimeError(f"EM job in the worker did not finish: {outcome.get('error', 'timeout')}")
     result = dict(outcome["result"])
@@ -169,7 +174,8 @@ def _sklearn_iteration_s(x: np.ndarray, init) -> tuple[float, list[float]]:
             longs.append(fit_s(hi))
     # Best of the repeats for each length, then the difference: the fastest fits are the ones a neighbour
     # process disturbed least (a difference of single noisy fits could even come out too small).
-    return (min(longs) - min(shorts)) / (hi - lo), [(b - a) / (hi - lo) for a, b in zip(shorts, longs, strict=True)]
+    each = [(b - a) / (hi - lo) for a, b in zip(shorts, longs, strict=True)]
+    return (min(longs) - min(shorts)) / (hi - lo), each
 
 
 def _op_breakdown_ms(x: np.ndarray, init, ops) -> dict:
@@ -194,7 +200,8 @@ def _op_breakdown_ms(x: np.ndarray, init, ops) -> dict:
     mu = (init.means - centre) / scale
     cov = init.covariances / np.outer(scale, scale)
     coef = torch.ones((init.n_components, f + 1))
-    coef[:, :f] = torch.from_numpy((_log_joint_weights(init.weights, mu, cov, pairs) * _LOG2E).astype(np.float32))
+    log_joint = _log_joint_weights(init.weights, mu, cov, pairs) * _LOG2E
+    coef[:, :f] = torch.from_numpy(log_joint.astype(np.float32))
     k = coef.shape[0]
     lj, total = _rows(k, n_pad, "cpu"), torch.empty(n_pad)
     torch.mm(coef[:, :f], phi[:f], out=lj)
@@ -275,7 +282,8 @@ def run() -> dict:
                                        ("ours_in_worker_n1e6", bigs, big, ITERS_BIG)):
             details[key] = {**stats_ms(best["iter_s"]), "torch_threads": best["torch_threads"],
                             "job_wall_s": round(best["wall_s"], 3), "iterations_per_run": iters,
-                            "p50_ms_each_run": [round(statistics.median(r["iter_s"]) * 1000, 3) for r in runs],
+                            "p50_ms_each_run": [round(statistics.median(r["iter_s"]) * 1000, 3)
+                                                for r in runs],
                             "progress_signals": best["progress_signals"]}
         details["sklearn_n1e5"] = {"per_iteration_ms_each_repeat": [round(s * 1000, 3) for s in sk_all],
                                    "method": f"(best fit(max_iter={SKLEARN_ITERS[1]}) - best fit(max_iter="
@@ -308,7 +316,8 @@ def run() -> dict:
             in_process[f"{threads}_threads"] = {
                 **stats_ms(best), "speedup_vs_sklearn": round(sk_s * 1000 / ms, 2),
                 "p50_ms_each_run": [round(statistics.median(r) * 1000, 3) for r in runs],
-                "n1e6_p50_ms": round(min(big_runs), 3), "n1e6_p50_ms_each_run": [round(v, 3) for v in big_runs]}
+                "n1e6_p50_ms": round(min(big_runs), 3),
+                "n1e6_p50_ms_each_run": [round(v, 3) for v in big_runs]}
         torch.set_num_threads(1)
         try:  # reads em_fast's private helpers: a change there must not cost the whole benchmark
             from vaeviz.core.em.fast_ops import CpuOps, TorchOps

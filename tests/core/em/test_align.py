@@ -78,7 +78,9 @@ def test_align_has_no_runtime_scipy_import():
     import subprocess
     import sys
 
-    code = ("import sys; import vaeviz.core.em.align, vaeviz.core.em.algorithm, vaeviz.core.em.kmeans, vaeviz.core.em.gmm; "
+    code = ("import sys; "
+            "import vaeviz.core.em.align, vaeviz.core.em.algorithm, vaeviz.core.em.kmeans; "
+            "import vaeviz.core.em.gmm; "
             "bad = [m for m in ('scipy', 'torch', 'sklearn', 'PySide6') if m in sys.modules]; "
             "assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -183,7 +183,8 @@ def test_a_big_jump_in_the_densities_is_recomputed_exactly():
     # Narrow starting components: most points are far outside them, so the first M-step raises their
     # log-densities by hundreds of bits, far more than the per-point shift can absorb.
     x, _ = data(3000, offset=(5.0, 5.0))
-    init = GaussianMixture([1 / 3, 1 / 3, 1 / 3], [[8.0, 5.0], [5.0, 5.0], [5.0, 8.0]], 0.01 * np.eye(2)[None].repeat(3, 0))
+    covariances = 0.01 * np.eye(2)[None].repeat(3, 0)
+    init = GaussianMixture([1 / 3, 1 / 3, 1 / 3], [[8.0, 5.0], [5.0, 5.0], [5.0, 8.0]], covariances)
     ref = list(em_steps(x, init, max_iter=6))
     fast = list(em_fast_steps(x, init, max_iter=6))
     for f, r in zip(fast, ref, strict=True):

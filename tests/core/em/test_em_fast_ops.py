@@ -14,7 +14,8 @@ OPS = [CpuOps(), TorchOps()]
 
 def padded(rows: int, cols: int, seed: int, scale: float = 1.0):
     """A float32 (rows, cols) tensor whose rows are further apart than cols, as em_fast's buffers are."""
-    base = torch.from_numpy(np.random.default_rng(seed).normal(scale=scale, size=(rows, cols + 16)).astype(np.float32))
+    values = np.random.default_rng(seed).normal(scale=scale, size=(rows, cols + 16))
+    base = torch.from_numpy(values.astype(np.float32))
     return base[:, :cols]
 
 

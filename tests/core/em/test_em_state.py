@@ -31,8 +31,8 @@ OLD_SESSION = Path(__file__).parents[2] / "ui" / "old_sessions" / "em-v1.vaeviz"
 
 
 def _odd_state() -> EmLabState:
-    return EmLabState(mode="1d", data=DataChoice("anisotropic", 1234),
-                      model=LabSettings(k=5, covariance_type="tied", init="random", seed=42, floor=False, reg=1e-3),
+    model = LabSettings(k=5, covariance_type="tied", init="random", seed=42, floor=False, reg=1e-3)
+    return EmLabState(mode="1d", data=DataChoice("anisotropic", 1234), model=model,
                       display=Display(heatmap=True, contours=True, kmeans=False, complete=False),
                       tool="erase", align=True, oned=OneD("unequal", (-3.5, 7.0), (1.25, 2.0)))
 

@@ -290,4 +290,5 @@ def test_unchecked_mixture_equals_the_checked_one(covariance_type):
 
 def test_unchecked_mixture_still_refuses_a_covariance_without_cholesky():
     with pytest.raises(ValueError, match="component 1 is not positive definite"):
-        GaussianMixture.unchecked(np.array([0.5, 0.5]), np.zeros((2, 2)), np.array([np.eye(2), -np.eye(2)]), "full")
+        covariances = np.array([np.eye(2), -np.eye(2)])
+        GaussianMixture.unchecked(np.array([0.5, 0.5]), np.zeros((2, 2)), covariances, "full")

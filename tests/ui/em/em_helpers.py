@@ -23,8 +23,8 @@ def make_dock(qtbot, compute=None) -> EmDock:
 
 def visible_texts(lab) -> list[str]:
     """Every number-bearing text the user can see in the lab."""
-    return [lab.messages.text(), lab.transport.position.text(), *lab.numbers.texts(), lab.explain.toPlainText(),
-            lab.problems_text.toPlainText()]
+    return [lab.messages.text(), lab.transport.position.text(), *lab.numbers.texts(),
+            lab.explain.toPlainText(), lab.problems_text.toPlainText()]
 
 
 def no_nan_text(lab) -> bool:

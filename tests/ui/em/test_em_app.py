@@ -72,5 +72,6 @@ def test_session_file_round_trip(window, qtbot, tmp_path):
     qtbot.waitUntil(lambda: lab.runner.frame is not None and lab.runner.frame.gmm.n_components == 3,
                     timeout=10000)
     assert window.files.load_session(str(path))
-    qtbot.waitUntil(lambda: lab.runner.frame is not None and lab.runner.frame.note == "restored", timeout=10000)
+    qtbot.waitUntil(lambda: lab.runner.frame is not None and lab.runner.frame.note == "restored",
+                    timeout=10000)
     assert lab.side.k.value() == 2 and np.allclose(lab.runner.frame.gmm.means, saved.means)

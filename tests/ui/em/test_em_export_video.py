@@ -1,4 +1,5 @@
-"""GMM & EM dock: the EM run exported as an MP4 through ffmpeg (a fake one here), or a clear message without it."""
+"""GMM & EM dock: the EM run exported as an MP4 through ffmpeg (a fake one here), or a clear message
+without it."""
 
 from __future__ import annotations
 

@@ -144,7 +144,8 @@ def test_session_state_round_trips_through_json(dock, qtbot):
     assert again["settings"] == state["settings"] and again["show"] == state["show"]
     assert again["data"] == state["data"]
     assert np.allclose(again["mixture"]["means"], state["mixture"]["means"])
-    assert other.lab.runner.frame.note == "restored" and other.lab.runner.frame.em.iteration == state["iteration"]
+    restored = other.lab.runner.frame
+    assert restored.note == "restored" and restored.em.iteration == state["iteration"]
     other.lab.transport.m_step.click()  # EM continues from the restored mixture
     assert other.lab.runner.frame.phase == "M"
     other.shutdown()

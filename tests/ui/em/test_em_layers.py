@@ -29,7 +29,8 @@ def test_contours_are_computed_only_when_shown(lab, qtbot):
     assert not view.contours.isVisible()
     lab.side.contours.setChecked(True)  # the shown layer has none: computed again, with them
     qtbot.waitUntil(lambda: view.contours.isVisible())
-    assert lab.layers.heat_layer.has_contours and view.contours.xData is not None and view.contours.xData.size > 0
+    assert lab.layers.heat_layer.has_contours
+    assert view.contours.xData is not None and view.contours.xData.size > 0
     heat_only = lab.layers.heat_layer.pixels
     lab.side.contours.setChecked(False)
     lab.side.contours.setChecked(True)  # the layer already has them: shown again without a new one

@@ -59,12 +59,14 @@ def test_widget_edits_make_new_states(dock):
 
 def test_apply_state_shows_the_state_in_the_widgets(dock):
     lab = dock.lab
-    state = EmLabState(mode="1d", model=LabSettings(k=7, covariance_type="diag", seed=12, floor=False, reg=1e-3),
+    model = LabSettings(k=7, covariance_type="diag", seed=12, floor=False, reg=1e-3)
+    state = EmLabState(mode="1d", model=model,
                        display=Display(heatmap=True, kmeans=False), tool="spray", align=True,
                        oned=OneD("unequal", (-2.0, 3.0), (1.0, 2.5)))
     lab.apply_state(state)
     s = lab.side
-    assert (s.k.value(), s.cov_type.currentData(), s.seed.value(), s.floor.isChecked()) == (7, "diag", 12, False)
+    shown = (s.k.value(), s.cov_type.currentData(), s.seed.value(), s.floor.isChecked())
+    assert shown == (7, "diag", 12, False)
     assert s.reg.currentData() == 1e-3 and s.heatmap.isChecked() and not s.kmeans.isChecked()
     assert s.tools["spray"].isChecked() and s.align.isChecked() and s.mode.currentData() == "1d"
     assert [w.value() for w in s.means_1d] == [-2.0, 3.0] and s.weights_1d.currentData() == "unequal"
@@ -77,8 +79,8 @@ def test_apply_state_reacts_only_to_what_changed(dock, monkeypatch):
     restarts = Calls(monkeypatch, lab.runner, "restart")
     floors = Calls(monkeypatch, lab.runner, "set_settings")
     lab.transport.step.click()
-    lab.apply_state(dataclasses.replace(lab.state, display=Display(heatmap=True, contours=True, complete=False),
-                                        tool="add", align=True))
+    display = Display(heatmap=True, contours=True, complete=False)
+    lab.apply_state(dataclasses.replace(lab.state, display=display, tool="add", align=True))
     assert restarts.count == 0 and floors.count == 0 and len(lab.runner.frames) == 3  # EM kept its history
     assert lab.figure.em_view.heat.isVisible()
     lab.apply_state(dataclasses.replace(lab.state, model=LabSettings(floor=False)))
@@ -121,7 +123,8 @@ def test_a_session_written_by_version_1_opens(dock):
     dock.restore_state(raw)
     lab = dock.lab
     assert lab.state.model == LabSettings(k=4, covariance_type="diag", seed=7)
-    assert lab.side.k.value() == 4 and lab.side.cov_type.currentData() == "diag" and lab.side.seed.value() == 7
+    assert lab.side.k.value() == 4 and lab.side.cov_type.currentData() == "diag"
+    assert lab.side.seed.value() == 7
     assert lab.state.display.heatmap and lab.side.heatmap.isChecked()
     assert lab.state.tool == "spray" and lab.figure.em_view.box.tool == "spray"
     assert len(lab.points) == 150 and lab.data.n == 150

@@ -150,7 +150,8 @@ def _estimate(x: np.ndarray, resp: np.ndarray, covariance_type: str, reg: float)
     means = (resp.T @ x) / nk[:, None]
     if covariance_type == "full":
         cov = np.empty((k, d, d))
-        xt = np.ascontiguousarray(x.T)  # (d, N): element-wise work over N-long rows (~10× quicker than (N, d))
+        # (d, N): the element-wise work runs over N-long rows, ~10× quicker than over (N, d)
+        xt = np.ascontiguousarray(x.T)
         for j in range(k):
             diff_t = xt - means[j][:, None]
             cov[j] = ((resp[:, j] * diff_t) @ diff_t.T) / nk[j]  # scikit-learn's operations, transposed

@@ -102,5 +102,7 @@ class CpuOps(TorchOps):
         f, k = b.shape[0], r.shape[0]
         sub = b.shape[1] // n_sub
         # (n_sub, F, sub) @ (n_sub, sub, K): one OpenBLAS sgemm per sub-block, each summed in float32.
-        part = np.matmul(b.reshape(f, n_sub, sub).transpose(1, 0, 2), r.reshape(k, n_sub, sub).transpose(1, 2, 0))
+        blocks = b.reshape(f, n_sub, sub).transpose(1, 0, 2)
+        weights = r.reshape(k, n_sub, sub).transpose(1, 2, 0)
+        part = np.matmul(blocks, weights)
         return part.sum(axis=0, dtype=np.float64).T

@@ -277,8 +277,9 @@ class GaussianMixture:
 
     @classmethod
     def unchecked(cls, weights, means, covariances, covariance_type: str) -> GaussianMixture:
-        """A mixture from arrays an algorithm has just made valid (fast EM's M-steps): the Cholesky factors
-        without the checks (~0.07 ms of a 1.3 ms iteration); one that fails goes to the checked constructor."""
+        """A mixture from arrays an algorithm has just made valid (fast EM's M-steps): the Cholesky
+        factors without the checks (~0.07 ms of a 1.3 ms iteration); one that fails goes to the checked
+        constructor."""
         try:
             chol = np.linalg.cholesky(covariances)
         except np.linalg.LinAlgError:

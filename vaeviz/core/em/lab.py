@@ -217,7 +217,8 @@ def _offset(state, first_phase: str) -> int:
 
 
 def run_frames(data: LabData, settings: LabSettings, start: Frame, n_half: int, device: str = "cpu",
-               tol: float | None = RUN_TOL, resume: Continuation | None = None) -> Iterator[RunProgress | RunEnd]:
+               tol: float | None = RUN_TOL,
+               resume: Continuation | None = None) -> Iterator[RunProgress | RunEnd]:
     """Continue EM and k-means from ``start`` for up to ``n_half`` half-steps (generator).
 
     Yields :class:`RunProgress` per frame and finally returns a :class:`RunEnd`. ``resume`` (the

@@ -85,7 +85,7 @@ def session_from_json(raw: dict) -> EmSession:
     k = state.model.k
     if gmm is not None and (gmm.n_features != 2 or gmm.n_components != k):
         raise ValueError(f"the mixture must be 2-D with K={k} components")
-    iteration = raw.get("iteration", 0)
+    iteration = raw.get("iteration", 1)  # (version 1 wrote it with every mixture)
     if not isinstance(iteration, int) or isinstance(iteration, bool) or not 0 <= iteration <= MAX_ITERATION:
         raise ValueError(f"the iteration must be a whole number from 0 to {MAX_ITERATION:,}")
     return EmSession(state, points, labels, gmm, iteration)

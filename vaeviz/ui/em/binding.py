@@ -76,10 +76,10 @@ class StateBinding:
     def _connect(self) -> None:
         s = self.side
         s.mode.currentIndexChanged.connect(lambda _i: self._edit(mode=s.mode.currentData()))
-        s.data_preset.currentIndexChanged.connect(lambda _i: self._edit_data(preset=s.data_preset.currentData()))
+        s.data_preset.currentIndexChanged.connect(self._on_data_preset_changed)
         s.n_points.valueChanged.connect(lambda n: self._edit_data(n=n))
         s.k.valueChanged.connect(lambda k: self._edit_model(k=k))
-        s.cov_type.currentIndexChanged.connect(lambda _i: self._edit_model(covariance_type=s.cov_type.currentData()))
+        s.cov_type.currentIndexChanged.connect(self._on_cov_type_changed)
         s.init.currentIndexChanged.connect(lambda _i: self._edit_model(init=s.init.currentData()))
         s.seed.valueChanged.connect(lambda seed: self._edit_model(seed=seed))
         s.floor.toggled.connect(lambda on: self._edit_model(floor=on))
@@ -89,11 +89,9 @@ class StateBinding:
         s.align.toggled.connect(lambda on: self._edit(align=on))
         for name, button in s.tools.items():
             button.toggled.connect(lambda on, name=name: self._on_tool_toggled(name, on))
-        s.weights_1d.currentIndexChanged.connect(lambda _i: self._edit_oned(weights=s.weights_1d.currentData()))
-        for spin in s.means_1d:
-            spin.valueChanged.connect(lambda _v: self._edit_oned(means=tuple(w.value() for w in s.means_1d)))
-        for spin in s.sigmas_1d:
-            spin.valueChanged.connect(lambda _v: self._edit_oned(sigmas=tuple(w.value() for w in s.sigmas_1d)))
+        s.weights_1d.currentIndexChanged.connect(self._on_weights_1d_changed)
+        for spin in (*s.means_1d, *s.sigmas_1d):
+            spin.valueChanged.connect(self._on_oned_values_changed)
 
     def _edit(self, **changes) -> None:
         self._apply(replace(self._current(), **changes))
@@ -113,6 +111,20 @@ class StateBinding:
     def _on_tool_toggled(self, name: str, on: bool) -> None:
         if on:
             self._edit(tool=name)
+
+    def _on_data_preset_changed(self, _index: int) -> None:
+        self._edit_data(preset=self.side.data_preset.currentData())
+
+    def _on_cov_type_changed(self, _index: int) -> None:
+        self._edit_model(covariance_type=self.side.cov_type.currentData())
+
+    def _on_weights_1d_changed(self, _index: int) -> None:
+        self._edit_oned(weights=self.side.weights_1d.currentData())
+
+    def _on_oned_values_changed(self, _value: float) -> None:
+        means = tuple(spin.value() for spin in self.side.means_1d)
+        sigmas = tuple(spin.value() for spin in self.side.sigmas_1d)
+        self._edit_oned(means=means, sigmas=sigmas)
 
 
 def with_oned(state: EmLabState, **changes) -> EmLabState:

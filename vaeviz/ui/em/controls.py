@@ -176,7 +176,8 @@ class SidePanel(QScrollArea):
         grid.setContentsMargins(6, 4, 6, 4)
         grid.setSpacing(3)
         self.problem1 = _button("① Marginal vs complete", "The marginal log-likelihood does not factorise")
-        self.problem2 = _button("② Run several seeds", "Identifiability: permuted solutions, equal likelihood")
+        self.problem2 = _button("② Run several seeds",
+                                "Identifiability: permuted solutions, equal likelihood")
         self.align = QCheckBox("align the runs")
         self.align.setEnabled(False)
         self.problem3 = _button("③ Snap && shrink", "Put the selected component on one point and shrink it")
@@ -224,7 +225,8 @@ class SidePanel(QScrollArea):
             combo.setMinimumContentsLength(8)
         self.setWidget(inner)
         # Wide enough for the widest row, so nothing is clipped (there is no horizontal scroll bar).
-        self.setMinimumWidth(inner.minimumSizeHint().width() + self.verticalScrollBar().sizeHint().width() + 4)
+        scroll_bar = self.verticalScrollBar().sizeHint().width()
+        self.setMinimumWidth(inner.minimumSizeHint().width() + scroll_bar + 4)
 
 
 class TransportBar(QWidget):

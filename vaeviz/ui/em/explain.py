@@ -74,9 +74,11 @@ def m_step_html(gmm: GaussianMixture, nk: np.ndarray | None, n_total: int, reg: 
     rows = [[_swatch(k), fmt(nk[k]), fmt(gmm.weights[k]), vec(gmm.means[k]), mat(gmm.covariances[k])]
             for k in range(gmm.n_components)]
     floor = f" + {fmt(reg)}·I" if reg > 0 else " (floor off)"
-    return ("<p>N<sub>k</sub> = Σ<sub>n</sub> γ<sub>nk</sub>, &nbsp; π<sub>k</sub> = N<sub>k</sub> / N, &nbsp; "
+    return ("<p>N<sub>k</sub> = Σ<sub>n</sub> γ<sub>nk</sub>, &nbsp; "
+            "π<sub>k</sub> = N<sub>k</sub> / N, &nbsp; "
             "μ<sub>k</sub> = Σ<sub>n</sub> γ<sub>nk</sub> x<sub>n</sub> / N<sub>k</sub>,<br>"
-            "Σ<sub>k</sub> = Σ<sub>n</sub> γ<sub>nk</sub> (x<sub>n</sub>−μ<sub>k</sub>)(x<sub>n</sub>−μ<sub>k</sub>)<sup>T</sup>"
+            "Σ<sub>k</sub> = Σ<sub>n</sub> γ<sub>nk</sub> "
+            "(x<sub>n</sub>−μ<sub>k</sub>)(x<sub>n</sub>−μ<sub>k</sub>)<sup>T</sup>"
             f" / N<sub>k</sub>{floor}</p>"
             + _table(["k", "N<sub>k</sub>", "π<sub>k</sub>", "μ<sub>k</sub>", "Σ<sub>k</sub>"], rows))
 

@@ -67,7 +67,9 @@ class KMeansView(pg.PlotWidget):
         self.points.set_keys(None if labels is None else blend_keys(np.eye(k)[labels], PALETTE))
 
     def set_cells(self, rect, pixels: np.ndarray | None) -> None:
-        """The cells (:func:`vaeviz.ui.em.layers.cells_image`) over ``rect`` = (x0, y0, x1, y1); None: none."""
+        """The cells (:func:`vaeviz.ui.em.layers.cells_image`) over ``rect`` = (x0, y0, x1, y1).
+
+        None: no cells."""
         if pixels is None:
             self.cells.hide()
             return

@@ -393,7 +393,8 @@ class EmLab(QWidget):
             x_n = self.data.x[min(self.probe_index, self.data.n - 1)]
         n = self.data.n if self.data is not None else 0
         next_m = self.runner.next_m_frame() if frame is self.runner.frame else None
-        self.explain.setHtml(explain_html(frame, next_m, x_n, self.probe_index, n, self.state.model.reg_value))
+        reg = self.state.model.reg_value
+        self.explain.setHtml(explain_html(frame, next_m, x_n, self.probe_index, n, reg))
 
     # ----- edits of the parameters -----------------------------------------------------------
     @Slot(int, str, object, bool)

@@ -45,7 +45,8 @@ class DensityLayer:
     points (contour_x[2m], contour_y[2m]) and (contour_x[2m + 1], contour_y[2m + 1]) are segment m's ends."""
 
     rect: tuple[float, float, float, float]
-    pixels: np.ndarray  # (res, res) uint32 0xffRRGGBB, [row from the top, x index]: the LUT over the background
+    # (res, res) uint32 0xffRRGGBB, [row from the top, x index]: the LUT over the background
+    pixels: np.ndarray
     contour_x: np.ndarray
     contour_y: np.ndarray
     has_contours: bool = True  # False: computed without them (not shown); empty arrays

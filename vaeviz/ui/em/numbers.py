@@ -79,7 +79,8 @@ class NumbersPane(QWidget):
             header.setForeground(QColor(HEX[j % len(HEX)]))
             self.table.setHorizontalHeaderItem(j, header)
             cov = gmm.covariances[j]
-            values = [gmm.weights[j], gmm.means[j, 0], gmm.means[j, 1], cov[0, 0], cov[0, 1], cov[1, 1], nk[j]]
+            mean = gmm.means[j]
+            values = [gmm.weights[j], mean[0], mean[1], cov[0, 0], cov[0, 1], cov[1, 1], nk[j]]
             for r, v in enumerate(values):
                 item = QTableWidgetItem(fmt(v, 4))
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -89,6 +90,7 @@ class NumbersPane(QWidget):
         """Every text shown (for tests: no 'nan' or 'inf' may appear)."""
         self._render()
         out = [self.summary.text()]
+        columns = range(self.table.columnCount())
         for r in range(self.table.rowCount()):
-            out += [self.table.item(r, c).text() for c in range(self.table.columnCount()) if self.table.item(r, c)]
+            out += [self.table.item(r, c).text() for c in columns if self.table.item(r, c)]
         return out

@@ -26,6 +26,11 @@ from vaeviz.ui.em.runner import EmRunner
 SEED_LIMIT = 20_000  # the seed runs use at most this many (drawn) points: four full runs must stay quick
 
 
+def _seed_row(run) -> str:
+    order = [int(p) + 1 for p in run.perm]
+    return f"seed {run.seed}: ℓ = {fmt(run.log_likelihood)}, order {order}"
+
+
 class ProblemHost(Protocol):
     """What the demos use of the lab besides its widgets."""
 
@@ -108,16 +113,15 @@ class ProblemDemos:
         if frame is not None and self.problem == "marginal":
             return self._marginal_detail(frame)
         if self.problem == "seeds" and self.seed_runs:
-            rows = "; ".join(f"seed {r.seed}: ℓ = {fmt(r.log_likelihood)}, order {[int(p) + 1 for p in r.perm]}"
-                             for r in self.seed_runs)
+            rows = "; ".join(_seed_row(run) for run in self.seed_runs)
             return f"{rows}. Tick “align the runs” to match each run's components to the fit on the left."
         if frame is not None and self.problem == "singular":
             floor = "on" if self.host.state.model.floor else "off"
             detail = (f"Component {self.host.selected + 1} was snapped onto one point. Floor {floor}; "
                       f"ℓ now = {fmt(frame.em.log_likelihood)}. ")
             if frame.terminal:
-                return detail + "It collapsed: tick the floor (the lab steps back) and press M-step to see ℓ " \
-                                "stay finite."
+                return detail + ("It collapsed: tick the floor (the lab steps back) and press M-step to see "
+                                 "ℓ stay finite.")
             return detail + "Press Step and watch ℓ."
         return ""
 

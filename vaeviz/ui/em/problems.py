@@ -24,7 +24,8 @@ PROBLEMS = {
         "are <b>aligned</b> (here: Hungarian matching of the means to the fit on the left)."),
     "singular": (
         "③ Singularities: the likelihood is unbounded",
-        "Put one component on a single data point and let its variance shrink: N(x<sub>n</sub> | x<sub>n</sub>, "
+        "Put one component on a single data point and let its variance shrink: "
+        "N(x<sub>n</sub> | x<sub>n</sub>, "
         "σ²I) = 1/(2πσ²) → ∞ as σ → 0, while the other components keep every other point's density "
         "positive. So the maximum likelihood is +∞ and meaningless. With the covariance floor "
         "<b>off</b> EM walks straight into it; with the floor <b>on</b> (reg added to every variance) "

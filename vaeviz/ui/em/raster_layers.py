@@ -82,11 +82,13 @@ class RasterLayers:
                 self._cells_for = centres
                 self._pending.add("cells")
                 job = voronoi_job(centres, *_layer_place(self.figure.km_view))
-                self.controller.request("cells", job, self._on_cells, on_failed=lambda m, d: self._done("cells"))
+                self.controller.request("cells", job, self._on_cells,
+                                        on_failed=lambda m, d: self._done("cells"))
         self._flush_waiters()
 
     def redo(self) -> None:
-        """Ask again for the shown frame's layers (the theme changed: they are composited over the old one)."""
+        """Ask again for the shown frame's layers (after a theme change: they are composited over the
+        old background)."""
         self._heat_for = None
         self._cells_for = None
         self._request_shown()

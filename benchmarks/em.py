@@ -130,10 +130,10 @@ def _run_in_worker(bridge, x: np.ndarray, init, iters: int) -> dict:
     def factory(ctx):
         return _iteration_times(x, init, iters, ctx.device)
 
-    t0 = time.perf_counter()
     def on_progress(_snapshot) -> None:
         progress[0] += 1
 
+    t0 = time.perf_counter()
     bridge.submit(factory, f"bench-em-{x.shape[0]}", on_progress=on_progress,
                   on_finished=lambda r: outcome.update(result=r),
                   on_failed=lambda m, d: outcome.update(error=m))

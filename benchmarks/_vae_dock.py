@@ -2,8 +2,9 @@
 
 A :class:`~vaeviz.ui.vae.dock.LatentDock` on the real compute worker, shown at ``DOCK_SIZE``,
 with the shipped MLP VAE loaded as on launch. A precise timer moves the dock's ⊕ every
-``INPUT_INTERVAL_MS`` as a mouse drag does (``DragTarget.drag_to``, then ``release`` at the end); the dock sends its own latest-wins decode requests
-and shows the results in its figure, which Qt repaints when it schedules it (nothing is forced).
+``INPUT_INTERVAL_MS`` as a mouse drag does (``DragTarget.drag_to``, then ``release`` at the end); the
+dock sends its own latest-wins decode requests and shows the results in its figure, which Qt repaints
+when it schedules it (nothing is forced).
 
 How "painted" is observed: an event filter on the figure's viewport delivers each paint event itself and
 notes when it returned, i.e. when the frame, with the newest decoded image set before it, was drawn. The

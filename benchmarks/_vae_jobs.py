@@ -59,7 +59,10 @@ def _ms_stats(prefix: str, values_s: list[float]) -> dict:
 def _call(bridge, fn: Callable, key: str = "bench-vae-call"):
     """Run ``fn(ctx)`` in the worker as a latest-wins request and return its result (GUI thread waits)."""
     outcome: dict = {}
-    bridge.request(key, single(fn), lambda r: outcome.update(result=r), lambda m, d: outcome.update(error=(m, d)))
+    def failed(message: str, details: str) -> None:
+        outcome.update(error=(message, details))
+
+    bridge.request(key, single(fn), lambda r: outcome.update(result=r), failed)
     if not _spin(lambda: bool(outcome)) or "error" in outcome:
         error = outcome.get("error", ("timeout", ""))
         raise RuntimeError(f"worker request {key} failed: {error[0]}\n{error[1]}")
@@ -112,7 +115,8 @@ def _make_data(state: dict, key: str, n: int):
         from vaeviz.core.data.datasets.shapes import make_shapes
 
         t0 = time.perf_counter()
-        state[key] = np.array(make_shapes(n, seed=0).images, dtype=np.float32)  # writable, for torch.from_numpy
+        # writable, for torch.from_numpy
+        state[key] = np.array(make_shapes(n, seed=0).images, dtype=np.float32)
         return time.perf_counter() - t0
 
     return fn

@@ -9,8 +9,9 @@ and then lives in the worker thread only. Constants, helpers and the worker-side
 1. ``drag_decode_hz`` / ``drag_decode_p99_ms``: on the real latent dock (:mod:`benchmarks._vae_dock`: a
    ``LatentDock`` on this worker, shown at 1280x760, the shipped model loaded as on launch), a drag
    simulated by a precise timer in the GUI thread moving the dock's ⊕ every ``INPUT_INTERVAL_MS`` (2 ms:
-   as many mouse moves as the app accepts, ``vaeviz.ui.items.cheap_items.MOUSE_MOVES_PER_S``). The dock sends its own latest-wins decode requests and shows the images; Qt repaints
-   the figure when it schedules it. ``drag_decode_hz`` is new decoded images painted per second; the
+   as many mouse moves as the app accepts, ``vaeviz.ui.items.cheap_items.MOUSE_MOVES_PER_S``). The dock
+   sends its own latest-wins decode requests and shows the images; Qt repaints the figure when it
+   schedules it. ``drag_decode_hz`` is new decoded images painted per second; the
    latency of an update is the time from its move until the end of the first paint showing its own or a
    newer decoded image (an update superseded by a newer one is served by that one's paint), p99 over all
    updates of a 2 s session; best of 3 sessions (every session is in ``details``).
@@ -102,7 +103,9 @@ class Drag:
     def __init__(self, bridge, state: dict, view: ImageView) -> None:
         from PySide6.QtCore import Qt, QTimer
 
-        self.bridge, self.state, self.view = bridge, state, view
+        self.bridge = bridge
+        self.state = state
+        self.view = view
         self.timer = QTimer()
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.setInterval(INPUT_INTERVAL_MS)
@@ -148,7 +151,8 @@ class Drag:
         self._end = self._t0 + seconds
         self.timer.start()
         if not _spin(lambda: self.done or bool(self.failures), seconds + TIMEOUT_S):
-            raise RuntimeError(f"drag did not finish: {len(self.paints)} paints for {len(self.events)} updates")
+            raise RuntimeError(f"drag did not finish: {len(self.paints)} paints for "
+                               f"{len(self.events)} updates")
         if self.failures:
             raise RuntimeError(f"decode request failed: {self.failures[0]}")
         return self.figures()
@@ -182,8 +186,14 @@ def _training_phase(bridge, state: dict, view: ImageView) -> tuple[dict, dict, d
 
     cancelled = [False]
     failed: list[str] = []
-    job = bridge.submit(_train_forever(state), "bench-train", on_progress=on_progress,
-                        on_failed=lambda m, d: failed.append(m), on_cancelled=lambda: cancelled.__setitem__(0, True))
+    def on_failed(message: str, _details: str) -> None:
+        failed.append(message)
+
+    def on_cancelled() -> None:
+        cancelled[0] = True
+
+    job = bridge.submit(_train_forever(state), "bench-train", on_progress=on_progress, on_failed=on_failed,
+                        on_cancelled=on_cancelled)
     try:
         if not _spin(lambda: len(reports) >= 3 or bool(failed)):
             raise RuntimeError("training did not start")
@@ -196,8 +206,9 @@ def _training_phase(bridge, state: dict, view: ImageView) -> tuple[dict, dict, d
         elapsed = time.perf_counter() - t0
         during = reports[mark:]
         steps = during[-1][1] - during[0][1] if len(during) > 1 else 0
+        steps_per_s = round(steps / max(during[-1][0] - during[0][0], 1e-9), 1) if steps else 0.0
         training = {"progress_signals_per_s": round(len(during) / elapsed, 1),
-                    "steps_per_s": round(steps / max(during[-1][0] - during[0][0], 1e-9), 1) if steps else 0.0,
+                    "steps_per_s": steps_per_s,
                     "samples_per_s_p50": round(statistics.median(r[2] for r in during), 1) if during else 0.0}
         training["step_ms"] = round(1000 / training["steps_per_s"], 3) if training["steps_per_s"] else None
         drag = Drag(bridge, state, view)
@@ -282,7 +293,8 @@ def run() -> dict:
         bare_idle = min((Drag(bridge, state, view).run(DRAG_S) for _ in range(DRAG_SESSIONS)),
                         key=lambda f: f["event_to_paint_p99_ms"])
         bare["drag_idle"] = bare_idle
-        details["make_shapes_4000_s"] = round(_call(bridge, _make_data(state, "train", TRAIN_N), "bench-data"), 3)
+        made = _call(bridge, _make_data(state, "train", TRAIN_N), "bench-data")
+        details["make_shapes_4000_s"] = round(made, 3)
         bare_stall, bare_busy, training = _training_phase(bridge, state, view)
         bare["drag_while_training"] = bare_busy
         bare["heartbeat_while_training"] = bare_stall
@@ -297,7 +309,8 @@ def run() -> dict:
         metrics["manifold_grid_20x20_p50_ms"] = round(statistics.median(grids["times"]) * 1000, 3)
         bf16 = _run_job(bridge, _grid_job(state, GRID_VARIANT_S, "bfloat16_autocast"), "bench-grid-bf16")
         details["manifold_grid"] = {
-            "grids": len(grids["times"]), "output_shape": grids["shape"], "torch_threads": grids["torch_threads"],
+            "grids": len(grids["times"]), "output_shape": grids["shape"],
+            "torch_threads": grids["torch_threads"],
             "per_s_each_block": [round(len(b["times"]) / b["elapsed_s"], 1) for b in blocks],
             "p50_ms": round(statistics.median(grids["times"]) * 1000, 3),
             "min_ms": round(min(grids["times"]) * 1000, 3),
@@ -307,7 +320,8 @@ def run() -> dict:
         }
 
         # 5. Training speed against a plain loop, in the worker thread.
-        details["make_shapes_10000_s"] = round(_call(bridge, _make_data(state, "ratio", RATIO_N), "bench-data"), 3)
+        made = _call(bridge, _make_data(state, "ratio", RATIO_N), "bench-data")
+        details["make_shapes_10000_s"] = round(made, 3)
         ratio = _run_job(bridge, _ratio_job(state), "bench-train-ratio", timeout_s=300)
         ours = statistics.median(ratio["rates"]["ours"])
         reference = statistics.median(ratio["rates"]["reference"])
@@ -319,9 +333,10 @@ def run() -> dict:
             "reference_samples_per_s": [round(r, 1) for r in ratio["rates"]["reference"]],
             "torch_threads": ratio["torch_threads"], "n_images": RATIO_N, "batch": RATIO_BATCH,
             "epochs_per_run": RATIO_EPOCHS, "warmup_rounds": RATIO_WARMUP_ROUNDS,
-            "ours": "train_steps(TrainConfig(lr=1e-3, batch_size=128, guard_every=5)) (as the app's train_job)",
-            "reference": "DataLoader(TensorDataset, batch_size=128, shuffle=True), torch.optim.Adam defaults, "
-                         "elbo_terms(model, x).loss, loss.item() per batch",
+            "ours": ("train_steps(TrainConfig(lr=1e-3, batch_size=128, guard_every=5)) "
+                     "(as the app's train_job)"),
+            "reference": ("DataLoader(TensorDataset, batch_size=128, shuffle=True), "
+                          "torch.optim.Adam defaults, elbo_terms(model, x).loss, loss.item() per batch"),
         }
     finally:
         stopped = worker.shutdown(5.0)

@@ -93,8 +93,9 @@ def test_metadata_is_in_the_safetensors_header(saved):
     assert header["vaeviz_version"] == vaeviz.__version__ and header["torch_version"] == torch.__version__
     meta = read_metadata(path)
     assert meta == CheckpointMetadata(config=model.config, dataset="bars", epoch=3,
-                                      metrics={"loss": 12.5, "elbo": -12.0}, vaeviz_version=vaeviz.__version__,
-                                      torch_version=torch.__version__, format_version=1, extra={"note": "é"})
+                                      metrics={"loss": 12.5, "elbo": -12.0},
+                                      vaeviz_version=vaeviz.__version__, torch_version=torch.__version__,
+                                      format_version=1, extra={"note": "é"})
 
 
 def test_save_replaces_atomically_and_fails_cleanly(tmp_path, saved):
@@ -227,7 +228,8 @@ def test_pickle_extensions_are_refused_unread(tmp_path, suffix, no_unpickling):
 
 @pytest.mark.parametrize("protocol", [0, 2, 4, 5])
 def test_pickles_disguised_as_safetensors_are_refused(tmp_path, protocol, no_unpickling):
-    """A pickle renamed .safetensors is recognised by its bytes (or fails as non-safetensors); no code runs."""
+    """A pickle renamed .safetensors is recognised by its bytes (or fails as non-safetensors); no code
+    runs."""
     marker = tmp_path / "marker"
     path = tmp_path / "model.safetensors"
     path.write_bytes(pickle.dumps(MakesMarker(marker), protocol=protocol))

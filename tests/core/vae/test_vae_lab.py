@@ -70,7 +70,8 @@ def test_shapes_builder_in_pieces_equals_make_shapes():
 def test_data_source_keys_and_round_trip(tmp_path):
     assert DataSource().key == "shapes"
     assert DataSource("mnist-download").key == "mnist-t10k"
-    assert DataSource("idx", ("/d/t10k-images-idx3-ubyte.gz", "/d/t10k-labels-idx1-ubyte.gz")).key == "mnist-t10k"
+    mnist = DataSource("idx", ("/d/t10k-images-idx3-ubyte.gz", "/d/t10k-labels-idx1-ubyte.gz"))
+    assert mnist.key == "mnist-t10k"
     npz = DataSource("npz", (str(tmp_path / "a.npz"),))
     assert npz.key.startswith("npz:") and DataSource.from_dict(npz.to_dict()) == npz
     assert npz.missing_files() == [str(tmp_path / "a.npz")]
@@ -139,7 +140,8 @@ def test_views_decode_grid_inspect_and_strips(lab):
     assert grid.mosaic.shape == (140, 140) and 0 <= grid.mosaic.min() and grid.mosaic.max() <= 1
     index = int(lab.subset[3])
     seen = lab_views.inspect(lab, "vae", index)
-    assert seen.index == index and seen.label in ("circle", "square", "triangle", "cross", "ring", "semicircle")
+    assert seen.index == index
+    assert seen.label in ("circle", "square", "triangle", "cross", "ring", "semicircle")
     assert np.array_equal(seen.original, lab.image(index)) and seen.reconstruction.shape == (28, 28)
     assert (seen.sigma > 0).all() and seen.kl > 0 and seen.recon_nll > 0
     samples = lab_views.resample(lab, "vae", index, k=8, seed=1)
@@ -284,7 +286,8 @@ def test_train_job_passes_urgent_through(options):
 
     ref = LabRef(options)
     run_to_end(setup_job(ref, DataSource(), ["vae"]))
-    items = list(train_job(ref, "mlp-vae", 2, 1.0, 1e-3, 64, 1, max_steps=2)(JobContext(1, "cpu", lambda: True)))
+    job = train_job(ref, "mlp-vae", 2, 1.0, 1e-3, 64, 1, max_steps=2)
+    items = list(job(JobContext(1, "cpu", lambda: True)))
     reports = [i for i in items if i is not None]
     assert items.count(None) >= 2 and [r.step for r in reports] == [1, 2] and reports[-1].done
     assert isinstance(reports[-1], TrainProgress) and reports[-1].snapshot is not None

@@ -19,7 +19,8 @@ def tiny(latent: int, kind: str = "mlp-vae", **kw):
     """A linear VAE (no hidden layer) on 4-pixel images with fixed, hand-chosen weights."""
     model = build_model(ModelConfig(kind=kind, image_shape=(1, 2, 2), latent_dim=latent, hidden=(), **kw))
     rng = np.random.default_rng(latent)
-    weights = {name: rng.uniform(-1.0, 1.0, size=tuple(t.shape)).round(2) for name, t in model.state_dict().items()}
+    weights = {name: rng.uniform(-1.0, 1.0, size=tuple(t.shape)).round(2)
+               for name, t in model.state_dict().items()}
     model.load_state_dict({k: torch.tensor(v, dtype=torch.float32) for k, v in weights.items()})
     return model, weights
 

@@ -47,7 +47,8 @@ def test_version_1_is_migrated():
     raw = dict(V1)
     upgraded = migrate(raw)
     assert raw == V1  # the input is not changed
-    assert upgraded["version"] == 2 and upgraded["model"] == {"kind": "conv-vae", "latent_dim": 4, "beta": 2.0}
+    assert upgraded["version"] == 2
+    assert upgraded["model"] == {"kind": "conv-vae", "latent_dim": 4, "beta": 2.0}
     assert upgraded["train"] == {"lr": 0.01, "batch_size": 64, "epochs": 3}
     state = state_from_json(V1)
     assert state.train == TrainSettings(0.01, 64, 3, True) and state.model == ModelChoice("conv-vae", 4, 2.0)

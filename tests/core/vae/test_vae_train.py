@@ -1,4 +1,5 @@
-"""core/vae/train.py: training lowers the loss, is deterministic, stops safely on NaN; encode/decode helpers."""
+"""core/vae/train.py: training lowers the loss, is deterministic, stops safely on NaN; encode/decode
+helpers."""
 
 from __future__ import annotations
 
@@ -92,7 +93,8 @@ def test_report_fields_and_progress():
 def test_report_every_max_steps_and_averaging():
     """report_every k yields every k steps plus the last; max_steps caps the run; metrics are averaged."""
     images, _ = bars(64)
-    every = list(train_steps(mlp(), TrainConfig(batch_size=8, epochs=3, report_every=5, max_steps=17), images))
+    config = TrainConfig(batch_size=8, epochs=3, report_every=5, max_steps=17)
+    every = list(train_steps(mlp(), config, images))
     assert [r.step for r in every] == [5, 10, 15, 17] and every[-1].done and every[-1].fraction == 1.0
     single = list(train_steps(mlp(), TrainConfig(batch_size=8, epochs=3, max_steps=17), images))
     assert every[0].loss == pytest.approx(np.mean([r.loss for r in single[:5]]), rel=1e-5)
@@ -153,7 +155,8 @@ def test_nan_guard_injected_nan(guard_every):
         return out * math.nan if len(calls) == 7 else out
 
     model.decode = poisoned
-    reports, history = run_recording(model, TrainConfig(batch_size=16, epochs=2, guard_every=guard_every), images)
+    config = TrainConfig(batch_size=16, epochs=2, guard_every=guard_every)
+    reports, history = run_recording(model, config, images)
     last = reports[-1]
     assert last.step == 7 and "nan" in last.stopped_reason and len(reports) == 7
     expected = {1: 5, 3: 3}[guard_every]  # guard copies are taken at steps 1, 4, 7, … for guard_every=3
@@ -211,7 +214,8 @@ def test_urgent_split_steps_give_the_same_training(kind, decoder, monkeypatch):
         reports, _, w = runs[name]
         assert [r.step for r in reports] == [1, 2, 3, 4] and reports[-1].done
         for a, b in zip(full, reports, strict=True):
-            assert a.loss == pytest.approx(b.loss, rel=1e-5) and a.kl == pytest.approx(b.kl, rel=1e-4, abs=1e-6)
+            assert a.loss == pytest.approx(b.loss, rel=1e-5)
+            assert a.kl == pytest.approx(b.kl, rel=1e-4, abs=1e-6)
         for key in full_w:
             torch.testing.assert_close(w[key], full_w[key], rtol=1e-5, atol=1e-5)
 
@@ -267,7 +271,8 @@ def test_urgent_nan_guard_and_close():
     images, _ = bars(128)
     model = mlp()
     history, reports = {0: weights(model)}, []
-    for item in train_steps(model, TrainConfig(lr=1e6, batch_size=64, epochs=20), images, urgent=lambda: True):
+    config = TrainConfig(lr=1e6, batch_size=64, epochs=20)
+    for item in train_steps(model, config, images, urgent=lambda: True):
         if item is not None:
             reports.append(item)
             if item.stopped_reason is None:

@@ -30,7 +30,8 @@ def test_dock_starts_with_a_quick_model_and_a_labelled_scatter(dock):
     assert pane.point_count() == 200
     assert [label.text for _, label in pane.legend.items][:2] == ["circle", "square"]
     assert "quick model" in pane.title.text and "No shipped VAE" in dock.messages.text()
-    assert dock.training.start.isEnabled() and not dock.training.stop.isEnabled() and "cpu" in dock.training.device.text()
+    assert dock.training.start.isEnabled() and not dock.training.stop.isEnabled()
+    assert "cpu" in dock.training.device.text()
     assert pane.decoded.has_image() and "prior" in pane.strip.label.text  # the strip starts with samples
 
 
@@ -148,7 +149,8 @@ def test_npz_data_set_of_another_size(dock, tmp_path, monkeypatch):
     monkeypatch.setattr(dock, "ask_open_path", lambda *args: str(tmp_path / "small.npz"))
     _choose_data(dock, "npz")
     assert dock.session.data.image_shape == (16, 16) and dock.explore.canvas.target_shape == (16, 16)
-    assert _image(_pane(dock).decoded).shape == (16, 16) and "80 images of 16×16" in dock.training.data_label.text()
+    assert _image(_pane(dock).decoded).shape == (16, 16)
+    assert "80 images of 16×16" in dock.training.data_label.text()
 
 
 def test_idx_files_and_an_image_folder_chosen_in_dialogs(dock, tmp_path, monkeypatch):
@@ -240,7 +242,12 @@ def test_apply_state_reloads_data_and_models_only_when_they_differ(dock, tmp_pat
 
     setups = []
     real_setup = dock.session.setup
-    monkeypatch.setattr(dock.session, "setup", lambda *args, **kw: (setups.append(args), real_setup(*args, **kw)))
+
+    def counting_setup(*args, **kwargs) -> None:
+        setups.append(args)
+        real_setup(*args, **kwargs)
+
+    monkeypatch.setattr(dock.session, "setup", counting_setup)
     dock.apply_state(replace(dock.lab_state, view=ViewSettings("vae", "underlay", 5, 2.0)))
     dock.apply_state(replace(dock.lab_state, points=replace(dock.lab_state.points, vae=(1.0, 1.0))))
     assert setups == [] and _pane(dock).grid_image.isVisible()

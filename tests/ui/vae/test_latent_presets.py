@@ -83,7 +83,8 @@ def test_after_a_preset_the_dock_state_is_the_presets_state(qtbot, small_lab, na
     assert dock.explore.view_settings() == expected.view
     assert dock.training.values() == (expected.model, expected.train)
     if name == "overview":
-        assert dock.lab_state.points.vae == (0.6, -0.4) and dock.figure.panes["vae"].target_xy() == (0.6, -0.4)
+        assert dock.lab_state.points.vae == (0.6, -0.4)
+        assert dock.figure.panes["vae"].target_xy() == (0.6, -0.4)
     if name == "ae-vs-vae":
         assert len(dock.lab_state.picks) == 2 and dock.lab_state.points.ae != (0.0, 0.0)
 

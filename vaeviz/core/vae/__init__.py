@@ -11,9 +11,11 @@ compute worker thread (or the CLI, tests and benchmarks) imports them, so the GU
 The latent lab (the GUI's "VAE latent space" dock) keeps its torch state in the compute thread:
 
 - :mod:`vaeviz.core.vae.lab`: :class:`LatentLab`, the data and the VAE/AE model slots;
-- :mod:`vaeviz.core.vae.lab_views` (decode, grid, inspect, ε, paths, GIF) and
+- :mod:`vaeviz.core.vae.lab_views` (decode, grid, inspect, ε, paths, the drag walk) and
   :mod:`vaeviz.core.vae.lab_train` (training, set-up): what jobs ask of the lab;
-- :mod:`vaeviz.core.vae.lab_jobs`: the job factories, importable without torch;
+- :mod:`vaeviz.core.vae.lab_jobs`: the job factories (one per view), importable without torch;
 - :mod:`vaeviz.core.vae.lab_types`, :mod:`vaeviz.core.vae.lab_data`, :mod:`vaeviz.core.vae.images`:
-  torch-free results, data sources and image helpers.
+  torch-free results, data sources and image tiling (no colours or pixels: those are in ui/vae);
+- :mod:`vaeviz.core.vae.state` and :mod:`vaeviz.core.vae.presets`: the dock's state (every user
+  choice, versioned JSON) and its presets as data; torch-free and light.
 """

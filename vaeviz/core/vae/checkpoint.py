@@ -112,7 +112,8 @@ def _read(path: Path) -> bytes:
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
-            raise CheckpointError(f"{path.name} is {size / 2**30:.1f} GiB, too large to be a vaeviz checkpoint")
+            raise CheckpointError(f"{path.name} is {size / 2**30:.1f} GiB, too large to be a vaeviz "
+                                  "checkpoint")
         return path.read_bytes()
     except OSError as exc:
         raise CheckpointError(f"cannot read {path.name}: {exc.strerror or exc}") from None
@@ -123,12 +124,14 @@ def _header(data: bytes, name: str) -> dict[str, Any]:
     if data[:4] == b"PK\x03\x04":
         raise CheckpointError(f"{name} is a zip archive (probably a PyTorch torch.save file, which holds a "
                               "pickle); vaeviz never unpickles files and only loads safetensors checkpoints")
-    # A safetensors header length such as 0x0380 also starts 0x80 0x03; its JSON '{' at byte 8 tells them apart.
+    # A safetensors header length such as 0x0380 also starts 0x80 0x03; its JSON '{' at byte 8 tells
+    # them apart.
     if len(data) >= 2 and data[0] == 0x80 and 2 <= data[1] <= 5 and data[8:9] != b"{":
         raise CheckpointError(f"{name} is a Python pickle, which can run arbitrary code when loaded; "
                               "vaeviz only loads safetensors checkpoints")
     if len(data) < 10:
-        raise CheckpointError(f"{name} is not a safetensors file: only {len(data)} bytes (corrupt or truncated)")
+        raise CheckpointError(f"{name} is not a safetensors file: only {len(data)} bytes (corrupt or "
+                              "truncated)")
     size = int.from_bytes(data[:8], "little")
     if size > len(data) - 8 or data[8:9] != b"{":
         raise CheckpointError(f"{name} is not a valid safetensors file (corrupt or truncated header)")
@@ -209,14 +212,16 @@ def _check_tensors(model: LatentModel, tensors: dict[str, torch.Tensor], name: s
     for key in sorted(set(needed) & set(tensors)):
         t = tensors[key]
         if tuple(t.shape) != needed[key]:
-            problems.append(f"tensor '{key}' has shape {tuple(t.shape)}; the architecture needs {needed[key]}")
+            problems.append(f"tensor '{key}' has shape {tuple(t.shape)}; the architecture needs "
+                            f"{needed[key]}")
         elif not t.is_floating_point():
             problems.append(f"tensor '{key}' has dtype {t.dtype}; weights must be floating point")
         elif not torch.isfinite(t).all():
             problems.append(f"tensor '{key}' contains NaN or infinite values")
     if problems:
         shown = "; ".join(problems[:4]) + ("; …" if len(problems) > 4 else "")
-        raise CheckpointError(f"{name} does not match its own architecture ({model.config.describe()}): {shown}")
+        raise CheckpointError(f"{name} does not match its own architecture ({model.config.describe()}): "
+                              f"{shown}")
 
 
 def load_checkpoint(path: str | os.PathLike, expected_config: ModelConfig | None = None,

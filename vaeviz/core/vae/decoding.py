@@ -29,7 +29,8 @@ def _check_images(images: Any, shape: tuple[int, int, int]) -> Any:
     if images.ndim == 3 and shape[0] == 1:
         images = images[:, None]
     if images.ndim != 4 or tuple(images.shape[1:]) != tuple(shape):
-        raise ValueError(f"images have shape {tuple(images.shape)}; the model needs (N, {', '.join(map(str, shape))})")
+        needed = ", ".join(map(str, shape))
+        raise ValueError(f"images have shape {tuple(images.shape)}; the model needs (N, {needed})")
     floating = images.is_floating_point() if isinstance(images, torch.Tensor) else images.dtype.kind == "f"
     if not floating:
         raise ValueError(f"images must be floats in [0, 1], got dtype {images.dtype} (divide uint8 by 255)")
@@ -48,8 +49,8 @@ def _mode_matters(model: torch.nn.Module) -> bool:
     would change nothing, as for all of vaeviz's own models."""
     cached = model.__dict__.get("_vaeviz_mode_matters")
     if cached is None:
-        cached = any(isinstance(m, (torch.nn.modules.dropout._DropoutNd, torch.nn.modules.batchnorm._NormBase))
-                     for m in model.modules())
+        kinds = (torch.nn.modules.dropout._DropoutNd, torch.nn.modules.batchnorm._NormBase)
+        cached = any(isinstance(m, kinds) for m in model.modules())
         model.__dict__["_vaeviz_mode_matters"] = cached
     return cached
 
@@ -101,7 +102,8 @@ def encode_dataset(model: LatentModel, images: Any, batch: int = 1024,
 
 
 def encode_in_pieces(model: LatentModel, images: Any, batch: int = 1024,
-                     urgent: Callable[[], bool] | None = None) -> Generator[None, None, tuple[np.ndarray, np.ndarray]]:
+                     urgent: Callable[[], bool] | None = None
+                     ) -> Generator[None, None, tuple[np.ndarray, np.ndarray]]:
     """:func:`encode_dataset` (on the model's device) as a generator for the compute worker.
 
     While ``urgent()`` (requests waiting or arriving), the images go through in small pieces of about
@@ -197,7 +199,10 @@ def latent_grid(z_range: float | tuple[float, float] = 3.0, n: int = 15, latent_
         return axis[:, None]
     if len(set(dims)) != 2 or not all(0 <= d < latent_dim for d in dims):
         raise ValueError(f"dims must be two different latent dimensions below {latent_dim}, got {dims}")
-    point = np.zeros(latent_dim, np.float32) if base is None else np.asarray(base, np.float32).reshape(latent_dim)
+    if base is None:
+        point = np.zeros(latent_dim, np.float32)
+    else:
+        point = np.asarray(base, np.float32).reshape(latent_dim)
     grid = np.tile(point, (n * n, 1))
     cols, rows = np.meshgrid(axis, axis[::-1])
     grid[:, dims[0]] = cols.ravel()

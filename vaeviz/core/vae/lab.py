@@ -68,8 +68,12 @@ class LatentLab:
 
     def _set_view(self, source: DataSource, name: str, size: int, subset: np.ndarray, images: np.ndarray,
                   labels: np.ndarray | None, label_names: list[str] | None) -> None:
-        self.source, self.data_name, self.data_size = source, name, size
-        self.subset, self.subset_labels, self.label_names = subset, labels, label_names
+        self.source = source
+        self.data_name = name
+        self.data_size = size
+        self.subset = subset
+        self.subset_labels = labels
+        self.label_names = label_names
         self.subset_images = np.array(images, np.float32)  # a writable copy: torch warns on read-only
         self.image_shape = (int(images.shape[1]), int(images.shape[2]))
         self.dataset = None
@@ -206,12 +210,13 @@ class LatentLab:
         h, w = self.require_data()
         if tuple(config.image_shape) != (1, h, w):
             shape = "×".join(map(str, config.image_shape))
-            raise LabError(f"{path.name} was trained on {shape} images; the data set here has 1×{h}×{w} images. "
-                           "The current model is unchanged.")
+            raise LabError(f"{path.name} was trained on {shape} images; the data set here has 1×{h}×{w} "
+                           "images. The current model is unchanged.")
         if want is not None and (config.kind, config.latent_dim) != tuple(want):
-            raise LabError(f"{path.name} holds a {config.kind} with latent size {config.latent_dim}; the model "
-                           f"chosen here is a {want[0]} with latent size {want[1]}. Choose {config.kind} and "
-                           f"latent size {config.latent_dim} under Training, then load it again. "
+            raise LabError(f"{path.name} holds a {config.kind} with latent size {config.latent_dim}; the "
+                           f"model chosen here is a {want[0]} with latent size {want[1]}. Choose "
+                           f"{config.kind} and latent size {config.latent_dim} under Training, then load it "
+                           "again. "
                            "The current model is unchanged.")
         model, meta = load_checkpoint(path, device=self.device)
         return self.install(model, f"checkpoint {path.name}", meta.dataset, str(path))

@@ -110,7 +110,9 @@ class ShapesBuilder:
     def __init__(self, n: int = 10000, seed: int = 0, size: int = 28) -> None:
         if n < 1:
             raise ValueError(f"n must be at least 1, got {n}")
-        self.n, self.seed, self.size = n, seed, size
+        self.n = n
+        self.seed = seed
+        self.size = size
         rng = np.random.default_rng(seed)
         self.labels = rng.permutation(np.arange(n, dtype=np.int64) % len(SHAPE_NAMES))
         scale = rng.uniform(*SCALE_RANGE, size=n)

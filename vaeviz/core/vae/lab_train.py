@@ -24,7 +24,8 @@ from vaeviz.core.vae.train import TrainConfig, train_steps
 
 
 def train(lab: LatentLab, config: ModelConfig, settings: TrainConfig, fresh: bool = True,
-          origin: str = "trained here", urgent: Callable[[], bool] | None = None) -> Iterator[TrainProgress | None]:
+          origin: str = "trained here",
+          urgent: Callable[[], bool] | None = None) -> Iterator[TrainProgress | None]:
     """Train the slot of ``config.kind``; yield a :class:`TrainProgress` after every step.
 
     ``urgent`` (the worker's ``JobContext.urgent``) goes to :func:`train_steps`: while a request waits,
@@ -81,7 +82,8 @@ def train(lab: LatentLab, config: ModelConfig, settings: TrainConfig, fresh: boo
 
 
 def quick_train(lab: LatentLab, role: str, kind: str, latent_dim: int = 2,
-                beta: float = 1.0, urgent: Callable[[], bool] | None = None) -> Iterator[TrainProgress | None]:
+                beta: float = 1.0,
+                urgent: Callable[[], bool] | None = None) -> Iterator[TrainProgress | None]:
     """The model trained on the spot when no shipped checkpoint fits the data (a few hundred steps)."""
     if role_of(kind) != role:
         kind = "mlp-vae" if role == "vae" else "mlp-ae"
@@ -89,7 +91,8 @@ def quick_train(lab: LatentLab, role: str, kind: str, latent_dim: int = 2,
     steps = lab.options.quick_steps
     epochs = max(1, math.ceil(steps * 128 / max(lab.data_size, 1)))
     settings = TrainConfig(lr=1e-3, batch_size=128, epochs=epochs, max_steps=steps, seed=0, guard_every=20)
-    yield from train(lab, config, settings, fresh=True, origin="quick model trained at start-up", urgent=urgent)
+    yield from train(lab, config, settings, fresh=True, origin="quick model trained at start-up",
+                     urgent=urgent)
 
 
 def setup(lab: LatentLab, source: DataSource, roles: list[str], files: dict[str, str | None] | None = None,

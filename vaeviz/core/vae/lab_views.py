@@ -103,7 +103,8 @@ def inspect(lab: LatentLab, role: str, source: Source, seed: int = 0) -> Inspect
     model.eval()
     with torch.inference_mode():
         z = model.reparameterise(m, lv, generator=generator) if model.variational else m
-        nll = float(reconstruction_nll(model.decode(z), x, model.config.decoder, model.config.decoder_sigma)[0])
+        config = model.config
+        nll = float(reconstruction_nll(model.decode(z), x, config.decoder, config.decoder_sigma)[0])
         kl = float(kl_divergence(m, lv)[0]) if model.variational else 0.0
     model.train(was_training)
     index = int(source) if isinstance(source, (int, np.integer)) else None

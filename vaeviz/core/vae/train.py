@@ -115,7 +115,8 @@ def _adam(params: Any, lr: float, device: torch.device) -> torch.optim.Optimizer
 
 
 def train_steps(model: LatentModel, config: TrainConfig, train_images: Any, labels: Sequence | None = None,
-                device: str | None = None, urgent: Callable[[], bool] | None = None) -> Iterator[TrainReport | None]:
+                device: str | None = None,
+                urgent: Callable[[], bool] | None = None) -> Iterator[TrainReport | None]:
     """Train ``model`` in place with Adam on the ELBO loss; yield a :class:`TrainReport` as it goes.
 
     Parameters
@@ -268,7 +269,8 @@ def _train(model: LatentModel, config: TrainConfig, images: Any, dev: torch.devi
             busy += clock() - resumed
             if step == total and not _all_finite(live):
                 # the last update itself overflowed, and no later loss will reveal it
-                yield stopped(epoch, in_epoch, [math.nan] * 3, f"the weights became non-finite at step {step}")
+                why = f"the weights became non-finite at step {step}"
+                yield stopped(epoch, in_epoch, [math.nan] * 3, why)
                 return
             yield report(epoch, in_epoch, [s / window_n for s in sums], done=step == total)
             resumed = clock()

@@ -184,7 +184,8 @@ def _work(model: LatentModel, plan: SplitPlan, x: torch.Tensor, beta: float | No
 
 
 def split_gradient(model: LatentModel, plan: SplitPlan, x: torch.Tensor, beta: float | None,
-                   gen: torch.Generator, seen: Callable[[], object]) -> Generator[None, None, tuple[list[float], float]]:
+                   gen: torch.Generator, seen: Callable[[], object]
+                   ) -> Generator[None, None, tuple[list[float], float]]:
     """Compute the gradient of ``x``'s mean loss into ``.grad`` in chunks, yielding ``None`` between
     chunks and after the last one (so a request gets in before the optimiser step too).
 

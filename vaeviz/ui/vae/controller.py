@@ -1,8 +1,9 @@
 """Turns what the user does in the latent views into lab requests, and the answers into pictures.
 
 Every computation is a latest-wins request to the compute worker keyed by what it is for and which
-model slot ("latent:decode:vae"…, :meth:`~vaeviz.ui.lab.controller.LabController.key`): a drag sends a request per mouse move, the worker computes only
-the newest, and a slow answer never overwrites a newer one. Long jobs (set-up, training) go through
+model slot ("latent:decode:vae"…, :meth:`~vaeviz.ui.lab.controller.LabController.key`): a drag sends a
+request per mouse move, the worker computes only the newest, and a slow answer never overwrites a newer
+one. Long jobs (set-up, training) go through
 :class:`~vaeviz.ui.vae.session.LabSession`, whose signals arrive here.
 """
 
@@ -278,7 +279,8 @@ class LatentController(QObject):
     # ----- strips -------------------------------------------------------------------------------------------
     def resample(self) -> bool:
         if self.selected is None:
-            self.session.report("Click a data point (or draw an image) first: ε is drawn around its μ.", "info")
+            self.session.report("Click a data point (or draw an image) first: ε is drawn around its μ.",
+                                "info")
             return False
         self.eps_seed += 1
         for role in self.roles():
@@ -288,7 +290,8 @@ class LatentController(QObject):
 
     def interpolate(self) -> bool:
         if len(self.picks) < 2:
-            self.session.report("Pick two images: click a point, then shift-click another (or draw one).", "info")
+            self.session.report("Pick two images: click a point, then shift-click another (or draw one).",
+                                "info")
             return False
         a, b = (p.source for p in self.picks)
         for role in self.roles():

@@ -239,7 +239,8 @@ class LatentDock(LabDock):
     def _on_data_changed(self, info) -> None:
         classes = f", {len(info.label_names)} classes" if info.label_names else ", unlabelled"
         h, w = info.image_shape
-        self.training.show_data(self.session.source.kind, f"{info.name}: {info.size:,} images of {h}×{w}{classes}")
+        text = f"{info.name}: {info.size:,} images of {h}×{w}{classes}"
+        self.training.show_data(self.session.source.kind, text)
 
     @Slot(object)
     def _on_model_changed(self, _info) -> None:

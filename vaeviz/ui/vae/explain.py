@@ -1,4 +1,5 @@
-"""The "Explain" pane: the ELBO with the current model's numbers, amortised inference, the reparameterisation trick."""
+"""The "Explain" pane: the ELBO with the current model's numbers, amortised inference, the
+reparameterisation trick."""
 
 from __future__ import annotations
 
@@ -31,8 +32,8 @@ def _elbo_block(numbers: Numbers | None, variational: bool) -> str:
                     for name, value, why in rows)
     beta = ""
     if variational and numbers.beta != 1.0:
-        beta = (f"<p>Training minimises recon + β·KL with <b>β = {numbers.beta:g}</b>: β &gt; 1 pushes q towards "
-                "the prior (smoother, blurrier), β &lt; 1 towards an autoencoder.</p>")
+        beta = (f"<p>Training minimises recon + β·KL with <b>β = {numbers.beta:g}</b>: β &gt; 1 pushes q "
+                "towards the prior (smoother, blurrier), β &lt; 1 towards an autoencoder.</p>")
     note = "" if variational else ("<p>An <b>autoencoder</b> has no q and no KL (σ = 0): its “ELBO” is just "
                                    "the reconstruction term, and nothing makes its codes fill N(0, I).</p>")
     return (f"{formula}<p>Now, in nats per image ({html.escape(numbers.where)}):</p>"
@@ -65,7 +66,8 @@ def explain_html(model: str, variational: bool, numbers: Numbers | None, example
     """The pane's text for the model on show (``model`` is a one-line description)."""
     head = f"<h3>The ELBO — {html.escape(model)}</h3>" if model else "<h3>The ELBO</h3>"
     example_block = f"<p><b>Selected image:</b> {example}</p>" if example else ""
-    return head + _elbo_block(numbers, variational) + example_block + AMORTISED + REPARAMETERISATION + AE_VS_VAE
+    elbo = _elbo_block(numbers, variational)
+    return "".join((head, elbo, example_block, AMORTISED, REPARAMETERISATION, AE_VS_VAE))
 
 
 class ExplainPane(QTextBrowser):
@@ -82,7 +84,9 @@ class ExplainPane(QTextBrowser):
         self.refresh()
 
     def show_numbers(self, model: str, variational: bool, numbers: Numbers | None) -> None:
-        self.model, self.variational, self.numbers = model, variational, numbers
+        self.model = model
+        self.variational = variational
+        self.numbers = numbers
         self.refresh()
 
     def show_example(self, text: str) -> None:

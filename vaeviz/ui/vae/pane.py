@@ -88,8 +88,9 @@ class LatentPane(pg.GraphicsLayout):
         plot.setMenuEnabled(False)
         self.grid_image = pg.ImageItem(axisOrder="row-major")
         self.grid_image.setZValue(-10)
-        # All data points as one RGBA raster (vaeviz.ui.items.point_raster): a training snapshot re-rasterises in
-        # ~0.5 ms, where ScatterPlotItems took ~5 ms plus ~6 ms to repaint, which stalled a drag.
+        # All data points as one RGBA raster (vaeviz.ui.items.point_raster): a training snapshot
+        # re-rasterises in ~0.5 ms, where ScatterPlotItems took ~5 ms plus ~6 ms to repaint, which stalled
+        # a drag.
         self.points = PointRaster(size_px=POINT_PX, alpha=POINT_ALPHA)
         self.points.item.on_click = self._on_points_clicked
         # a pixmap: a drag repaints small parts of the plot, which Qt then blits rather than re-draws
@@ -199,8 +200,8 @@ class LatentPane(pg.GraphicsLayout):
         self.indices = indices[ok]
         self.labels = labels[ok] if labels is not None else None
         keys = self.labels if self.labels is not None else np.full(len(self.indices), -1)
-        palette = np.array([label_colour(k) if k >= 0 else GREY for k in range(-1, int(keys.max(initial=-1)) + 1)],
-                           np.uint8)
+        colours = [label_colour(k) if k >= 0 else GREY for k in range(-1, int(keys.max(initial=-1)) + 1)]
+        palette = np.array(colours, np.uint8)
         self._xy = xy[ok].astype(np.float64)
         self._rgb = palette[keys.astype(np.int64) + 1]
         self._rasterise()

@@ -4,9 +4,10 @@
 back (data, models, scatters, ELBO numbers). It emits signals in the GUI thread; the controller turns
 them into pictures. Its channels:
 
-- ``main`` (``"latent:main"``): set-up, data sets, checkpoint loading and training, one at a time (a new one cancels the
-  running one: loading other data stops training, which keeps its latest weights);
-- ``aux`` (``"latent:aux"``): the other model slot's model (e.g. the AE for "side by side") while ``main`` trains.
+- ``main`` (``"latent:main"``): set-up, data sets, checkpoint loading and training, one at a time (a new
+  one cancels the running one: loading other data stops training, which keeps its latest weights);
+- ``aux`` (``"latent:aux"``): the other model slot's model (e.g. the AE for "side by side") while
+  ``main`` trains.
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ __all__ = ["LabSession", "user_message"]
 
 class LabSession(LabController):
     """Long lab jobs and their results, in the GUI thread; the latent lab's :class:`LabController`
-    (``lab_id`` ``"latent"``: channels ``"latent:main"`` and ``"latent:aux"``, keys ``"latent:decode:vae"``…)."""
+    (``lab_id`` ``"latent"``: channels ``"latent:main"`` and ``"latent:aux"``, keys
+    ``"latent:decode:vae"``…)."""
 
     data_changed = Signal(object)  # DataInfo of new data (every view of old data is stale)
     model_changed = Signal(object)  # ModelInfo
@@ -89,7 +91,9 @@ class LabSession(LabController):
 
     def ready(self, roles) -> bool:
         """Whether every slot in ``roles`` has a model and a scatter (and no set-up is running)."""
-        return self.task not in ("setup", "load") and all(r in self.models and r in self.snapshots for r in roles)
+        if self.task in ("setup", "load"):
+            return False
+        return all(r in self.models and r in self.snapshots for r in roles)
 
     def when_ready(self, roles, callback: Callable[[], None]) -> None:
         """Call ``callback`` once :meth:`ready` holds for ``roles`` (at once if it does now, as always
@@ -129,8 +133,8 @@ class LabSession(LabController):
         if role in self.models or self.data is None or self.task == "setup" or self.aux.busy:
             return
         self.aux_role = role
-        self.aux.submit(setup_job(self.ref, self.source, [role], {}, choice.kind, choice.latent_dim, choice.beta),
-                        progress="every")
+        job = setup_job(self.ref, self.source, [role], {}, choice.kind, choice.latent_dim, choice.beta)
+        self.aux.submit(job, progress="every")
 
     def train(self, choice: ModelChoice, lr: float, batch_size: int, epochs: int, fresh: bool,
               max_steps: int | None = None) -> bool:
@@ -143,8 +147,9 @@ class LabSession(LabController):
             self.aux_role = None
         self._replace_main("train")
         self.train_role = role
-        self.main.submit(train_job(self.ref, choice.kind, choice.latent_dim, choice.beta, lr, batch_size, epochs,
-                                   fresh=fresh, max_steps=max_steps), progress="latest")
+        job = train_job(self.ref, choice.kind, choice.latent_dim, choice.beta, lr, batch_size, epochs,
+                        fresh=fresh, max_steps=max_steps)
+        self.main.submit(job, progress="latest")
         return True
 
     def load(self, path: str, choice: ModelChoice) -> None:
@@ -156,7 +161,10 @@ class LabSession(LabController):
         self.main.cancel()
 
     def pause(self, paused: bool) -> None:
-        (self.main.pause if paused else self.main.resume)()
+        if paused:
+            self.main.pause()
+        else:
+            self.main.resume()
 
     def _replace_main(self, task: str) -> None:
         self.main.cancel()  # before setting the task: its 'cancelled' belongs to the old one

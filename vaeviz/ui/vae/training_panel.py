@@ -1,4 +1,5 @@
-"""The "Train" controls: data set, model, β, optimiser settings, start/pause/stop, live curves, checkpoints."""
+"""The "Train" controls: data set, model, β, optimiser settings, start/pause/stop, live curves,
+checkpoints."""
 
 from __future__ import annotations
 
@@ -191,7 +192,8 @@ class TrainingPanel(QWidget):
     def values(self) -> tuple[ModelChoice, TrainSettings]:
         """The model and training settings the controls show (after an edit: the user's new choice)."""
         model = ModelChoice(self.kind.currentText(), self.latent.value(), self.beta.value())
-        train = TrainSettings(self.lr.value(), self.batch.value(), self.epochs.value(), self.fresh.isChecked())
+        train = TrainSettings(self.lr.value(), self.batch.value(), self.epochs.value(),
+                              self.fresh.isChecked())
         return model, train
 
     def show_values(self, model: ModelChoice, train: TrainSettings) -> None:

@@ -204,7 +204,8 @@ class SidePanel(QScrollArea):
         form.addRow("Weights", self.weights_1d)
         self.means_1d, self.sigmas_1d = [], []
         for k in range(2):
-            mean, sigma = QDoubleSpinBox(), QDoubleSpinBox()
+            mean = QDoubleSpinBox()
+            sigma = QDoubleSpinBox()
             mean.setRange(-30, 30)
             mean.setSingleStep(0.5)
             sigma.setRange(0.2, 20)

@@ -70,7 +70,8 @@ def _range_in_steps(plot: pg.PlotItem, x_max: float, ys: list[np.ndarray]) -> No
         x1 = _nice_ceiling(max(1.5 * x_max, x_max + 0.5, 4.0))
     if lo < y0 or hi > y1 or (y1 - y0) > 6 * span:
         # Room to grow on the side the values left by (a rising log-likelihood leaves by the top).
-        below, above = (0.6 if lo < y0 else 0.15), (0.6 if hi > y1 else 0.15)
+        below = 0.6 if lo < y0 else 0.15
+        above = 0.6 if hi > y1 else 0.15
         y0, y1 = lo - below * span, hi + above * span
     if [[0.0, x1], [y0, y1]] != now:  # (setRange costs ~0.1 ms even when nothing moves)
         plot.setRange(xRange=(0.0, x1), yRange=(y0, y1), padding=0)

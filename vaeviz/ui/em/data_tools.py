@@ -107,7 +107,8 @@ class DataTools(QObject):
             self.export_file(path if Path(path).suffix else path + ".csv")
 
     def export_file(self, path: str) -> None:
-        points, labels = self.points.points, self.points.labels
+        points = self.points.points
+        labels = self.points.labels
 
         def write(ctx):
             try:

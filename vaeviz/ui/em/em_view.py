@@ -87,7 +87,8 @@ class EmView(pg.PlotWidget):
         self.outlines = Polylines()  # every component's 1σ and 2σ ellipses
         self.outlines.setZValue(5)
         self.points = KeyedPoints(plot, size_px=6)
-        self.scatter, self.raster = self.points.scatter, self.points.raster
+        self.scatter = self.points.scatter
+        self.raster = self.points.raster
         self.brush_circle = pg.PlotCurveItem(pen=pg.mkPen(120, 120, 120, 200, width=1,
                                                           style=Qt.PenStyle.DashLine))
         self.picked = Markers("o", size=15, pen=pg.mkPen("#d62728", width=2))

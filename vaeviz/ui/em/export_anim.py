@@ -60,7 +60,9 @@ def qimage_to_rgb(image: QImage, width: int = WIDTH) -> tuple[int, int, bytes]:
     if image.width() > width:
         image = image.scaledToWidth(width, Qt.TransformationMode.SmoothTransformation)
     rgb = image.convertToFormat(QImage.Format.Format_RGB888)
-    w, h, bpl = rgb.width(), rgb.height(), rgb.bytesPerLine()
+    w = rgb.width()
+    h = rgb.height()
+    bpl = rgb.bytesPerLine()
     raw = bytes(rgb.constBits())[: bpl * h]
     rows = np.frombuffer(raw, dtype=np.uint8).reshape(h, bpl)[:, : 3 * w]
     return w, h, rows.tobytes()

@@ -56,7 +56,8 @@ def density_layer(gmm: GaussianMixture, rect, res: int = DENSITY_RES, background
                   contours: bool = True) -> DensityLayer:
     xs, ys = cell_centres(rect, res)
     dens = scaled_density(gmm, xs, ys[::-1])  # rows from the top, as drawn
-    cx = cy = np.zeros(0)
+    cx = np.zeros(0)
+    cy = np.zeros(0)
     if contours:  # vectorised marching squares: ~0.5 ms for five levels on 256², pyqtgraph's isocurve ~50
         cx, cy = segments_to_xy(contour_segments(dens[::-1].T, CONTOUR_LEVELS), rect, (res, res))
     index = (dens * dens.dtype.type(255.0) + dens.dtype.type(0.5)).astype(np.uint8)  # dens is in [0, 1]

@@ -48,7 +48,10 @@ class OneDView(pg.GraphicsLayoutWidget):
             plot.setMouseEnabled(y=False)
         self.ci.layout.setRowStretchFactor(0, 3)
         self.ci.layout.setRowStretchFactor(1, 2)
-        self.comp, self.weighted, self.post, self.mean_lines = [], [], [], []
+        self.comp = []
+        self.weighted = []
+        self.post = []
+        self.mean_lines = []
         for k in range(2):
             c = colour(k)
             self.comp.append(self.top.plot(pen=pg.mkPen(c, width=1.5, style=Qt.PenStyle.DashLine),

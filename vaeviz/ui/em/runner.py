@@ -108,7 +108,8 @@ class EmRunner(QObject):
     def restart(self, data: LabData, settings: LabSettings, user_means=None, n_half: int = 0) -> None:
         """Forget the history and start from the settings' initialisation."""
         self.pause()
-        self.data, self.settings = data, settings
+        self.data = data
+        self.settings = settings
         self._truncate(0)
         self.pos = 0
         self.end = None
@@ -124,7 +125,9 @@ class EmRunner(QObject):
         self._generation += 1
         self._truncate(0)
         self._append(frame)
-        self.pos, self.end, self.target = 0, None, None
+        self.pos = 0
+        self.end = None
+        self.target = None
         self.history_changed.emit()
         self.shown.emit(0)
 

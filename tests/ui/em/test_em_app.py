@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from em_helpers import no_nan_text
 
@@ -75,3 +77,15 @@ def test_session_file_round_trip(window, qtbot, tmp_path):
     qtbot.waitUntil(lambda: lab.runner.frame is not None and lab.runner.frame.note == "restored",
                     timeout=10000)
     assert lab.side.k.value() == 2 and np.allclose(lab.runner.frame.gmm.means, saved.means)
+
+
+def test_a_session_file_written_by_version_1_opens_in_the_window(window, qtbot):
+    dock, lab = _em(window, qtbot)
+    path = Path(__file__).parents[1] / "old_sessions" / "em-v1.vaeviz"
+    assert window.files.load_session(str(path))
+    qtbot.waitUntil(lambda: lab.runner.frame is not None and lab.runner.frame.note == "restored",
+                    timeout=10000)
+    assert lab.state.model.k == 4 and lab.state.model.covariance_type == "diag" and lab.state.model.seed == 7
+    assert lab.side.heatmap.isChecked() and lab.state.tool == "spray" and len(lab.points) == 150
+    assert lab.runner.frame.em.iteration == 3 and lab.runner.frame.gmm.n_components == 4
+    assert dock.state()["version"] == 2

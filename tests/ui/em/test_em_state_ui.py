@@ -177,3 +177,13 @@ def test_self_check_reports_a_decreasing_log_likelihood(dock, qtbot, monkeypatch
 
     monkeypatch.setattr(core_lab, "em_steps", worse)
     assert run_self_check(qtbot, dock) == ["em: the log-likelihood decreased during EM"]
+
+
+def test_self_check_answers_when_its_data_cannot_load(dock, qtbot, monkeypatch):
+    import vaeviz.ui.em.data_tools as data_tools
+
+    def fail(name, n, seed):
+        raise ValueError("no data today")
+
+    monkeypatch.setattr(data_tools, "_sample", fail)
+    assert "em: the check's data did not load" in run_self_check(qtbot, dock)

@@ -65,30 +65,7 @@ class EmLab(QWidget):
         self.explain = QTextBrowser()
         self.problems_text = QTextBrowser()
         self.tabs = QTabWidget()  # one side column keeps the figure wide at the default 1280 px
-        self.tabs.addTab(self.side, "Controls")
-        self.tabs.addTab(self.numbers, "Numbers")
-        self.tabs.addTab(self.explain, "Explain")
-        self.tabs.addTab(self.problems_text, "Problems")
-        self.tabs.setUsesScrollButtons(False)  # all four tabs visible: the column widens to fit them
-        self.tabs.setMinimumWidth(self.side.minimumWidth() + 6)
-        centre = QWidget()
-        col = QVBoxLayout(centre)
-        col.setContentsMargins(0, 0, 0, 0)
-        col.setSpacing(3)
-        col.addWidget(self.messages)
-        col.addWidget(self.figure, 1)
-        col.addWidget(self.transport)
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.addWidget(self.tabs)
-        self.splitter.addWidget(centre)
-        self.splitter.setStretchFactor(0, 0)
-        self.splitter.setStretchFactor(1, 1)
-        self.splitter.setChildrenCollapsible(False)
-        self.splitter.setSizes([self.tabs.minimumWidth(), 1000])
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(2, 2, 2, 2)
-        layout.addWidget(self.splitter)
-        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self._lay_out()
 
         self.state = EmLabState()
         self.data: LabData | None = None
@@ -115,6 +92,33 @@ class EmLab(QWidget):
         self.oned.show(self.state.oned)
         self._show_mode(self.state.mode)
         self._unsubscribe = points.subscribe(self._on_points_changed)
+
+    def _lay_out(self) -> None:
+        """Side column (Controls / Numbers / Explain / Problems tabs) | messages, figure and transport."""
+        self.tabs.addTab(self.side, "Controls")
+        self.tabs.addTab(self.numbers, "Numbers")
+        self.tabs.addTab(self.explain, "Explain")
+        self.tabs.addTab(self.problems_text, "Problems")
+        self.tabs.setUsesScrollButtons(False)  # all four tabs visible: the column widens to fit them
+        self.tabs.setMinimumWidth(self.side.minimumWidth() + 6)
+        centre = QWidget()
+        col = QVBoxLayout(centre)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.setSpacing(3)
+        col.addWidget(self.messages)
+        col.addWidget(self.figure, 1)
+        col.addWidget(self.transport)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.tabs)
+        self.splitter.addWidget(centre)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setSizes([self.tabs.minimumWidth(), 1000])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.splitter)
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
 
     # ----- wiring ------------------------------------------------------------------------------
     @property

@@ -19,14 +19,16 @@ ITERATIONS = 3
 def check_lab(lab, done: Callable[[list[str]], None]) -> None:
     """Run EM on :data:`CHECK_STATE` in ``lab`` and call ``done`` with what is wrong (empty: nothing)."""
 
-    def run() -> None:
-        lab.restart(n_half=2 * ITERATIONS)
+    def run() -> None:  # once the data request is over, loaded or not (then the check says so)
+        if lab.data is not None and lab.data.n == CHECK_STATE.data.n:
+            lab.restart(n_half=2 * ITERATIONS)
         lab.controller.when_idle(lambda: done(lab_problems(lab)))
 
     lab.transport.run.setChecked(False)
     lab.problems.clear()
     lab.apply_state(CHECK_STATE, restart=False)
-    lab.load_data_preset(CHECK_STATE.data.preset, CHECK_STATE.data.n, 0, then=run)
+    lab.load_data_preset(CHECK_STATE.data.preset, CHECK_STATE.data.n, 0)
+    lab.controller.when_idle(run)
 
 
 def lab_problems(lab) -> list[str]:

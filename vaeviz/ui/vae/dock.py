@@ -11,6 +11,7 @@ is first shown, so launching vaeviz on another tab costs nothing.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -190,15 +191,11 @@ class LatentDock(LabDock):
 
     @Slot()
     def _on_training_edited(self) -> None:
-        from dataclasses import replace
-
         model, train = self.training.values()
         self.apply_state(replace(self.lab_state, model=model, train=train))
 
     @Slot()
     def _on_view_edited(self) -> None:
-        from dataclasses import replace
-
         self.apply_state(replace(self.lab_state, view=self.explore.view_settings()))
 
     @Slot(str, float, float)
@@ -207,14 +204,10 @@ class LatentDock(LabDock):
 
     @Slot()
     def _on_picks_changed(self) -> None:
-        from dataclasses import replace
-
         self.lab_state = replace(self.lab_state, picks=self.controller.pick_indices())
 
     def _sync_files(self) -> None:
         """The state names the data and checkpoint files the lab has (after a load, or a failed one)."""
-        from dataclasses import replace
-
         state = self.lab_state
         for role, info in self.session.models.items():
             state = state.with_checkpoint(role, info.path)
@@ -267,14 +260,12 @@ class LatentDock(LabDock):
 
     @Slot(str)
     def _on_data_chosen(self, value: str) -> None:
+        from vaeviz.core.vae.state import Checkpoints
+
         source = self._ask_source(value)
         if source is None or (source == self.session.source and self.session.data is not None):
             self.training.revert_data()
             return
-        from dataclasses import replace
-
-        from vaeviz.core.vae.state import Checkpoints
-
         self.ensure_started()  # new data: the shipped (or quick) models for it, no checkpoint files
         self.apply_state(replace(self.lab_state, data=source, checkpoints=Checkpoints()))
 
@@ -301,8 +292,6 @@ class LatentDock(LabDock):
     def start_training(self, fresh: bool | None = None, max_steps: int | None = None,
                        epochs: int | None = None) -> bool:
         """Train the state's model with its settings (``fresh``, ``epochs``: overrides for this run)."""
-        from dataclasses import replace
-
         from vaeviz.core.vae.lab_types import role_of
 
         self.ensure_started()
@@ -399,8 +388,6 @@ class LatentDock(LabDock):
     def set_view(self, mode: str, manifold: str = "off", n: int = 15, r: float = 3.0,
                  fit: bool = False) -> None:
         """Apply the state with this view (the rest unchanged)."""
-        from dataclasses import replace
-
         from vaeviz.core.vae.state import ViewSettings
 
         self.apply_state(replace(self.lab_state, view=ViewSettings(mode, manifold, n, r, fit)))

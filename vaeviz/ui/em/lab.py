@@ -8,8 +8,8 @@ The lab connects the shared PointSet (data), :class:`~vaeviz.ui.em.runner.EmRunn
 half-steps and the jobs behind it) and the views. It never computes anything costly itself: EM,
 k-means, edits' likelihoods, density and Voronoi layers, presets and CSV files all go through its
 :class:`~vaeviz.ui.em.controller.EmController` to ``compute`` (the worker in the app, inline in the
-export CLI). It is composed of the raster layers, the 1-D page, the problem demos, the exports and the
-keyboard actions, each in its own module.
+export CLI). It is composed of the raster layers, the parameter edits, the 1-D page, the problem demos,
+the exports and the keyboard actions, each in its own module.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from PySide6.QtWidgets import QFileDialog, QSplitter, QTabWidget, QTextBrowser, 
 
 from vaeviz.core.data.pointset import PointSet, PointSetChange
 from vaeviz.core.em.data_checks import data_note
-from vaeviz.core.em.edit import drag_axis, move_mean, set_weight
 from vaeviz.core.em.lab import Frame, LabData, display_index
 from vaeviz.core.em.state import EmLabState, LabSettings
 from vaeviz.core.grid import data_rect
@@ -37,6 +36,7 @@ from vaeviz.ui.em.exports import Exports
 from vaeviz.ui.em.figure import EmFigure
 from vaeviz.ui.em.numbers import NumbersPane
 from vaeviz.ui.em.oned_page import OneDPage
+from vaeviz.ui.em.parameter_edits import ParameterEdits
 from vaeviz.ui.em.problem_demos import ProblemDemos
 from vaeviz.ui.em.problems import singular_message
 from vaeviz.ui.em.raster_layers import RasterLayers
@@ -72,7 +72,6 @@ class EmLab(QWidget):
         self.rect = (-5.0, -5.0, 5.0, 5.0)
         self.selected = 0
         self.probe_index = 0
-        self._edit_gmm = None
         self._drawing = False
         self._pending_data = False
         self._curves_stale = False
@@ -83,6 +82,8 @@ class EmLab(QWidget):
         self.oned = OneDPage(self.figure.oned, self.explain, lambda: self.state, self.apply_state)
         self.problems = ProblemDemos(self, self.runner, self.controller, self.figure, self.layers, self.tabs,
                                      self.problems_text, self.side.align)
+        self.edits = ParameterEdits(self.figure, self.runner, self.numbers, self._n_points,
+                                    self.select_component)
         self.exports = Exports(self.runner, self.layers, self.figure, compute,
                                lambda *args: self.ask_save_path(*args), self.set_message, self)
         self.lab_actions = make_actions(self, self.runner, self.transport, self.tools, self.reset,
@@ -130,7 +131,6 @@ class EmLab(QWidget):
         r.shown.connect(self._on_shown)
         r.history_changed.connect(self._on_history_changed)
         r.blocked.connect(self._on_blocked)
-        r.preview.connect(self._on_preview)
         r.status.connect(lambda text: self.set_message("info", text))
         r.playing_changed.connect(self._on_playing_changed)
         r.failed.connect(lambda text: self.set_message("io", f"EM failed: {text}"))
@@ -153,9 +153,7 @@ class EmLab(QWidget):
         s.export_gif.clicked.connect(self.exports.animation_dialog)
         s.export_params.clicked.connect(self.exports.parameters_dialog)
         s.reset_1d.clicked.connect(self.oned.reset_to_lecture)
-        f.em_view.component_edited.connect(self._on_component_edited)
         f.em_view.data_edit.connect(self._on_data_edit)
-        f.curves.weight_edited.connect(self._on_weight_edited)
         self.numbers.table.itemSelectionChanged.connect(self._on_table_selection)
         self.tabs.currentChanged.connect(lambda _i: self._update_explain())
 
@@ -400,41 +398,9 @@ class EmLab(QWidget):
         reg = self.state.model.reg_value
         self.explain.setHtml(explain_html(frame, next_m, x_n, self.probe_index, n, reg))
 
-    # ----- edits of the parameters -----------------------------------------------------------
-    @Slot(int, str, object, bool)
-    def _on_component_edited(self, k: int, part: str, pos, finished: bool) -> None:
-        base = self._edit_gmm or (self.runner.frame.gmm if self.runner.frame else None)
-        if base is None or k >= base.n_components:
-            return
-        self.select_component(k)
-        try:
-            gmm = move_mean(base, k, pos) if part == "mean" else drag_axis(base, k, int(part[-1]), pos)
-        except ValueError:
-            return  # e.g. a degenerate handle position: keep the last valid mixture
-        self._apply_edit(gmm, finished, skip=None if finished else self.figure.em_view.dragging())
-
-    @Slot(int, float, bool)
-    def _on_weight_edited(self, k: int, value: float, finished: bool) -> None:
-        base = self._edit_gmm or (self.runner.frame.gmm if self.runner.frame else None)
-        if base is None or k >= base.n_components:
-            return
-        self.select_component(k)
-        self._apply_edit(set_weight(base, k, value), finished)
-
-    def _apply_edit(self, gmm, finished: bool, skip=None) -> None:
-        self._edit_gmm = None if finished else gmm
-        view = self.figure.em_view
-        view.set_mixture(gmm, skip=skip)
-        self.figure.curves.set_weights(gmm.weights, skip=None if finished else self.figure.curves.dragging())
-        self.runner.edit(gmm, finished)
-
-    @Slot(object)
-    def _on_preview(self, frame: Frame) -> None:
-        if self._edit_gmm is None:
-            return  # the drag has ended: its committed frame is (or will be) shown instead
-        self.figure.em_view.set_keys(frame.keys)
-        n = self.data.n if self.data is not None else 0
-        self.numbers.show_frame(frame, n, "editing (release to keep)")
+    # ----- selection ---------------------------------------------------------------------------
+    def _n_points(self) -> int:
+        return self.data.n if self.data is not None else 0
 
     def select_component(self, k: int) -> None:
         self.selected = k

@@ -98,3 +98,21 @@ def test_listing_the_presets_imports_neither_torch_nor_the_dock_widgets():
             "print(names[0], any(m in sys.modules for m in ('torch', 'pyqtgraph', 'vaeviz.ui.vae.pane')))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == "overview False", result.stderr
+
+
+def test_a_restored_state_keeps_its_picks_while_the_models_load(qtbot, small_lab):  # noqa: F811
+    """With a worker that answers later, the state says what was restored before the picks are shown."""
+    from vaeviz.core.vae.state import LatentState, state_to_json
+
+    runner = DeferredRunner()
+    dock = LatentDock(runner)
+    qtbot.addWidget(dock)
+    raw = state_to_json(LatentState(picks=(3, 7)).with_point("vae", 0.5, 0.25))
+    dock.restore_state(raw)
+    dock.ensure_started()
+    assert dock.lab_state.picks == (3, 7) and dock.state() == raw and runner.queue
+    runner.drain()
+    assert dock.controller.pick_indices() == (3, 7) and dock.lab_state.picks == (3, 7)
+    assert dock.controller.inspections["vae"].index == 7
+    dock.click(11)
+    assert dock.lab_state.picks == (7, 11)  # the user's picks again

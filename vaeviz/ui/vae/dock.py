@@ -56,6 +56,8 @@ class LatentDock(LabDock):
         self.controller = LatentController(self.session, self.figure, self.explore, self.explain)
         self.started = False
         self.lab_state = LatentState()
+        self._picks_pending = False  # the state's picks wait for the models (selection changes meanwhile
+        # are the lab's own clearing, not the user's: the state keeps its picks)
 
         left = QWidget()
         column = QVBoxLayout(left)
@@ -152,6 +154,7 @@ class LatentDock(LabDock):
                 pane.set_target(*new.points.of(role))
         self._load(new)
         restore = new.picks != self.controller.pick_indices()
+        self._picks_pending = restore
         if restore:
             self.controller.clear_selection()
         if not restore and then is None:
@@ -184,6 +187,9 @@ class LatentDock(LabDock):
             session.setup(state.data, self.figure.roles(), state.model, files)
 
     def _restore_picks(self, picks: tuple[int, ...]) -> None:
+        if picks != self.lab_state.picks:
+            return  # a newer state asked for other picks (and restores them)
+        self._picks_pending = False
         size = self.session.data.size if self.session.data is not None else 0
         for index in picks:
             if index < size:
@@ -204,7 +210,8 @@ class LatentDock(LabDock):
 
     @Slot()
     def _on_picks_changed(self) -> None:
-        self.lab_state = replace(self.lab_state, picks=self.controller.pick_indices())
+        if not self._picks_pending:
+            self.lab_state = replace(self.lab_state, picks=self.controller.pick_indices())
 
     def _sync_files(self) -> None:
         """The state names the data and checkpoint files the lab has (after a load, or a failed one)."""

@@ -200,9 +200,9 @@ class LatentController(QObject):
     def _on_decoded(self, d: Decoded) -> None:
         self.figure.panes[d.role].set_decoded(d.image, d.z)
 
-    def decode_for_check(self, role: str, on_result, on_failed) -> None:
-        """Decode at ⊕ for the self-check (key ``latent:self-check``), without showing the image."""
-        job = decode_job(self.session.ref, role, self.figure.panes[role].target_xy())
+    def decode_for_check(self, role: str, xy: tuple[float, float], on_result, on_failed) -> None:
+        """Decode at ``xy`` for the self-check (key ``latent:self-check``), without showing the image."""
+        job = decode_job(self.session.ref, role, xy)
         self.session.request_view(("self-check",), job, on_result, on_failed)
 
     # ----- selecting images ---------------------------------------------------------------------------------

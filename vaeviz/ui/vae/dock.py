@@ -459,7 +459,11 @@ class LatentDock(LabDock):
             if not self.session.ready(roles):
                 answer([f"latent: no model ready ({self.messages.text() or 'no message'})"])
 
-        self.session.when_ready(roles, lambda: self.controller.decode_for_check(roles[0], decoded, failed))
+        def ready() -> None:  # the state's latent point, decoded by the worker
+            xy = self.lab_state.points.of(roles[0])
+            self.controller.decode_for_check(roles[0], xy, decoded, failed)
+
+        self.session.when_ready(roles, ready)
         self.session.when_idle(not_ready)
 
     def actions(self) -> list[QAction]:

@@ -363,3 +363,15 @@ def test_closing_the_window_mid_training_exits_cleanly(small_lab, window, qtbot)
     window.close()
     assert window.shutdown(2.0)
     assert not window.worker.isRunning()
+
+
+def test_self_check_reports_a_lab_without_models(qtbot, small_lab, tmp_path):
+    from vaeviz.core.vae.lab_data import DataSource
+    from vaeviz.core.vae.state import LatentState
+
+    (tmp_path / "bad.npz").write_bytes(b"not a zip")
+    other = LatentDock(InlineRunner())  # not started: the self-check starts it, on data that fails
+    qtbot.addWidget(other)
+    other.apply_state(LatentState(data=DataSource("npz", (str(tmp_path / "bad.npz"),))))
+    problems = run_self_check(qtbot, other)
+    assert len(problems) == 1 and "no model ready" in problems[0] and "not an .npz" in problems[0]

@@ -22,8 +22,10 @@ from vaeviz.core.limits import (
     MAX_IMAGE_SIDE,
     MAX_IMAGES,
     NPZ,
+    bounded_message,
     check_regular_file,
     human_size,
+    read_bytes,
 )
 
 IMAGE_EXTENSIONS = frozenset(
@@ -132,11 +134,13 @@ def _read_grey(path: Path, root: Path, target: tuple[int, int] | None) -> tuple[
     downsampled to :data:`MAX_IMAGE_SIDE` if not; also return the file's longest side."""
     from PIL import Image  # lazy: Pillow is only needed when a folder is actually loaded
 
-    check_regular_file(path, IMAGE, DatasetError)
+    # Decoded from memory: Pillow reads a chunk with fp.read(claimed length), and a file object would
+    # allocate the claimed length (a 40-byte PNG can claim 80 MB); a buffer returns only what is there.
+    data = read_bytes(path, IMAGE, DatasetError)
     try:
         with warnings.catch_warnings():  # Pillow's own bomb warning: the size is checked below instead
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            img = Image.open(path)
+            img = Image.open(io.BytesIO(data))
         with img:
             width, height = img.size
             if width * height > MAX_IMAGE_PIXELS:  # checked on the header, before any pixel is decoded
@@ -157,7 +161,7 @@ def _read_grey(path: Path, root: Path, target: tuple[int, int] | None) -> tuple[
                 resample = Image.Resampling.BOX if shrink else Image.Resampling.BICUBIC
                 grey = grey.resize((target[1], target[0]), resample)
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as err:
-        raise DatasetError(f"could not read image {path.relative_to(root)}: {err}") from err
+        raise DatasetError(f"could not read image {path.relative_to(root)}: {bounded_message(str(err), 200)}") from err
     return np.clip(np.asarray(grey, dtype=np.float32), 0.0, 1.0), max(width, height)
 
 
@@ -208,10 +212,10 @@ def load_npz(path: str | os.PathLike) -> ImageDataset:
     try:
         with np.load(path, allow_pickle=False) as archive:  # never unpickle: a data file must not run code
             arrays = {key: archive[key] for key in archive.files}
-    except (zipfile.BadZipFile, OSError, EOFError) as err:
-        raise DatasetError(f"{path.name} is not a valid .npz archive: {err}") from err
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as err:
+        raise DatasetError(f"{path.name} is not a valid .npz archive: {bounded_message(str(err), 200)}") from err
     except ValueError as err:  # e.g. object arrays, which would need pickle
-        raise DatasetError(f"{path.name} holds an array that cannot be loaded safely: {err}") from err
+        raise DatasetError(f"{path.name} holds an array that cannot be loaded safely: {bounded_message(str(err), 200)}") from err
     if "images" not in arrays:
         found = ", ".join(sorted(arrays)) or "none"
         raise DatasetError(f"{path.name} has no 'images' array; keys found: {found}")
@@ -274,8 +278,8 @@ def _check_npz_sizes(path: Path) -> None:
                     total += _npy_bytes(member, path.name) - info.file_size  # the larger of the two
                 if total > cap:
                     raise DatasetError(f"{path.name} holds arrays of more than {human_size(cap)} (the limit)")
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as err:
-        raise DatasetError(f"{path.name} is not a valid .npz archive: {err}") from None
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as err:
+        raise DatasetError(f"{path.name} is not a valid .npz archive: {bounded_message(str(err), 200)}") from None
 
 
 def _npy_bytes(member, name: str) -> int:

@@ -87,6 +87,11 @@ def human_size(n: int) -> str:
     return f"{n / MB:,.1f} MB" if n < 10 * MB else f"{n / MB:,.0f} MB"
 
 
+def reason(exc: BaseException, limit: int = 200) -> str:
+    """An exception's text for a message: bounded (a library's error may quote the whole input)."""
+    return bounded_message(str(exc), limit)
+
+
 def _kind_of(mode: int) -> str:
     if stat.S_ISDIR(mode):
         return "a folder"

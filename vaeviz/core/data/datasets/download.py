@@ -33,7 +33,7 @@ from typing import Literal
 
 from vaeviz.core.data.datasets.base import DatasetError, ImageDataset
 from vaeviz.core.data.datasets.idx import DIGIT_LABELS, FASHION_LABELS, load_mnist_pair
-from vaeviz.core.limits import DOWNLOAD, bounded_message, human_size
+from vaeviz.core.limits import DOWNLOAD, human_size, reason
 
 MNIST_URL = "https://ossci-datasets.s3.amazonaws.com/mnist/"
 """Mirror of the original MNIST files (the one PyTorch uses)."""
@@ -175,7 +175,7 @@ class _Hasher:
                 else:
                     data = self.unzip.unconsumed_tail
         except zlib.error as err:
-            raise DatasetError(f"{self.name} is not a valid gzip file: {bounded_message(str(err), 200)}") from err
+            raise DatasetError(f"{self.name} is not a valid gzip file: {reason(err)}") from err
 
     def hexdigest(self) -> str:
         return self.sha.hexdigest()

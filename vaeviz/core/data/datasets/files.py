@@ -22,10 +22,10 @@ from vaeviz.core.limits import (
     MAX_IMAGE_SIDE,
     MAX_IMAGES,
     NPZ,
-    bounded_message,
     check_regular_file,
     human_size,
     read_bytes,
+    reason,
 )
 
 IMAGE_EXTENSIONS = frozenset(
@@ -115,6 +115,7 @@ def load_image_folder(folder: str | os.PathLike, size: int | tuple[int, int] | N
                 "(width x height); choose a size to resize them all"
             )
         pixels.append(array)
+    downsampled = f", downsampled to at most {MAX_IMAGE_SIDE} pixels a side"
     layout = f"{len(paths)} images" + (f" in {len(classes)} class folders" if classes else "")
     return ImageDataset(
         name=root.name or str(root),
@@ -123,8 +124,7 @@ def load_image_folder(folder: str | os.PathLike, size: int | tuple[int, int] | N
         label_names=None if top_images else [name for name, _ in classes],
         source=f"image folder {root}: {layout}"
         + (f", resized to {target[1]}x{target[0]}" if target else "")
-        + (f", downsampled to at most {MAX_IMAGE_SIDE} pixels a side" if not target and largest > MAX_IMAGE_SIDE
-           else "")
+        + (downsampled if not target and largest > MAX_IMAGE_SIDE else "")
         + note,
     )
 
@@ -161,7 +161,7 @@ def _read_grey(path: Path, root: Path, target: tuple[int, int] | None) -> tuple[
                 resample = Image.Resampling.BOX if shrink else Image.Resampling.BICUBIC
                 grey = grey.resize((target[1], target[0]), resample)
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as err:
-        raise DatasetError(f"could not read image {path.relative_to(root)}: {bounded_message(str(err), 200)}") from err
+        raise DatasetError(f"could not read image {path.relative_to(root)}: {reason(err)}") from err
     return np.clip(np.asarray(grey, dtype=np.float32), 0.0, 1.0), max(width, height)
 
 
@@ -213,9 +213,10 @@ def load_npz(path: str | os.PathLike) -> ImageDataset:
         with np.load(path, allow_pickle=False) as archive:  # never unpickle: a data file must not run code
             arrays = {key: archive[key] for key in archive.files}
     except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as err:
-        raise DatasetError(f"{path.name} is not a valid .npz archive: {bounded_message(str(err), 200)}") from err
+        raise DatasetError(f"{path.name} is not a valid .npz archive: {reason(err)}") from err
     except ValueError as err:  # e.g. object arrays, which would need pickle
-        raise DatasetError(f"{path.name} holds an array that cannot be loaded safely: {bounded_message(str(err), 200)}") from err
+        raise DatasetError(f"{path.name} holds an array that cannot be loaded safely: {reason(err)}") \
+            from err
     if "images" not in arrays:
         found = ", ".join(sorted(arrays)) or "none"
         raise DatasetError(f"{path.name} has no 'images' array; keys found: {found}")
@@ -279,7 +280,7 @@ def _check_npz_sizes(path: Path) -> None:
                 if total > cap:
                     raise DatasetError(f"{path.name} holds arrays of more than {human_size(cap)} (the limit)")
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as err:
-        raise DatasetError(f"{path.name} is not a valid .npz archive: {bounded_message(str(err), 200)}") from None
+        raise DatasetError(f"{path.name} is not a valid .npz archive: {reason(err)}") from None
 
 
 def _npy_bytes(member, name: str) -> int:

@@ -153,7 +153,8 @@ def test_a_channel_handler_takes_the_end_before_idle_callbacks_run(qtbot, comput
 def test_user_messages_are_bounded_escaped_and_free_of_internal_names():
     assert user_message("CsvError: line 3: '<b>' is not a number") == "line 3: '&lt;b&gt;' is not a number"
     assert user_message("MemoryError: Unable to allocate 931 GiB") == "there is not enough memory for this"
-    assert user_message("RecursionError: maximum recursion depth exceeded") == "the input is nested too deeply"
+    deep = "RecursionError: maximum recursion depth exceeded"
+    assert user_message(deep) == "the input is nested too deeply"
     assert user_message("PermissionError: [Errno 13] Permission denied: '/x'") == "permission denied"
     internal = user_message("ZeroDivisionError: float division by zero")
     assert "ZeroDivisionError" not in internal and "error button" in internal

@@ -43,3 +43,14 @@ def test_curves_draw_the_finite_values_and_the_complete_one_on_demand(qtbot):
     assert np.array_equal(view.curve("cll"), [[0, -53], [1, -43], [2, -38]])
     view.apply_theme(True)  # the k-means curve takes the theme's foreground
     assert view.km_lines._lines[0][1].color().name() == "#d8d8d8"
+
+
+def test_a_curve_without_values_shows_a_plain_frame(qtbot):
+    """Before k-means' first step its objective has no value: the plot showed pyqtgraph's range of no
+    data, with ticks like "-1e-163"."""
+    view = CurvesView()
+    qtbot.addWidget(view)
+    nan = np.full(1, np.nan)
+    view.set_history(np.array([-2808.4]), nan, np.array([5700.0]), np.array([5690.0]), nan, np.array([False]))
+    (x0, x1), (y0, y1) = view.km.getViewBox().viewRange()
+    assert (x0, x1, y0, y1) == (0.0, 4.0, 0.0, 1.0)

@@ -61,9 +61,12 @@ def _range_in_steps(plot: pg.PlotItem, x_max: float, ys: list[np.ndarray]) -> No
     (7 moves from 4 to 200 half-steps), the y range when the values leave it, by 60 % of their span
     beyond them on that side."""
     values = np.concatenate([y[np.isfinite(y)] for y in ys]) if ys else np.zeros(0)
-    if values.size == 0:
-        return
     (_x0, x1), (y0, y1) = now = plot.getViewBox().viewRange()
+    if values.size == 0:  # nothing yet (k-means has no objective before its first step): a plain frame
+        empty = [[0.0, 4.0], [0.0, 1.0]]
+        if now != empty:  # pyqtgraph's range of no data has ticks like "1e-163"
+            plot.setRange(xRange=empty[0], yRange=empty[1], padding=0)
+        return
     lo, hi = float(values.min()), float(values.max())
     span = hi - lo or max(abs(hi) * 0.05, 1e-9)
     if not (x_max + 0.5 <= x1 <= 2.5 * max(x_max, 3.0)):  # the newest point half a step inside, at least

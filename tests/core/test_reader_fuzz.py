@@ -98,6 +98,29 @@ def _png_bytes() -> bytes:
     return buffer.getvalue()
 
 
+def _checkpoint_bytes() -> bytes:
+    import tempfile
+    from pathlib import Path
+
+    from vaeviz.core.vae.checkpoint import save_checkpoint
+    from vaeviz.core.vae.models import ModelConfig, build_model
+
+    config = ModelConfig(kind="mlp-vae", image_shape=(1, 4, 4), hidden=(8,))
+    with tempfile.TemporaryDirectory() as folder:
+        path = save_checkpoint(Path(folder) / "m.safetensors", build_model(config, seed=0))
+        return path.read_bytes()
+
+
+@FUZZ
+@given(data=st.data())
+def test_checkpoint(tmp_path, data):
+    from vaeviz.core.vae.checkpoint import CheckpointError, load_checkpoint
+
+    path = tmp_path / "m.safetensors"
+    path.write_bytes(data.draw(_inputs(CHECKPOINT_BYTES)))
+    _read_bounded(load_checkpoint, path, CheckpointError)
+
+
 @FUZZ
 @given(data=_inputs(_csv_bytes()))
 def test_csv(tmp_path, data):
@@ -158,3 +181,6 @@ def test_the_valid_seeds_are_valid(tmp_path):
     write_idx(tmp_path / "w.gz", np.zeros((1, 2, 2), np.uint8))  # (the writer used by the IDX tests)
     with zipfile.ZipFile(io.BytesIO(_npz_bytes())) as archive:
         assert sorted(archive.namelist()) == ["images.npy", "labels.npy"]
+
+
+CHECKPOINT_BYTES = _checkpoint_bytes()

@@ -57,6 +57,9 @@ MAX_IMAGE_PIXELS = 40_000_000  # width × height a single image may declare (a 1
 # Images load at most this many pixels on a side (larger ones are downsampled as they are decoded): the
 # lab's models take 28 × 28 to 64 × 64 images, and a photo-sized input would build a gigabyte model.
 MAX_IMAGE_SIDE = 64
+# Parameters of a model a checkpoint may describe (the lab's largest has ~1.1 M; 50 M float32 = 200 MB),
+# checked from its metadata before the model is built.
+MAX_MODEL_PARAMETERS = 50_000_000
 MAX_IMAGES = 100_000  # images in one folder (at 64 × 64 float32: 1.6 GB would be the worst case)
 MAX_FIELD_CHARS = 100  # a CSV field longer than this is not a number anyone typed
 MAX_JSON_DEPTH = 32  # session documents nest 5 levels; deeper is not a vaeviz file

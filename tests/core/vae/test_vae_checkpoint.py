@@ -252,3 +252,38 @@ def test_torch_save_zip_disguised_as_safetensors_is_refused(tmp_path, monkeypatc
     with pytest.raises(CheckpointError, match="zip archive"):
         load_checkpoint(path)
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("hidden, words", [
+    ((3000, 3000), "does not match its own architecture"),  # within the limit, not what the file holds
+    ((12000, 12000), "the limit is 50,000,000"),  # cost +1.17 GB before it was refused
+    ((60000, 60000), "the limit is 50,000,000"),  # asked for 14.4 GB at once
+])
+def test_metadata_cannot_decide_memory_before_it_is_checked(saved, hidden, words, no_unpickling):
+    """A small file whose metadata claims huge layers is refused before any model is built."""
+    import tracemalloc
+
+    path, _model = saved
+    with safetensors.safe_open(str(path), "pt") as fh:
+        meta = fh.metadata()
+    big = dict(json.loads(meta["config"]), hidden=list(hidden))
+    rewrite(path, metadata=dict(meta, config=json.dumps(big)))
+    tracemalloc.start()
+    try:
+        with pytest.raises(CheckpointError, match=words):
+            load_checkpoint(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20 << 20
+    assert path.stat().st_size < 20_000
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+def test_special_files_are_refused_without_blocking(tmp_path):
+    fifo = tmp_path / "pipe.safetensors"
+    os.mkfifo(fifo)
+    with pytest.raises(CheckpointError, match="a pipe"):
+        load_checkpoint(fifo)
+    with pytest.raises(CheckpointError, match="a device"):
+        load_checkpoint("/dev/zero")

@@ -14,6 +14,7 @@ Only the safetensors format (a JSON header plus raw tensor bytes) is parsed.
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ from safetensors.torch import save as save_safetensors_bytes
 
 from vaeviz import __version__ as VAEVIZ_VERSION
 from vaeviz.core.atomic import write_bytes_atomic
+from vaeviz.core.limits import CHECKPOINT, MAX_MODEL_PARAMETERS, read_bytes
 from vaeviz.core.vae.models import ARCHITECTURE_FIELDS, LatentModel, ModelConfig, build_model
 
 FORMAT = "vaeviz-vae-checkpoint"
@@ -32,7 +34,6 @@ VERSION = 1
 SUFFIX = ".safetensors"
 # Extensions of formats that are (or usually wrap) pickles: refused before a byte is read.
 PICKLE_SUFFIXES = (".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".bin", ".joblib", ".dill")
-MAX_BYTES = 1 << 30  # far above any model here; stops a mistaken pick of a huge file filling memory
 
 
 class CheckpointError(ValueError):
@@ -109,14 +110,9 @@ def save_checkpoint(path: str | os.PathLike, model: LatentModel, *, dataset: str
 
 def _read(path: Path) -> bytes:
     _refuse_pickle_name(path)
-    try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise CheckpointError(f"{path.name} is {size / 2**30:.1f} GiB, too large to be a vaeviz "
-                                  "checkpoint")
-        return path.read_bytes()
-    except OSError as exc:
-        raise CheckpointError(f"cannot read {path.name}: {exc.strerror or exc}") from None
+    if not path.exists():
+        raise CheckpointError(f"cannot read {path.name}: no such file")
+    return read_bytes(path, CHECKPOINT, CheckpointError)  # a regular file within the size limit
 
 
 def _header(data: bytes, name: str) -> dict[str, Any]:
@@ -200,6 +196,38 @@ def read_metadata(path: str | os.PathLike) -> CheckpointMetadata:
     return _metadata(_header(_read(path), path.name), path.name)
 
 
+def expected_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:
+    """The tensor shapes a config's model has, found without allocating it (on torch's "meta" device)."""
+    with torch.device("meta"):
+        model = build_model(config)
+    return {key: tuple(t.shape) for key, t in model.state_dict().items()}
+
+
+def _check_size_and_header(config: ModelConfig, header: dict[str, Any], name: str) -> None:
+    """Refuse, before any model is built, a config asking for more than the limit or for tensors the
+    file does not hold: the metadata alone must not decide how much memory is taken."""
+    shapes = expected_shapes(config)
+    parameters = sum(math.prod(shape) for shape in shapes.values())
+    if parameters > MAX_MODEL_PARAMETERS:
+        raise CheckpointError(f"{name} describes a model of {parameters:,} parameters "
+                              f"({config.describe()}); the limit is {MAX_MODEL_PARAMETERS:,}")
+    stored = {key: tuple(entry.get("shape", ())) for key, entry in header.items()
+              if key != "__metadata__" and isinstance(entry, dict)}
+    problems = []
+    missing = sorted(set(shapes) - set(stored))
+    if missing:
+        problems.append(f"missing tensors {', '.join(missing[:4])}")
+    unexpected = sorted(set(stored) - set(shapes))
+    if unexpected:
+        problems.append(f"unexpected tensors {', '.join(unexpected[:4])}")
+    for key in sorted(set(shapes) & set(stored)):
+        if stored[key] != shapes[key]:
+            problems.append(f"tensor '{key}' has shape {stored[key]}; the architecture needs {shapes[key]}")
+    if problems:
+        shown = "; ".join(problems[:4]) + ("; …" if len(problems) > 4 else "")
+        raise CheckpointError(f"{name} does not match its own architecture ({config.describe()}): {shown}")
+
+
 def _check_tensors(model: LatentModel, tensors: dict[str, torch.Tensor], name: str) -> None:
     needed = {key: tuple(t.shape) for key, t in model.state_dict().items()}
     problems = []
@@ -253,11 +281,13 @@ def load_checkpoint(path: str | os.PathLike, expected_config: ModelConfig | None
     path = Path(path)
     name = path.name
     data = _read(path)
-    meta = _metadata(_header(data, name), name)
+    header = _header(data, name)
+    meta = _metadata(header, name)
     if expected_config is not None and expected_config.architecture() != meta.config.architecture():
         diff = [f for f in ARCHITECTURE_FIELDS if getattr(expected_config, f) != getattr(meta.config, f)]
         raise CheckpointError(f"{name}: checkpoint is for {meta.config.describe()}; this view needs "
                               f"{expected_config.describe()} (different {', '.join(diff)})")
+    _check_size_and_header(meta.config, header, name)
     try:
         tensors = load_safetensors_bytes(data)
     except Exception as exc:  # the Rust parser's errors have no stable type across versions

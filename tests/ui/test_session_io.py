@@ -209,3 +209,49 @@ def test_a_huge_dock_name_gives_a_short_message(window, tmp_path):
     text = window.files.last_dialog.text()
     assert "unknown dock 'xxxx" in text and "(5,000,000 characters)" in text and len(text) < 400
     window.files.last_dialog.close()
+
+
+def _edited(path_and_value):
+    """A good session with one field replaced: ``("em", "settings", "seed")`` → value."""
+    keys, value = path_and_value
+
+    def make(window):
+        doc = _good_doc(window)
+        node = doc["docks"]
+        for key in keys[:-1]:
+            node = node[key]
+        node[keys[-1]] = value
+        return doc
+
+    return make
+
+
+HOSTILE_FIELDS = {
+    "show as a list": ((("em", "show"), [1, 2]), "show"),
+    "huge seed": ((("em", "settings", "seed"), 1e30), "seed"),
+    "text seed": ((("em", "settings", "seed"), "abc"), "seed"),
+    "bool K": ((("em", "settings", "k"), True), "K"),
+    "data as a list": ((("em", "data"), [1, 2]), "data"),
+    "oned as a list": ((("em", "oned"), [1, 2]), "'oned' must be an object"),
+    "too many points": ((("em", "data"), {"points": [[0.0, 0.0]] * 1_000_001, "labels": None}),
+                        "1,000,000"),
+    "huge coordinate": ((("em", "data"), {"points": [[0.0, 1e300]], "labels": None}), "±1e+100"),
+    "huge pick": ((("latent", "picks"), [10**12]), "pick"),
+    "negative pick": ((("latent", "picks"), [-1]), "pick"),
+}
+
+
+@pytest.mark.parametrize("case", list(HOSTILE_FIELDS))
+def test_hostile_fields_are_refused_whole_with_a_short_message(window, restored, tmp_path, case):
+    """Each used to be half-applied (K and seed from the file, the old points) or to end in a traceback
+    on stderr with no message."""
+    edit, words = HOSTILE_FIELDS[case]
+    path = tmp_path / "hostile.json"
+    path.write_text(json.dumps(_edited(edit)(window)), encoding="utf-8")
+    before = _states(window)
+    assert window.files.load_session(str(path)) is False
+    box = window.files.last_dialog
+    assert words.lower() in box.text().lower(), box.text()
+    assert len(box.text()) < 400 and "Nothing was changed" in box.text()
+    assert restored == [] and _states(window) == before
+    box.close()

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vaeviz.core.data.pointset import check_labels, check_points
+from vaeviz.core.data.pointset import MAX_POINTS, check_labels, check_points
 from vaeviz.core.em.gmm import GaussianMixture
 from vaeviz.core.em.state import EmLabState, migrate, state_from_json, state_to_json
 
@@ -72,7 +72,10 @@ def _data(raw: object) -> tuple[np.ndarray | None, np.ndarray | None]:
         return None, None
     if not isinstance(raw, dict):
         raise ValueError("'data' must be an object")
-    points = check_points(raw.get("points", []), what="data points")
+    listed = raw.get("points", [])
+    if isinstance(listed, list) and len(listed) > MAX_POINTS:  # checked before a copy is made
+        raise ValueError(f"the session holds {len(listed):,} points; the limit is {MAX_POINTS:,}")
+    points = check_points(listed, what="data points")
     return points, check_labels(raw.get("labels"), len(points))
 
 

@@ -115,7 +115,7 @@ def test_checkpoint_of_another_architecture_shows_a_message_and_keeps_the_model(
     path = tmp_path / "conv.safetensors"
     save_checkpoint(path, build_model(ModelConfig(kind="conv-vae", hidden=(16,), channels=(4, 8))))
     before = dock.session.models["vae"]
-    monkeypatch.setattr(dock, "ask_open_path", lambda *args: str(path))
+    monkeypatch.setattr(dock.files, "ask_open_path", lambda *args: str(path))
     dock.training.load.click()
     assert dock.messages.level == "error" and "Choose conv-vae" in dock.messages.text()
     assert "unchanged" in dock.messages.text() and dock.session.models["vae"] == before
@@ -123,10 +123,10 @@ def test_checkpoint_of_another_architecture_shows_a_message_and_keeps_the_model(
 
 def test_checkpoint_save_and_load(dock, tmp_path, monkeypatch):
     path = tmp_path / "mine.safetensors"
-    monkeypatch.setattr(dock, "ask_save_path", lambda *args: str(path))
+    monkeypatch.setattr(dock.files, "ask_save_path", lambda *args: str(path))
     dock.training.save.click()
     assert path.is_file() and "saved" in dock.messages.text()
-    monkeypatch.setattr(dock, "ask_open_path", lambda *args: str(path))
+    monkeypatch.setattr(dock.files, "ask_open_path", lambda *args: str(path))
     dock.training.load.click()
     assert dock.session.models["vae"].origin == "checkpoint mine.safetensors"
     assert "checkpoint mine.safetensors" in _pane(dock).title.text
@@ -135,7 +135,7 @@ def test_checkpoint_save_and_load(dock, tmp_path, monkeypatch):
 def test_bad_data_and_offline_download_keep_the_current_data(dock, tmp_path, monkeypatch):
     version = dock.session.data.data_version
     (tmp_path / "bad.npz").write_bytes(b"not a zip")
-    monkeypatch.setattr(dock, "ask_open_path", lambda *args: str(tmp_path / "bad.npz"))
+    monkeypatch.setattr(dock.files, "ask_open_path", lambda *args: str(tmp_path / "bad.npz"))
     _choose_data(dock, "npz")
     assert "not an .npz archive" in dock.messages.text() and "Staying on Shapes" in dock.messages.text()
     assert dock.training.data.currentData() == "shapes"
@@ -146,7 +146,7 @@ def test_bad_data_and_offline_download_keep_the_current_data(dock, tmp_path, mon
 
 def test_npz_data_set_of_another_size(dock, tmp_path, monkeypatch):
     save_npz(tmp_path / "small.npz", make_shapes(80, seed=4, size=16))
-    monkeypatch.setattr(dock, "ask_open_path", lambda *args: str(tmp_path / "small.npz"))
+    monkeypatch.setattr(dock.files, "ask_open_path", lambda *args: str(tmp_path / "small.npz"))
     _choose_data(dock, "npz")
     assert dock.session.data.image_shape == (16, 16) and dock.explore.canvas.target_shape == (16, 16)
     assert _image(_pane(dock).decoded).shape == (16, 16)
@@ -158,7 +158,7 @@ def test_idx_files_and_an_image_folder_chosen_in_dialogs(dock, tmp_path, monkeyp
     write_idx(tmp_path / "t10k-images-idx3-ubyte", (shapes.images * 255).astype(np.uint8))
     write_idx(tmp_path / "t10k-labels-idx1-ubyte", shapes.labels.astype(np.uint8))
     answers = iter([str(tmp_path / "t10k-images-idx3-ubyte"), str(tmp_path / "t10k-labels-idx1-ubyte")])
-    monkeypatch.setattr(dock, "ask_open_path", lambda *args: next(answers))
+    monkeypatch.setattr(dock.files, "ask_open_path", lambda *args: next(answers))
     _choose_data(dock, "idx")
     assert dock.session.source.key == "mnist-t10k" and dock.session.data.size == 60
     assert dock.training.data.currentData() == "idx" and "10 classes" in dock.training.data_label.text()
@@ -166,7 +166,7 @@ def test_idx_files_and_an_image_folder_chosen_in_dialogs(dock, tmp_path, monkeyp
     folder.mkdir()
     for k in range(12):
         Image.fromarray((shapes.images[k] * 255).astype(np.uint8)).save(folder / f"{k:02d}.png")
-    monkeypatch.setattr(dock, "ask_folder", lambda *args: str(folder))
+    monkeypatch.setattr(dock.files, "ask_folder", lambda *args: str(folder))
     _choose_data(dock, "folder")
     assert dock.session.data.size == 12 and "unlabelled" in dock.training.data_label.text()
     assert _pane(dock).point_count() == 12 and not _pane(dock).legend.isVisible()
@@ -306,7 +306,7 @@ def test_self_check_reports_a_failed_decoding(dock, qtbot, monkeypatch):
 
 
 def test_self_check_reports_a_blank_image():
-    from vaeviz.ui.vae.dock import image_problems
+    from vaeviz.ui.vae.self_check import image_problems
 
     assert image_problems(np.zeros((4, 4))) == ["latent: the decoded image is blank"]
     assert "finite" in image_problems(np.full((4, 4), np.nan))[0]

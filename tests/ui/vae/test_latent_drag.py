@@ -99,11 +99,11 @@ def test_shift_click_interpolates_and_the_strip_and_gif_export(dock, tmp_path, m
     pane = _pane(dock)
     assert len(pane.path.getData()[0]) == 10 and [p.index for p in dock.controller.picks] == [a, b]
     assert all(label.isVisible() for label in pane.pick_labels)
-    monkeypatch.setattr(dock, "ask_save_path", lambda *args: str(tmp_path / "path"))
+    monkeypatch.setattr(dock.files, "ask_save_path", lambda *args: str(tmp_path / "path"))
     dock.explore.export_strip.click()
     with Image.open(tmp_path / "path.png") as image:
         assert image.size[0] > 10 * 28 * 3 and len(np.unique(np.asarray(image.convert("L")))) > 2
-    monkeypatch.setattr(dock, "ask_save_path", lambda *args: str(tmp_path / "walk.gif"))
+    monkeypatch.setattr(dock.files, "ask_save_path", lambda *args: str(tmp_path / "walk.gif"))
     dock.explore.export_gif.click()
     with Image.open(tmp_path / "walk.gif") as gif:
         assert gif.n_frames > 10

@@ -5,6 +5,8 @@
   :mod:`~vaeviz.ui.vae.draw_canvas`, :mod:`~vaeviz.ui.vae.explain`: the controls beside it;
 - :mod:`~vaeviz.ui.vae.controller` and :mod:`~vaeviz.ui.vae.session`: the only parts that talk to the
   compute worker;
+- :mod:`~vaeviz.ui.vae.file_dialogs`: the file questions and dialogs (data files, checkpoints, exports);
+- :mod:`~vaeviz.ui.vae.self_check`: the asynchronous self-check (``vaeviz --self-test``);
 - :mod:`~vaeviz.ui.vae.presets`: the presets of :mod:`vaeviz.core.vae.presets` applied to the dock;
 - :mod:`~vaeviz.ui.vae.gif`: label colours and the drag-path GIF (drawn in the compute thread).
 

@@ -1,32 +1,28 @@
 """VAE latent-space dock: drag a point through a VAE's latent space, train it, compare it with an AE.
 
-The dock builds its widgets (:mod:`vaeviz.ui.vae`), asks the user for files, and holds the lab's state
+The dock builds its widgets (:mod:`vaeviz.ui.vae`) and holds the lab's state
 (:class:`~vaeviz.core.vae.state.LatentState`, in ``lab_state``): the widgets show it, their edits make
 a new state, and :meth:`LatentDock.apply_state` is the one path every change takes (edits, sessions,
-presets, the export CLI). The model lives in the compute thread (:mod:`vaeviz.core.vae.lab`): nothing
-here imports torch. The lab starts (loads the shipped checkpoint, or trains a quick model) when the dock
-is first shown, so launching vaeviz on another tab costs nothing.
+presets, the export CLI). The file questions and dialogs are :mod:`~vaeviz.ui.vae.file_dialogs`
+(``dock.files``), the self-check :mod:`~vaeviz.ui.vae.self_check`. The model lives in the compute thread
+(:mod:`vaeviz.core.vae.lab`): nothing here imports torch. The lab starts (loads the shipped checkpoint,
+or trains a quick model) when the dock is first shown, so launching vaeviz on another tab costs nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 from typing import Any, ClassVar
 
 from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QSplitter, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from vaeviz.ui.docks.base import LabDock, Preset
 
 # numpy-using modules (vaeviz.core.vae.lab_*) are imported in methods: the window's first paint waits
 # for this module, and nothing of the lab is needed before the dock is built.
-
-IDX_FILTER = "IDX files (*-ubyte *-ubyte.gz *.idx *.gz);;All files (*)"
-NPZ_FILTER = "numpy archive (*.npz)"
-CHECKPOINT_FILTER = "vaeviz checkpoint (*.safetensors);;All files (*)"
 
 
 class LatentDock(LabDock):
@@ -44,6 +40,7 @@ class LatentDock(LabDock):
         from vaeviz.ui.vae.explain import ExplainPane
         from vaeviz.ui.vae.explore_panel import ExplorePanel
         from vaeviz.ui.vae.figure import LatentFigure
+        from vaeviz.ui.vae.file_dialogs import FileDialogs
         from vaeviz.ui.vae.session import LabSession
         from vaeviz.ui.vae.training_panel import TrainingPanel
 
@@ -54,6 +51,8 @@ class LatentDock(LabDock):
         self.explain = ExplainPane()
         self.session = LabSession(self.compute, self.messages, self.lab_options, self)
         self.controller = LatentController(self.session, self.figure, self.explore, self.explain)
+        self.files = FileDialogs(self, self.session, self.controller, self.messages, lambda: self.lab_state,
+                                 self.ensure_started, self)
         self.started = False
         self.lab_state = LatentState()
         self._picks_pending = False  # the state's picks wait for the models (selection changes meanwhile
@@ -87,23 +86,23 @@ class LatentDock(LabDock):
         return splitter
 
     def _connect(self) -> None:
-        s, c, e, t = self.session, self.controller, self.explore, self.training
+        s, c, e, t, f = self.session, self.controller, self.explore, self.training, self.files
         self.visibilityChanged.connect(self._on_visibility)
         e.view_edited.connect(self._on_view_edited)
         e.resample_clicked.connect(c.resample)
         e.interpolate_clicked.connect(c.interpolate)
         e.prior_clicked.connect(c.prior)
         e.drawing_done.connect(c.select_drawing)
-        e.export_strip_clicked.connect(self.export_strip_dialog)
-        e.export_gif_clicked.connect(self.export_gif_dialog)
+        e.export_strip_clicked.connect(f.export_strip_dialog)
+        e.export_gif_clicked.connect(f.export_gif_dialog)
         t.data_chosen.connect(self._on_data_chosen)
         t.edited.connect(self._on_training_edited)
         t.start_clicked.connect(self.start_training)
         t.retrain_clicked.connect(self._on_retrain)
         t.pause_toggled.connect(s.pause)
         t.stop_clicked.connect(s.stop)
-        t.load_clicked.connect(self.load_checkpoint_dialog)
-        t.save_clicked.connect(self.save_checkpoint_dialog)
+        t.load_clicked.connect(f.load_checkpoint_dialog)
+        t.save_clicked.connect(f.save_checkpoint_dialog)
         s.running_changed.connect(self._on_running_changed)
         s.train_progress.connect(self._on_train_progress)
         s.data_changed.connect(self._on_data_changed)
@@ -269,31 +268,12 @@ class LatentDock(LabDock):
     def _on_data_chosen(self, value: str) -> None:
         from vaeviz.core.vae.state import Checkpoints
 
-        source = self._ask_source(value)
+        source = self.files.ask_source(value)
         if source is None or (source == self.session.source and self.session.data is not None):
             self.training.revert_data()
             return
         self.ensure_started()  # new data: the shipped (or quick) models for it, no checkpoint files
         self.apply_state(replace(self.lab_state, data=source, checkpoints=Checkpoints()))
-
-    def _ask_source(self, value: str):
-        from vaeviz.core.vae.lab_data import DataSource
-
-        if value in ("shapes", "mnist-download"):
-            return DataSource(value)
-        if value == "idx":
-            images = self.ask_open_path("MNIST images (IDX file, e.g. t10k-images-idx3-ubyte.gz)",
-                                        IDX_FILTER)
-            if not images:
-                return None
-            labels = self.ask_open_path("MNIST labels (IDX file, e.g. t10k-labels-idx1-ubyte.gz)",
-                                        IDX_FILTER)
-            return DataSource("idx", (images, labels)) if labels else None
-        if value == "folder":
-            folder = self.ask_folder("Image folder (images, or one sub-folder per class)")
-            return DataSource("folder", (folder,)) if folder else None
-        path = self.ask_open_path("Data set (.npz with an 'images' array)", NPZ_FILTER)
-        return DataSource("npz", (path,)) if path else None
 
     # ----- training ----------------------------------------------------------------------------------
     def start_training(self, fresh: bool | None = None, max_steps: int | None = None,
@@ -322,74 +302,6 @@ class LatentDock(LabDock):
             self.session.when_idle(then)
         else:
             then()
-
-    # ----- file questions (tests replace these) -------------------------------------------------------
-    def _folder(self) -> str:
-        settings = getattr(self.window(), "settings", None)
-        return getattr(settings, "last_folder", "") or ""
-
-    def ask_open_path(self, title: str, filters: str) -> str:
-        return QFileDialog.getOpenFileName(self, title, self._folder(), filters)[0]
-
-    def ask_folder(self, title: str) -> str:
-        return QFileDialog.getExistingDirectory(self, title, self._folder())
-
-    def ask_save_path(self, title: str, filters: str, name: str) -> str:
-        return QFileDialog.getSaveFileName(self, title, str(Path(self._folder()) / name), filters)[0]
-
-    @Slot()
-    def load_checkpoint_dialog(self) -> None:
-        path = self.ask_open_path("Load checkpoint", CHECKPOINT_FILTER)
-        if path:
-            self.ensure_started()
-            self.session.load(path, self.lab_state.model)  # the state names the file once it is loaded
-
-    @Slot()
-    def save_checkpoint_dialog(self) -> None:
-        from vaeviz.core.vae.lab_types import role_of
-
-        role = role_of(self.lab_state.model.kind)
-        if role not in self.session.models:
-            self.messages.show_message(f"There is no {role.upper()} model to save yet.", "info")
-            return
-        name = f"{self.session.models[role].kind}.safetensors"
-        path = self.ask_save_path("Save checkpoint", CHECKPOINT_FILTER, name)
-        if path:
-            self.session.save(role, path if Path(path).suffix else path + ".safetensors")
-
-    @Slot()
-    def export_strip_dialog(self) -> None:
-        from vaeviz.core.vae.images import strip
-        from vaeviz.ui.export import ExportError
-        from vaeviz.ui.vae.images import export_strip_png
-
-        shown = self.controller.last_strip
-        if shown is None:
-            self.messages.show_message("Make a strip first: Resample ε, A → B or Prior samples.", "info")
-            return
-        path = self.ask_save_path("Export strip", "PNG image (*.png)", f"latent-{shown.kind}.png")
-        if not path:
-            return
-        try:
-            export_strip_png(strip(shown.images), shown.title, path if Path(path).suffix else path + ".png")
-        except (ExportError, OSError) as exc:
-            self.messages.show_message(f"The strip could not be exported: {exc}", "error")
-            return
-        self.messages.show_message(f"Strip exported to {path}.", "info")
-
-    @Slot()
-    def export_gif_dialog(self) -> None:
-        if len(self.controller.picks) < 2:
-            self.controller.export_gif("", None)  # says what to do first
-            return
-        path = self.ask_save_path("Export GIF", "GIF animation (*.gif)", "latent-walk.gif")
-        if not path:
-            return
-
-        def written(where) -> None:
-            self.messages.show_message(f"GIF of the walk A → B written to {where}.", "info")
-
-        self.controller.export_gif(path if Path(path).suffix else path + ".gif", written)
 
     # ----- helpers for presets and tests ------------------------------------------------------------------
     def set_view(self, mode: str, manifold: str = "off", n: int = 15, r: float = 3.0,
@@ -439,32 +351,12 @@ class LatentDock(LabDock):
 
     def self_check(self, done: Callable[[list[str]], None]) -> None:
         """Decode the latent point through the worker once the models are in; check the image."""
+        from vaeviz.ui.vae.self_check import check_decoding
+
         problems = self.content_problems()
         self.ensure_started()
-        roles = self.figure.roles()
-        answered: list[bool] = []
-
-        def answer(found: list[str]) -> None:
-            if not answered:
-                answered.append(True)
-                done(problems + found)
-
-        def decoded(result) -> None:
-            answer(image_problems(result.image))
-
-        def failed(message: str, _details: str) -> None:
-            answer([f"latent: decoding failed: {message}"])
-
-        def not_ready() -> None:  # the set-up ended without models (it failed)
-            if not self.session.ready(roles):
-                answer([f"latent: no model ready ({self.messages.text() or 'no message'})"])
-
-        def ready() -> None:  # the state's latent point, decoded by the worker
-            xy = self.lab_state.points.of(roles[0])
-            self.controller.decode_for_check(roles[0], xy, decoded, failed)
-
-        self.session.when_ready(roles, ready)
-        self.session.when_idle(not_ready)
+        check_decoding(self.session, self.controller, self.messages, self.figure.roles(),
+                       lambda: self.lab_state, lambda found: done(problems + found))
 
     def actions(self) -> list[QAction]:
         if not hasattr(self, "_actions"):
@@ -490,15 +382,3 @@ class LatentDock(LabDock):
 
         return dock_presets()
 
-
-def image_problems(image) -> list[str]:
-    """What is wrong with a decoded image for the self-check: it must be a finite 2-D image in [0, 1],
-    not blank."""
-    import numpy as np
-
-    image = np.asarray(image)
-    if image.ndim != 2 or not np.isfinite(image).all() or image.min() < 0 or image.max() > 1:
-        return ["latent: the decoded image is not a finite image in [0, 1]"]
-    if image.std() < 1e-3:
-        return ["latent: the decoded image is blank"]
-    return []

@@ -53,6 +53,14 @@ GOALS: dict[str, dict[str, Goal]] = {
         "train_samples_per_s_ratio_vs_reference": Goal(">=", 1.0, ""),
         "gui_max_stall_ms_while_training": Goal("<=", 30.0, "ms"),
     },
+    "robustness": {
+        # Bad input files across every reader, each opened the way the app opens it (issue #13).
+        "bad_inputs_tried": Goal(">=", 100, ""),
+        # Every one gives the reader's own short message, changes nothing, and stays within the memory goal.
+        "all_bad_inputs_clean": Goal("==", True, ""),
+        "max_extra_rss_mb": Goal("<=", 200.0, "MB"),
+        "max_gui_stall_ms": Goal("<=", 100.0, "ms"),
+    },
 }
 
 _OPS = {"<=": operator.le, "<": operator.lt, ">=": operator.ge, ">": operator.gt, "==": operator.eq}

@@ -39,3 +39,18 @@ def test_point_raster_recolours_covered_pixels():
     assert tuple(image[19, 20]) == (0, 255, 0, 200)
     assert tuple(image[3, 36]) == (0, 0, 255, 200)
     assert image[39, 39, 3] == 0  # far from every point: transparent
+
+
+def test_robustness_benchmark_opens_a_quick_subset_of_bad_inputs():
+    """The robustness harness end to end on ~20 light cases (one child process with the real window):
+    every case answers with figures; whether each was clean is the benchmark's finding, not checked here."""
+    from benchmarks import robustness
+    from benchmarks._robustness_files import READERS
+
+    metrics = robustness.run(quick=True)
+    details = metrics["details"]
+    assert metrics["bad_inputs_tried"] == metrics["bad_inputs_expected"] >= 15
+    assert {r["reader"] for r in details["results"]} == set(READERS)
+    assert all(r["extra_rss_mb"] is not None and r["stall_ms"] is not None for r in details["results"])
+    assert metrics["max_gui_stall_ms"] >= 0 and metrics["max_extra_rss_mb"] >= 0
+    assert set(GOALS["robustness"]) <= set(metrics)

@@ -55,6 +55,8 @@ def _form(title: str) -> tuple[QGroupBox, QFormLayout]:
     return box, form
 
 
+SCRUB_TIP = "Every half-step kept so far: drag to go back and forth (Left / Right, Home / End)."
+
 class SidePanel(QScrollArea):
     """Everything the user sets; scrolls when the window is short."""
 
@@ -265,7 +267,6 @@ class TransportBar(QWidget):
         row.addWidget(self.position, 1)
         self.scrubber = QSlider(Qt.Orientation.Horizontal)
         self.scrubber.setRange(0, 0)
-        self.scrubber.setToolTip("Every half-step computed so far: drag to go back and forth "
-                                 "(Left / Right, Home / End)")
+        self.scrubber.setToolTip(SCRUB_TIP)
         rows.addLayout(row)
         rows.addWidget(self.scrubber)

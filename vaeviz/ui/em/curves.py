@@ -1,7 +1,8 @@
 """The curves under the scatter: log-likelihoods, BIC/AIC, draggable weights π and k-means' objective.
 
-x is the half-step index (init = 0, then E, M, E, …), the scrubber's unit, so a vertical line can show
-where the scrubber is. A singular frame has likelihood +∞: the curve stops and says so instead.
+x is the absolute half-step number (init = 0, then E, M, E, …; the oldest may have been dropped), the
+scrubber's unit, so a vertical line can show where the scrubber is. A singular frame has likelihood +∞:
+the curve stops and says so instead.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ def _nice_ceiling(value: float) -> float:
     return float(next(m * power for m in (1, 1.5, 2, 3, 5, 7.5, 10) if m * power >= value))
 
 
-def _range_in_steps(plot: pg.PlotItem, x_max: float, ys: list[np.ndarray]) -> None:
+def _range_in_steps(plot: pg.PlotItem, x_max: float, ys: list[np.ndarray], x_min: float = 0.0) -> None:
     """Show [0, x_max] and the values ``ys``, changing the range only when they leave it (or fill only a
     small part of it), with room to grow. Auto-range moved it at every EM frame, and each move redraws the
     axes with their grid lines (~3 ms a plot): the x range now grows by half again or more each time
@@ -62,6 +63,9 @@ def _range_in_steps(plot: pg.PlotItem, x_max: float, ys: list[np.ndarray]) -> No
     beyond them on that side."""
     values = np.concatenate([y[np.isfinite(y)] for y in ys]) if ys else np.zeros(0)
     (_x0, x1), (y0, y1) = now = plot.getViewBox().viewRange()
+    # From the oldest kept half-step ``x_min`` (0 unless older ones were dropped); widths relative to it.
+    x1 -= x_min
+    x_max -= x_min
     if values.size == 0:  # nothing yet (k-means has no objective before its first step): a plain frame
         empty = [[0.0, 4.0], [0.0, 1.0]]
         if now != empty:  # pyqtgraph's range of no data has ticks like "1e-163"
@@ -71,13 +75,14 @@ def _range_in_steps(plot: pg.PlotItem, x_max: float, ys: list[np.ndarray]) -> No
     span = hi - lo or max(abs(hi) * 0.05, 1e-9)
     if not (x_max + 0.5 <= x1 <= 2.5 * max(x_max, 3.0)):  # the newest point half a step inside, at least
         x1 = _nice_ceiling(max(1.5 * x_max, x_max + 0.5, 4.0))
+    x0, x1 = x_min, x1 + x_min
     if lo < y0 or hi > y1 or (y1 - y0) > 6 * span:
         # Room to grow on the side the values left by (a rising log-likelihood leaves by the top).
         below = 0.6 if lo < y0 else 0.15
         above = 0.6 if hi > y1 else 0.15
         y0, y1 = lo - below * span, hi + above * span
-    if [[0.0, x1], [y0, y1]] != now:  # (setRange costs ~0.1 ms even when nothing moves)
-        plot.setRange(xRange=(0.0, x1), yRange=(y0, y1), padding=0)
+    if [[x0, x1], [y0, y1]] != now:  # (setRange costs ~0.1 ms even when nothing moves)
+        plot.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
 
 
 class CurvesView(pg.GraphicsLayoutWidget):
@@ -153,10 +158,10 @@ class CurvesView(pg.GraphicsLayoutWidget):
         return self._drawn.get(name, np.zeros((0, 2)))
 
     def set_history(self, ll: np.ndarray, cll: np.ndarray, bic: np.ndarray, aic: np.ndarray,
-                    km: np.ndarray, m_steps: np.ndarray) -> None:
-        """Per-frame values (NaN where undefined; +inf where singular)."""
-        self._history = (ll, cll, bic, aic, km, m_steps)
-        x = np.arange(len(ll), dtype=np.float64)
+                    km: np.ndarray, m_steps: np.ndarray, first: int = 0) -> None:
+        """Per-frame values (NaN where undefined; +inf where singular) from absolute half-step ``first``."""
+        self._history = (ll, cll, bic, aic, km, m_steps, first)
+        x = np.arange(first, first + len(ll), dtype=np.float64)
         self._drawn = {name: np.column_stack([x, v])[np.isfinite(v)]
                        for name, v in (("ll", ll), ("cll", cll), ("bic", bic), ("aic", aic), ("km", km))
                        if name != "cll" or self._complete}
@@ -168,14 +173,14 @@ class CurvesView(pg.GraphicsLayoutWidget):
         self.ll_dots.set_data(np.column_stack([x[dots], ll[dots]]))
         singular = np.flatnonzero(np.isposinf(ll))
         if singular.size and finite.any():
-            self.inf_text.setPos(float(singular[0]), float(np.nanmax(ll[finite])))
+            self.inf_text.setPos(float(x[singular[0]]), float(np.nanmax(ll[finite])))
             self.inf_text.show()
         else:
             self.inf_text.hide()
-        last = float(len(ll) - 1)
-        _range_in_steps(self.ll, last, [ll[finite]] + ([cll] if self._complete else []))
-        _range_in_steps(self.ic, last, [bic, aic])
-        _range_in_steps(self.km, last, [km])
+        last = float(first + len(ll) - 1)
+        _range_in_steps(self.ll, last, [ll[finite]] + ([cll] if self._complete else []), first)
+        _range_in_steps(self.ic, last, [bic, aic], first)
+        _range_in_steps(self.km, last, [km], first)
 
     def set_cursor(self, index: int) -> None:
         for line in self.cursors:

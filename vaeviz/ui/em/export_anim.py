@@ -118,7 +118,7 @@ class AnimationExporter(QObject):
         self.fmt = fmt
         self.ffmpeg = ffmpeg
         self.duration_ms = duration_ms
-        self.indices = frame_indices(len(runner.frames))
+        self.indices = [runner.first + i for i in frame_indices(len(runner.frames))]  # absolute numbers
         self.images: list[tuple[int, int, bytes]] = []
         self._restore = runner.pos
         self._i = 0

@@ -29,7 +29,7 @@ from vaeviz.ui.em.actions import make_actions
 from vaeviz.ui.em.binding import StateBinding
 from vaeviz.ui.em.colours import responsibility_keys
 from vaeviz.ui.em.controller import EmController
-from vaeviz.ui.em.controls import SidePanel, TransportBar
+from vaeviz.ui.em.controls import SCRUB_TIP, SidePanel, TransportBar
 from vaeviz.ui.em.data_tools import DataTools
 from vaeviz.ui.em.explain import explain_html, fmt
 from vaeviz.ui.em.exports import Exports
@@ -40,7 +40,7 @@ from vaeviz.ui.em.parameter_edits import ParameterEdits
 from vaeviz.ui.em.problem_demos import ProblemDemos
 from vaeviz.ui.em.problems import singular_message
 from vaeviz.ui.em.raster_layers import RasterLayers
-from vaeviz.ui.em.runner import EmRunner
+from vaeviz.ui.em.runner import MAX_HISTORY_FRAMES, EmRunner
 from vaeviz.ui.lab.message_bar import MessageBar
 
 ERRORS = ("blocked", "io", "singular")  # message kinds shown as errors; the others are notes
@@ -327,8 +327,12 @@ class EmLab(QWidget):
         r = self.runner
         bar = self.transport.scrubber
         bar.blockSignals(True)
-        bar.setRange(0, max(len(r.frames) - 1, 0))
+        bar.setRange(r.first, max(r.last, r.first))
         bar.setValue(r.pos)
+        tip = SCRUB_TIP + (f" Half-steps 0–{r.first - 1:,} were dropped (the history keeps the last "
+                           f"{MAX_HISTORY_FRAMES:,})." if r.first else "")
+        if bar.toolTip() != tip:
+            bar.setToolTip(tip)
         bar.blockSignals(False)
         self._update_transport()
 
@@ -339,12 +343,12 @@ class EmLab(QWidget):
         self._curves_stale = False
         series = self.runner.series()
         self.figure.curves.set_history(series["ll"], series["cll"], series["bic"], series["aic"],
-                                       series["km"], series["m"])
+                                       series["km"], series["m"], first=self.runner.first)
 
     @Slot(int)
     def _on_shown(self, index: int) -> None:
         self._update_curves()
-        self._show_frame(self.runner.frames[index])
+        self._show_frame(self.runner.frame_at(index))
         bar = self.transport.scrubber
         bar.blockSignals(True)
         bar.setValue(index)
@@ -372,7 +376,8 @@ class EmLab(QWidget):
         r = self.runner
         what = {"init": "initialisation", "E": "E-step", "M": "M-step"}[frame.phase]
         note = f" ({frame.note})" if frame.note else ""
-        return f"half-step {r.pos} of {len(r.frames) - 1} · iteration {frame.em.iteration} · {what}{note}"
+        dropped = f" (half-steps 0–{r.first - 1:,} dropped)" if r.first else ""
+        return f"half-step {r.pos:,} of {r.last:,}{dropped} · iteration {frame.em.iteration} · {what}{note}"
 
     def _update_transport(self) -> None:
         t, frame = self.transport, self.runner.frame
@@ -380,7 +385,7 @@ class EmLab(QWidget):
         t.e_step.setEnabled(ok and frame.next_phase == "E")
         t.m_step.setEnabled(ok and frame.next_phase == "M")
         t.step.setEnabled(ok)
-        t.run.setEnabled(ok or (frame is not None and self.runner.pos < len(self.runner.frames) - 1))
+        t.run.setEnabled(ok or (frame is not None and self.runner.pos < self.runner.last))
         if frame is None:
             t.position.setText("")
             return

@@ -34,6 +34,12 @@ from vaeviz.core.em.state import LabSettings
 from vaeviz.ui.em.controller import EmController
 
 SERIES = ("ll", "cll", "bic", "aic", "km", "m")
+# The history keeps at most this many half-steps (issue #13: 20,000 Steps grew memory by 130 MB). 2,000 is
+# over three runs of 2 × MAX_ITER half-steps, so playback never loses the frame it shows, and a frame's
+# colour keys (≤ 20,000 drawn points) keep the worst case near 100 MB. The oldest are dropped in blocks of
+# DROP_BLOCK, so dropping costs O(1) amortised per frame; numbering stays absolute (``first``).
+MAX_HISTORY_FRAMES = 2_000
+DROP_BLOCK = 200
 
 
 class EmRunner(QObject):
@@ -55,7 +61,8 @@ class EmRunner(QObject):
         self.channel = controller.channel("run", on_progress=self._on_progress, on_finished=self._on_finished,
                                           on_failed=self._on_failed)
         self.frames: list[Frame] = []
-        self.pos = 0
+        self.first = 0  # the absolute half-step number of frames[0] (older ones were dropped)
+        self.pos = 0  # the shown half-step's absolute number
         self.data: LabData | None = None
         self.settings = LabSettings()
         self.target: tuple | None = None
@@ -70,7 +77,15 @@ class EmRunner(QObject):
     # ----- state -----------------------------------------------------------------------------
     @property
     def frame(self) -> Frame | None:
-        return self.frames[self.pos] if self.frames else None
+        return self.frames[self.pos - self.first] if self.frames else None
+
+    @property
+    def last(self) -> int:
+        """The absolute number of the newest frame."""
+        return self.first + len(self.frames) - 1
+
+    def frame_at(self, index: int) -> Frame:
+        return self.frames[index - self.first]
 
     def series(self) -> dict[str, np.ndarray]:
         """Per-frame curves: marginal and complete log-likelihood, BIC, AIC, k-means objective and the
@@ -80,6 +95,9 @@ class EmRunner(QObject):
         return out
 
     def _append(self, frame: Frame) -> None:
+        if len(self.frames) >= MAX_HISTORY_FRAMES:
+            block = min(DROP_BLOCK, MAX_HISTORY_FRAMES // 2)  # (a block, not one: amortised O(1) a frame)
+            self._drop_oldest(max(block, len(self.frames) - MAX_HISTORY_FRAMES + 1))
         self.frames.append(frame)
         em, km = frame.em, frame.km
         cll = em.complete_log_likelihood
@@ -92,6 +110,17 @@ class EmRunner(QObject):
         self._series["km"].append(math.nan if km is None or km.objective is None else km.objective)
         self._series["m"].append(1.0 if em.phase == "M" else 0.0)
 
+    def _drop_oldest(self, count: int) -> None:
+        """Forget the ``count`` oldest frames; the shown one moves to the oldest kept if it was dropped."""
+        del self.frames[:count]
+        for values in self._series.values():
+            del values[:count]
+        self.first += count
+        if self.pos < self.first:
+            self.pos = self.first
+            if self.frames:
+                self.shown.emit(self.pos)
+
     def _truncate(self, length: int) -> None:
         del self.frames[length:]
         for values in self._series.values():
@@ -99,7 +128,8 @@ class EmRunner(QObject):
 
     def next_m_frame(self) -> Frame | None:
         """The frame of the M-step at or after the shown one, if computed (for the Explain pane)."""
-        for frame in self.frames[self.pos:self.pos + 2]:
+        i = self.pos - self.first
+        for frame in self.frames[i:i + 2]:
             if frame.phase == "M":
                 return frame
         return None
@@ -111,7 +141,7 @@ class EmRunner(QObject):
         self.data = data
         self.settings = settings
         self._truncate(0)
-        self.pos = 0
+        self.first = self.pos = 0
         self.end = None
         self._generation += 1
         self.target = ("index", n_half) if n_half else None
@@ -124,6 +154,7 @@ class EmRunner(QObject):
         self.channel.cancel()
         self._generation += 1
         self._truncate(0)
+        self.first = 0
         self._append(frame)
         self.pos = 0
         self.end = None
@@ -138,10 +169,10 @@ class EmRunner(QObject):
         """
         self.settings = settings
         self.channel.cancel()
-        if self.frames and self.frame.terminal and self.pos > 0:
+        if self.frames and self.frame.terminal and self.pos > self.first:
             self.pos -= 1
-        if len(self.frames) > self.pos + 1:
-            self._truncate(self.pos + 1)
+        if self.last > self.pos:
+            self._truncate(self.pos - self.first + 1)
             self.history_changed.emit()
             self.shown.emit(self.pos)
         self.end = None
@@ -153,15 +184,15 @@ class EmRunner(QObject):
         self._seek(("phase", "M") if kind == "step" else ("phase", kind))
 
     def goto(self, index: int) -> None:
-        """Show frame ``index``, computing up to it if needed (presets' ``steps``)."""
+        """Show half-step ``index`` (absolute), computing up to it if needed (presets' ``steps``)."""
         self._seek(("index", index))
 
     def _find(self, target: tuple) -> int | None:
         kind, value = target
         if kind == "index":
-            return value if value < len(self.frames) else None
+            return max(value, self.first) if value <= self.last else None
         if kind == "phase":
-            return next((j for j in range(self.pos + 1, len(self.frames)) if self.frames[j].phase == value),
+            return next((j for j in range(self.pos + 1, self.last + 1) if self.frame_at(j).phase == value),
                         None)
         return None
 
@@ -175,11 +206,11 @@ class EmRunner(QObject):
             self.show(found)
             return
         if self.frames[-1].terminal:
-            self.show(len(self.frames) - 1)
+            self.show(self.last)
             self.status.emit("EM stopped: a component collapsed. Turn the covariance floor on, or step back.")
             return
         self.target = target
-        need = target[1] - (len(self.frames) - 1) if target[0] == "index" else 2
+        need = target[1] - self.last if target[0] == "index" else 2
         if not self.channel.busy:
             self._compute(max(need, 1))
 
@@ -196,7 +227,7 @@ class EmRunner(QObject):
     def show(self, index: int) -> None:
         if not self.frames:
             return
-        self.pos = int(min(max(index, 0), len(self.frames) - 1))
+        self.pos = int(min(max(index, self.first), self.last))
         self.shown.emit(self.pos)
 
     def scrub(self, index: int) -> None:
@@ -208,7 +239,7 @@ class EmRunner(QObject):
         self.timer.setInterval(max(16, int(1000 / max(half_steps_per_s, 1))))
 
     def play(self) -> None:
-        if not self.frames or (self.frames[-1].terminal and self.pos == len(self.frames) - 1):
+        if not self.frames or (self.frames[-1].terminal and self.pos == self.last):
             return
         self.playing = True
         self.timer.start()
@@ -225,7 +256,7 @@ class EmRunner(QObject):
 
     @Slot()
     def _on_tick(self) -> None:
-        if self.pos < len(self.frames) - 1:
+        if self.pos < self.last:
             self.show(self.pos + 1)
         elif self.channel.busy:
             return  # the worker is behind the playback: wait for the next frame
@@ -262,11 +293,11 @@ class EmRunner(QObject):
                 self.preview.emit(frame)
                 return
             self.channel.cancel()
-            self._truncate(self.pos + 1)
+            self._truncate(self.pos - self.first + 1)
             self._append(frame)
             self.end = None
             self.history_changed.emit()
-            self.show(len(self.frames) - 1)
+            self.show(self.last)
             # the controller runs the idle callbacks once this request has settled
 
         def on_failed(message: str, details: str) -> None:
@@ -284,8 +315,7 @@ class EmRunner(QObject):
     def _on_progress(self, progress: RunProgress) -> None:
         self._append(progress.frame)
         self.history_changed.emit()
-        new = len(self.frames) - 1
-        if new == 0:
+        if self.last == 0:
             self.blocked.emit("")
             self.show(0)
         if self.target is not None and self._find(self.target) is not None:
@@ -306,7 +336,7 @@ class EmRunner(QObject):
                 self._seek(self.target)  # the job was shorter than the target (e.g. the start job)
                 return
             self.target = None  # the run ended before the target (converged, collapsed)
-            self.show(len(self.frames) - 1)
+            self.show(self.last)
             if self.frames and self.frames[-1].terminal:
                 self.status.emit(self._end_text())
 

@@ -236,6 +236,7 @@ HOSTILE_FIELDS = {
     "too many points": ((("em", "data"), {"points": [[0.0, 0.0]] * 1_000_001, "labels": None}),
                         "1,000,000"),
     "huge coordinate": ((("em", "data"), {"points": [[0.0, 1e300]], "labels": None}), "±1e+100"),
+    "huge mixture means": ((("em", "mixture", "means"), [[1e300, 0.0]] * 3), "±1e+100"),
     "huge pick": ((("latent", "picks"), [10**12]), "pick"),
     "negative pick": ((("latent", "picks"), [-1]), "pick"),
 }

@@ -39,27 +39,30 @@ class FileLimit:
 SESSION = FileLimit("session file", 32 * MB)
 # CSV: a million points (the point set's limit) at up to ~60 characters per line.
 CSV = FileLimit("CSV file", 64 * MB)
-# IDX (MNIST-style): the 60,000-image training split is 47 MB raw, 9.9 MB compressed.
-IDX = FileLimit("IDX file", 128 * MB, max_expanded_bytes=128 * MB)
-# .npz image arrays: the same budget as IDX once expanded.
-NPZ = FileLimit("NPZ file", 128 * MB, max_expanded_bytes=128 * MB)
+# IDX (MNIST-style): the 60,000-image training split is 47 MB raw, 9.9 MB compressed. The limits keep
+# what a hostile file of any kind can cost below ~200 MB of memory.
+IDX = FileLimit("IDX file", 96 * MB, max_expanded_bytes=96 * MB)
+# .npz image arrays, counted as the float32 images they become (uint8 pixels count four times).
+NPZ = FileLimit("NPZ file", 96 * MB, max_expanded_bytes=96 * MB)
 # One image of an image folder (PNG/JPEG), on disk.
 IMAGE = FileLimit("image file", 32 * MB)
 # Model checkpoints (safetensors): the largest model the lab builds is a few MB.
-CHECKPOINT = FileLimit("checkpoint file", 256 * MB)
+CHECKPOINT = FileLimit("checkpoint file", 128 * MB)
 # A downloaded file (MNIST parts are ≤ 10 MB compressed).
 DOWNLOAD = FileLimit("download", 64 * MB, max_expanded_bytes=128 * MB)
 
 # |coordinate| of a 2-D point: a million squared coordinates (covariances, distances) still sum to a
 # finite float64 (1e100² · 1e6 = 1e206), so EM never meets an overflow.
 MAX_COORDINATE = 1e100
-MAX_IMAGE_PIXELS = 40_000_000  # width × height a single image may declare (a 12000² PNG asks for 144 M)
+# width × height a single image may declare (a 12000² PNG asks for 144 M; a 6000 × 4000 photo is 24 M)
+MAX_IMAGE_PIXELS = 24_000_000
 # Images load at most this many pixels on a side (larger ones are downsampled as they are decoded): the
 # lab's models take 28 × 28 to 64 × 64 images, and a photo-sized input would build a gigabyte model.
 MAX_IMAGE_SIDE = 64
-# Parameters of a model a checkpoint may describe (the lab's largest has ~1.1 M; 50 M float32 = 200 MB),
+# Parameters of a model a checkpoint may describe (the lab's largest has ~1.1 M; 25 M float32 = 100 MB),
 # checked from its metadata before the model is built.
-MAX_MODEL_PARAMETERS = 50_000_000
+MAX_MODEL_PARAMETERS = 25_000_000
+MAX_MODEL_LAYERS = 16  # hidden layers and conv stages together (the lab's models have 2 to 4)
 MAX_IMAGES = 100_000  # images in one folder (at 64 × 64 float32: 1.6 GB would be the worst case)
 MAX_FIELD_CHARS = 100  # a CSV field longer than this is not a number anyone typed
 MAX_JSON_DEPTH = 32  # session documents nest 5 levels; deeper is not a vaeviz file
@@ -140,25 +143,27 @@ def read_bytes(path: str | os.PathLike, limit: FileLimit, error: type[Exception]
     except OSError as exc:
         raise error(f"cannot read the {limit.what}: {exc.strerror or exc}") from None
     try:
-        _check_info(os.fstat(fd), limit, error)
-        chunks, total = [], 0
-        while True:
-            chunk = os.read(fd, _READ_CHUNK)
-            if not chunk:
-                break
-            total += len(chunk)
+        info = os.fstat(fd)
+        _check_info(info, limit, error)
+        # One read of the announced size and a byte more (to notice a file that grew): a regular file
+        # answers it whole, into one bytes object; chunks joined at the end would hold the content twice.
+        data = os.read(fd, info.st_size + 1)
+        pieces, total = [data], len(data)
+        while data:
             if total > limit.max_bytes:
                 raise error(f"the {limit.what} grew beyond the limit of {human_size(limit.max_bytes)} "
                             "while it was read")
-            chunks.append(chunk)
-        return b"".join(chunks)
+            data = os.read(fd, min(_READ_CHUNK, limit.max_bytes + 1 - total) or 1)
+            pieces.append(data)
+            total += len(data)
+        return pieces[0] if len(pieces) <= 2 else b"".join(pieces)
     except OSError as exc:
         raise error(f"cannot read the {limit.what}: {exc.strerror or exc}") from None
     finally:
         os.close(fd)
 
 
-def gunzip(data: bytes, limit: FileLimit, error: type[Exception], name: str = "") -> tuple[bytes, bool]:
+def gunzip(data: bytes, limit: FileLimit, error: type[Exception], name: str = "") -> tuple[bytearray, bool]:
     """Decompress every gzip member of ``data`` into at most ``limit.max_expanded_bytes``.
 
     Returns ``(expanded, complete)``: ``complete`` is False for a stream cut short (what could be
@@ -168,7 +173,7 @@ def gunzip(data: bytes, limit: FileLimit, error: type[Exception], name: str = ""
     """
     cap = limit.max_expanded_bytes
     what = name or f"the {limit.what}"
-    out: list[bytes] = []
+    out = bytearray()  # grown in place: pieces joined at the end would hold the content twice
     total = 0
     rest = data
     try:
@@ -180,16 +185,16 @@ def gunzip(data: bytes, limit: FileLimit, error: type[Exception], name: str = ""
                 total += len(piece)
                 if total > cap:
                     raise error(f"{what} expands to more than {human_size(cap)} (the limit)")
-                out.append(piece)
+                out += piece
                 pending = unzip.unconsumed_tail
             if not unzip.eof:
-                return b"".join(out), False
+                return out, False
             rest = unzip.unused_data
             if rest.strip(b"\x00") == b"":  # some writers pad after the last member with zeros
                 break
     except zlib.error as exc:
         raise error(f"{what} is not a valid gzip file: {exc}") from None
-    return b"".join(out), True
+    return out, True
 
 
 def check_json_depth(value: object, error: type[Exception], limit: int = MAX_JSON_DEPTH) -> None:

@@ -237,7 +237,7 @@ def test_photo_sized_images_are_downsampled_as_they_load(tmp_path):
 def test_an_image_declaring_too_many_pixels_is_refused_before_decoding(tmp_path):
     """A 12000 × 12000 PNG compresses to ~140 KB but would decode to 144 megapixels."""
     Image.new("L", (12000, 12000)).save(tmp_path / "huge.png", optimize=True)
-    with pytest.raises(DatasetError, match="is 12000x12000 pixels; the limit is 40 megapixels"):
+    with pytest.raises(DatasetError, match="is 12000x12000 pixels; the limit is 24 megapixels"):
         load_image_folder(tmp_path)
 
 
@@ -252,12 +252,12 @@ def test_an_npz_asking_for_gigabytes_is_refused_before_reading(tmp_path):
     path = tmp_path / "liar.npz"
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("images.npy", header.getvalue() + b"\0" * 64)
-    with pytest.raises(DatasetError, match="holds arrays of more than 128 MB"):
+    with pytest.raises(DatasetError, match="holds arrays of more than 96 MB"):
         load_npz(path)
     bomb = tmp_path / "bomb.npz"
     np.savez_compressed(bomb, images=np.zeros((200, 1000, 1000), np.uint8))  # 200 MB of zeros, ~200 KB
     assert bomb.stat().st_size < 1_000_000
-    with pytest.raises(DatasetError, match="expands to more than 128 MB"):
+    with pytest.raises(DatasetError, match="expands to more than 96 MB"):
         load_npz(bomb)
 
 

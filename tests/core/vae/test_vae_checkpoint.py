@@ -256,8 +256,8 @@ def test_torch_save_zip_disguised_as_safetensors_is_refused(tmp_path, monkeypatc
 
 @pytest.mark.parametrize("hidden, words", [
     ((3000, 3000), "does not match its own architecture"),  # within the limit, not what the file holds
-    ((12000, 12000), "the limit is 50,000,000"),  # cost +1.17 GB before it was refused
-    ((60000, 60000), "the limit is 50,000,000"),  # asked for 14.4 GB at once
+    ((12000, 12000), "the limit is 25,000,000"),  # cost +1.17 GB before it was refused
+    ((60000, 60000), "the limit is 25,000,000"),  # asked for 14.4 GB at once
 ])
 def test_metadata_cannot_decide_memory_before_it_is_checked(saved, hidden, words, no_unpickling):
     """A small file whose metadata claims huge layers is refused before any model is built."""

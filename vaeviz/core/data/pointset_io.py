@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 import os
+from array import array
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -86,14 +88,30 @@ def _number(text: str) -> float | None:
         return None
 
 
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` one at a time, without a list of them all ("\r\n" ends are stripped later;
+    a file of old Mac "\r" ends is read as such)."""
+    if "\n" not in text and "\r" in text:
+        text = text.replace("\r", "\n")
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        if end < 0:
+            end = len(text)
+        yield text[start:end]
+        start = end + 1
+
+
 def parse_csv_text(text: str, max_points: int = MAX_POINTS) -> tuple[np.ndarray, np.ndarray | None]:
     """Parse CSV text; see :func:`import_csv` for the format and the errors."""
-    rows: list[tuple[float, float]] = []
-    labels: list[int] = []
+    # Flat arrays of machine numbers, lines read one at a time: a list of lines and of tuples of floats
+    # would cost ~100 bytes a point (a 50 MB file: gigabytes).
+    coords = array("d")
+    labels = array("q")
     ncols = 0  # columns of the data rows, fixed by the first one
     first_line = 0  # line of the first data row (or of the header), for messages
     header_seen = False
-    for lineno, raw in enumerate(text.splitlines(), start=1):
+    for lineno, raw in enumerate(_lines(text), start=1):
         line = raw.split("#", 1)[0].strip()
         if not line:
             continue
@@ -104,7 +122,7 @@ def parse_csv_text(text: str, max_points: int = MAX_POINTS) -> tuple[np.ndarray,
         if len(fields) not in (2, 3):
             raise CsvError(f"expected 2 or 3 columns, found {len(fields)}", lineno)
         values = [_number(f) for f in fields]
-        if not rows and not header_seen and all(v is None for v in values):
+        if not coords and not header_seen and all(v is None for v in values):
             header_seen, ncols, first_line = True, len(fields), lineno  # a header such as "x,y,label"
             continue
         if ncols and len(fields) != ncols:
@@ -122,13 +140,14 @@ def parse_csv_text(text: str, max_points: int = MAX_POINTS) -> tuple[np.ndarray,
             if values[2] != int(values[2]) or abs(values[2]) > 2**62:
                 raise CsvError(f"label {quote(fields[2])} is not a whole number", lineno)
             labels.append(int(values[2]))
-        if len(rows) >= max_points:
+        if len(coords) >= 2 * max_points:
             raise CsvError(f"the file has more than {max_points:,} points (the limit)", lineno)
-        rows.append((values[0], values[1]))
-    if not rows:
+        coords.append(values[0])
+        coords.append(values[1])
+    if not coords:
         raise CsvError("no points found")
-    points = np.array(rows, dtype=np.float64)
-    return points, (np.array(labels, dtype=np.int64) if ncols == 3 else None)
+    points = np.frombuffer(coords, dtype=np.float64).reshape(-1, 2).copy()
+    return points, (np.frombuffer(labels, dtype=np.int64).copy() if ncols == 3 else None)
 
 
 def import_csv(path: str | os.PathLike, max_points: int = MAX_POINTS) -> tuple[np.ndarray, np.ndarray | None]:

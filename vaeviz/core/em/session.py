@@ -19,6 +19,7 @@ import numpy as np
 from vaeviz.core.data.pointset import MAX_POINTS, check_labels, check_points
 from vaeviz.core.em.gmm import GaussianMixture
 from vaeviz.core.em.state import EmLabState, migrate, state_from_json, state_to_json
+from vaeviz.core.limits import MAX_COORDINATE, quote, reason
 
 MAX_SAVED_POINTS = 200_000
 MAX_ITERATION = 1_000_000
@@ -59,12 +60,18 @@ def _mixture(raw: object) -> GaussianMixture | None:
     if not isinstance(raw, dict):
         raise ValueError("'mixture' must be an object")
     try:
-        return GaussianMixture(raw["weights"], raw["means"], raw["covariances"],
-                               raw.get("covariance_type", "full"))
+        gmm = GaussianMixture(raw["weights"], raw["means"], raw["covariances"],
+                              raw.get("covariance_type", "full"))
     except KeyError as exc:
-        raise ValueError(f"the mixture has no {exc.args[0]!r}") from None
+        raise ValueError(f"the mixture has no {quote(str(exc.args[0]))}") from None
     except TypeError as exc:
-        raise ValueError(f"the mixture is not made of numbers ({exc})") from None
+        raise ValueError(f"the mixture is not made of numbers ({reason(exc, 80)})") from None
+    # Within the range data points may have, so every distance and density computed from it is finite.
+    scale = np.sqrt(np.abs(gmm.covariances)).max() if gmm.covariances.size else 0.0
+    if not np.isfinite(gmm.means).all() or np.abs(gmm.means).max() > MAX_COORDINATE \
+            or not np.isfinite(gmm.covariances).all() or scale > MAX_COORDINATE:
+        raise ValueError(f"the mixture's means and spreads must lie within ±{MAX_COORDINATE:g}")
+    return gmm
 
 
 def _data(raw: object) -> tuple[np.ndarray | None, np.ndarray | None]:

@@ -26,7 +26,7 @@ from safetensors.torch import save as save_safetensors_bytes
 
 from vaeviz import __version__ as VAEVIZ_VERSION
 from vaeviz.core.atomic import write_bytes_atomic
-from vaeviz.core.limits import CHECKPOINT, MAX_MODEL_PARAMETERS, read_bytes
+from vaeviz.core.limits import CHECKPOINT, MAX_MODEL_LAYERS, MAX_MODEL_PARAMETERS, read_bytes, reason
 from vaeviz.core.vae.models import ARCHITECTURE_FIELDS, LatentModel, ModelConfig, build_model
 
 FORMAT = "vaeviz-vae-checkpoint"
@@ -133,7 +133,7 @@ def _header(data: bytes, name: str) -> dict[str, Any]:
         raise CheckpointError(f"{name} is not a valid safetensors file (corrupt or truncated header)")
     try:
         header = json.loads(data[8:8 + size])
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise CheckpointError(f"{name} is not a valid safetensors file (unreadable header)") from None
     if not isinstance(header, dict):
         raise CheckpointError(f"{name} is not a valid safetensors file (header is not a JSON object)")
@@ -143,7 +143,7 @@ def _header(data: bytes, name: str) -> dict[str, Any]:
 def _json_field(meta: dict[str, str], key: str, name: str, kind: type) -> Any:
     try:
         value = json.loads(meta.get(key, "null" if kind is dict else ""))
-    except (TypeError, json.JSONDecodeError):
+    except (TypeError, json.JSONDecodeError, RecursionError):
         raise CheckpointError(f"{name}: the metadata field '{key}' is not valid JSON") from None
     if value is None and kind is dict:
         return {}
@@ -171,7 +171,7 @@ def _metadata(header: dict[str, Any], name: str) -> CheckpointMetadata:
     try:
         config = ModelConfig.from_dict(_json_field(meta, "config", name, dict))
     except ValueError as exc:
-        raise CheckpointError(f"{name}: invalid model config in the metadata: {exc}") from None
+        raise CheckpointError(f"{name}: invalid model config in the metadata: {reason(exc)}") from None
     try:
         epoch = int(meta.get("epoch", "0"))
     except ValueError:
@@ -206,6 +206,10 @@ def expected_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:
 def _check_size_and_header(config: ModelConfig, header: dict[str, Any], name: str) -> None:
     """Refuse, before any model is built, a config asking for more than the limit or for tensors the
     file does not hold: the metadata alone must not decide how much memory is taken."""
+    layers = len(config.hidden) + len(config.channels)
+    if layers > MAX_MODEL_LAYERS:  # sizing even on the meta device takes time per layer
+        raise CheckpointError(f"{name} describes a model of {layers:,} layers; the limit is "
+                              f"{MAX_MODEL_LAYERS}")
     shapes = expected_shapes(config)
     parameters = sum(math.prod(shape) for shape in shapes.values())
     if parameters > MAX_MODEL_PARAMETERS:

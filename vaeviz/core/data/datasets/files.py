@@ -153,6 +153,10 @@ def _read_grey(path: Path, root: Path, target: tuple[int, int] | None) -> tuple[
             if target is not None and min(width / target[1], height / target[0]) >= 2:
                 img.draft(img.mode, (target[1], target[0]))  # JPEG: decode at a reduced size already
             img.load()
+            if target is not None:
+                factor = min(width // target[1], height // target[0])
+                if factor >= 2 and img.mode in ("L", "RGB", "RGBA", "LA", "I", "F"):
+                    img = img.reduce(factor)  # box-averaged in its own mode, before the float copy
             grey = _to_grey(img)
             if target is not None and grey.size != (target[1], target[0]):
                 # Box filtering averages every source pixel when shrinking (no aliasing); bicubic is
@@ -160,6 +164,9 @@ def _read_grey(path: Path, root: Path, target: tuple[int, int] | None) -> tuple[
                 shrink = grey.size[0] >= target[1] and grey.size[1] >= target[0]
                 resample = Image.Resampling.BOX if shrink else Image.Resampling.BICUBIC
                 grey = grey.resize((target[1], target[0]), resample)
+    except Image.UnidentifiedImageError:
+        raise DatasetError(f"could not read image {path.relative_to(root)}: not an image format Pillow "
+                           "reads, or a damaged file") from None
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as err:
         raise DatasetError(f"could not read image {path.relative_to(root)}: {reason(err)}") from err
     return np.clip(np.asarray(grey, dtype=np.float32), 0.0, 1.0), max(width, height)
@@ -227,20 +234,19 @@ def load_npz(path: str | os.PathLike) -> ImageDataset:
         raise DatasetError(
             f"'images' in {path.name} must have shape (N, H, W) or (N, 1, H, W); got {images.shape}"
         )
-    if images.dtype == np.uint8:
-        images = np.divide(images, np.float32(255.0), dtype=np.float32)
-    elif images.dtype == np.bool_ or images.dtype.kind == "f":
-        images = images.astype(np.float32)
-    else:
+    if images.dtype != np.uint8 and images.dtype != np.bool_ and images.dtype.kind != "f":
         raise DatasetError(
             f"'images' in {path.name} must be uint8 (0-255) or float (0-1); got {images.dtype}"
         )
-
-    labels = arrays.get("labels")
+    labels = arrays.get("labels")  # checked before the images are converted (that costs memory)
     if labels is not None:
         if labels.dtype.kind not in "iu":
             raise DatasetError(f"'labels' in {path.name} must be integers; got {labels.dtype}")
         labels = labels.astype(np.int64)
+    if images.dtype == np.uint8:
+        images = np.divide(images, np.float32(255.0), dtype=np.float32)
+    else:
+        images = images.astype(np.float32, copy=False)
     names = arrays.get("label_names")
     if names is not None:
         if names.dtype.kind not in "US" or names.ndim != 1:
@@ -279,12 +285,14 @@ def _check_npz_sizes(path: Path) -> None:
                     total += _npy_bytes(member, path.name) - info.file_size  # the larger of the two
                 if total > cap:
                     raise DatasetError(f"{path.name} holds arrays of more than {human_size(cap)} (the limit)")
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as err:
+    except DatasetError:
+        raise
+    except Exception as err:  # zipfile and numpy's header parser raise many types for broken files
         raise DatasetError(f"{path.name} is not a valid .npz archive: {reason(err)}") from None
 
 
 def _npy_bytes(member, name: str) -> int:
-    """The bytes an .npy member's header asks for (shape × item size), at least 0."""
+    """The bytes an .npy member's header asks for, counted at four bytes or more an element."""
     fmt = np.lib.format
     version = fmt.read_magic(member)
     if version == (1, 0):
@@ -293,7 +301,7 @@ def _npy_bytes(member, name: str) -> int:
         shape, _fortran, dtype = fmt.read_array_header_2_0(member)
     else:
         raise DatasetError(f"{name} uses .npy format version {version}, which vaeviz does not read")
-    return math.prod(shape) * dtype.itemsize
+    return math.prod(shape) * max(dtype.itemsize, 4)  # as the float32 images the data set holds
 
 
 def _string(arrays: dict[str, np.ndarray], key: str, default: str) -> str:

@@ -233,18 +233,6 @@ def test_write_to_missing_folder(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
-def test_read_fifo_and_device_without_blocking(tmp_path):
-    """A FIFO chosen as a session used to freeze the GUI thread for good; /dev/zero never ends."""
-    fifo = tmp_path / "pipe.json"
-    os.mkfifo(fifo)
-    with pytest.raises(SessionError, match="a pipe"):
-        read_session(fifo)
-    if os.path.exists("/dev/zero"):
-        with pytest.raises(SessionError, match="a device"):
-            read_session("/dev/zero")
-
-
 def test_deep_nesting_is_a_session_error(tmp_path):
     """JSON nested 200,000 deep (the parser's RecursionError) and merely too deep for a session."""
     path = tmp_path / "deep.json"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import os
 
 import numpy as np
 import pytest
@@ -212,17 +211,6 @@ def test_a_decompression_bomb_stops_at_the_limit(tmp_path, monkeypatch):
     finally:
         tracemalloc.stop()
     assert peak < 40 * limits.MB
-
-
-@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
-def test_special_files_are_refused_without_blocking(tmp_path):
-    fifo = tmp_path / "pipe-idx3-ubyte"
-    os.mkfifo(fifo)
-    with pytest.raises(DatasetError, match="a pipe"):
-        read_idx(fifo)
-    if os.path.exists("/dev/zero"):
-        with pytest.raises(DatasetError, match="a device"):
-            read_idx("/dev/zero")
 
 
 def test_a_header_asking_for_more_than_the_file_holds_is_refused_without_allocating(tmp_path):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 
@@ -190,20 +188,6 @@ def test_a_bad_field_is_quoted_with_its_first_characters_and_length(tmp_path):
     with pytest.raises(CsvError) as caught:
         import_csv(path)
     assert str(caught.value) == f"line 2: {'b' * 40!r}… (90 characters) is not a number"
-
-
-@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
-def test_special_files_are_refused_without_blocking(tmp_path):
-    """A FIFO would block the reader until a writer appears; a folder or device is not a CSV file."""
-    fifo = tmp_path / "pipe.csv"
-    os.mkfifo(fifo)
-    with pytest.raises(CsvError, match="a pipe"):
-        import_csv(fifo)
-    with pytest.raises(CsvError, match="a folder"):
-        import_csv(tmp_path)
-    if os.path.exists("/dev/zero"):
-        with pytest.raises(CsvError, match="a device"):
-            import_csv("/dev/zero")
 
 
 def test_a_file_over_the_size_limit_is_refused_before_reading(tmp_path, monkeypatch):

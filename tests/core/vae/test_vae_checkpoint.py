@@ -277,13 +277,3 @@ def test_metadata_cannot_decide_memory_before_it_is_checked(saved, hidden, words
         tracemalloc.stop()
     assert peak < 20 << 20
     assert path.stat().st_size < 20_000
-
-
-@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
-def test_special_files_are_refused_without_blocking(tmp_path):
-    fifo = tmp_path / "pipe.safetensors"
-    os.mkfifo(fifo)
-    with pytest.raises(CheckpointError, match="a pipe"):
-        load_checkpoint(fifo)
-    with pytest.raises(CheckpointError, match="a device"):
-        load_checkpoint("/dev/zero")

@@ -12,7 +12,6 @@ The JSON of a state is flat (``mode``, ``data_preset``, ``settings``, ``show``, 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from vaeviz.core.em.choices import (
@@ -24,6 +23,7 @@ from vaeviz.core.em.choices import (
     MODES,
     TOOLS,
 )
+from vaeviz.core.state_versions import Migrations, json_part, upgrade
 
 STATE_VERSION = 2
 MAX_K = 30  # the K spin box's range (above 20 the lab explains why not)
@@ -186,29 +186,12 @@ def _from_v1(raw: dict) -> dict:
     return {**raw, "version": 2}
 
 
-MIGRATIONS: dict[int, Callable[[dict], dict]] = {1: _from_v1}  # from version → to version + 1
+MIGRATIONS: Migrations = {1: _from_v1}  # from version → to version + 1
 
 
 def migrate(raw: dict) -> dict:
     """Upgrade a state written by an older vaeviz to :data:`STATE_VERSION` (the dict is not changed)."""
-    if not isinstance(raw, dict):
-        raise ValueError("the GMM & EM state must be an object")
-    version = raw.get("version", 1)
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise ValueError(f"unknown GMM & EM state version {version!r}")
-    if version > STATE_VERSION:
-        raise ValueError(f"GMM & EM state version {version} is newer than this vaeviz knows")
-    while version < STATE_VERSION:
-        raw = MIGRATIONS[version](raw)
-        version = raw["version"]
-    return raw
-
-
-def _part(raw: dict, key: str) -> dict:
-    part = raw.get(key, {})
-    if not isinstance(part, dict):
-        raise ValueError(f"'{key}' must be an object")
-    return part
+    return upgrade(raw, "GMM & EM", STATE_VERSION, MIGRATIONS)
 
 
 def _pair(values: object, what: str) -> tuple:
@@ -225,7 +208,7 @@ def state_from_json(raw: dict) -> EmLabState:
     raw = migrate(raw)
     if raw.get("mode", "2d") not in MODES:
         raise ValueError(f"unknown mode {raw.get('mode')!r}")
-    data, settings, show, oned = (_part(raw, key) for key in ("data_preset", "settings", "show", "oned"))
+    data, settings, show, oned = (json_part(raw, key) for key in ("data_preset", "settings", "show", "oned"))
     known = ("k", "covariance_type", "init", "seed", "floor", "reg")
     try:
         state = EmLabState(

@@ -23,11 +23,11 @@ settings in ``model``).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from vaeviz.core.state_versions import Migrations, json_part, upgrade
 from vaeviz.core.vae.lab_data import DataSource
 from vaeviz.core.vae.lab_types import MODEL_KINDS, ROLES
 
@@ -241,29 +241,12 @@ def _from_v1(raw: dict) -> dict:
     return {**raw, "version": 2, "model": kept, "train": train}
 
 
-MIGRATIONS: dict[int, Callable[[dict], dict]] = {1: _from_v1}  # from version → to version + 1
+MIGRATIONS: Migrations = {1: _from_v1}  # from version → to version + 1
 
 
 def migrate(raw: Any) -> dict:
     """Upgrade a state written by an older vaeviz to :data:`STATE_VERSION` (the dict is not changed)."""
-    if not isinstance(raw, dict):
-        raise ValueError("the VAE latent state must be an object")
-    version = raw.get("version", 1)
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise ValueError(f"unknown VAE latent state version {version!r}")
-    if version > STATE_VERSION:
-        raise ValueError(f"VAE latent state version {version} is newer than this vaeviz knows")
-    while version < STATE_VERSION:
-        raw = MIGRATIONS[version](raw)
-        version = raw["version"]
-    return raw
-
-
-def _part(raw: dict, key: str) -> dict:
-    part = raw.get(key, {})
-    if not isinstance(part, dict):
-        raise ValueError(f"'{key}' must be an object")
-    return part
+    return upgrade(raw, "VAE latent", STATE_VERSION, MIGRATIONS)
 
 
 def _known(part: dict, section: str, names: tuple[str, ...]) -> dict:
@@ -300,11 +283,11 @@ def state_from_json(raw: Any) -> LatentState:
     Missing entries take their defaults. Files are not looked at: see :meth:`LatentState.check_files`.
     """
     raw = migrate(raw)
-    model = _known(_part(raw, "model"), "model", ("kind", "latent_dim", "beta"))
-    train = _known(_part(raw, "train"), "train", ("lr", "batch_size", "epochs", "fresh"))
-    view = _known(_part(raw, "view"), "view", ("mode", "manifold", "grid_n", "grid_range", "grid_fit"))
-    points = _part(raw, "points")
-    checkpoints = _part(raw, "checkpoints")
+    model = _known(json_part(raw, "model"), "model", ("kind", "latent_dim", "beta"))
+    train = _known(json_part(raw, "train"), "train", ("lr", "batch_size", "epochs", "fresh"))
+    view = _known(json_part(raw, "view"), "view", ("mode", "manifold", "grid_n", "grid_range", "grid_fit"))
+    points = json_part(raw, "points")
+    checkpoints = json_part(raw, "checkpoints")
     for section, part in (("points", points), ("checkpoints", checkpoints)):
         for role in part:
             if role not in ROLES:

@@ -132,7 +132,11 @@ class Harness:
     def open_session(self, case: dict) -> tuple[str, str]:
         files = self.window.files
         files.last_dialog = None
-        accepted = files.load_session(case["path"])
+        answer: list[bool] = []
+        files.load_session(case["path"], answer.append)  # read in the worker, applied in the GUI thread
+        if not self.spin(lambda: bool(answer), CASE_TIMEOUT_S):
+            return "timeout", f"no answer within {CASE_TIMEOUT_S:g} s"
+        accepted = answer[0]
         box = files.last_dialog
         message = box.text() if box is not None else ""
         if box is not None:

@@ -11,7 +11,8 @@ layers, and pickles named ``.safetensors``.
 How each is opened (in a child process running the real main window, ``QT_QPA_PLATFORM=offscreen``,
 settings in a temporary ``VAEVIZ_CONFIG_DIR``):
 
-- sessions: ``window.files.load_session(path)`` in the GUI thread, as File > Open session does;
+- sessions: ``window.files.load_session(path)`` as File > Open session does (read in the worker, checked
+  and applied in the GUI thread);
 - CSV: the GMM & EM dock's ``DataTools.import_file``, which parses in the compute worker;
 - IDX, ``.npz``, image folders and checkpoints: the core readers the latent lab's jobs call
   (``load_files`` for data sources, ``read_idx``, ``load_checkpoint``), as a job in the compute worker.

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtWidgets import QMessageBox
+from session_helpers import open_session
 
 from vaeviz.core import session as session_format
 from vaeviz.ui.settings import AppSettings
@@ -30,7 +31,7 @@ def restored(window, monkeypatch) -> list[str]:
     return calls
 
 
-def test_save_then_load_round_trip(window, restored, tmp_path):
+def test_save_then_load_round_trip(window, qtbot, restored, tmp_path):
     path = tmp_path / "session.json"
     before = _states(window)
     assert window.files.save_session(str(path))
@@ -41,7 +42,7 @@ def test_save_then_load_round_trip(window, restored, tmp_path):
     assert doc["docks"] == before
     assert "saved" in window.status.currentMessage()
 
-    assert window.files.load_session(str(path))
+    assert open_session(qtbot, window, path)
     assert sorted(restored) == sorted(DOCK_IDS)
     assert _states(window) == before
     assert window.files.last_dialog is None
@@ -86,7 +87,7 @@ BAD_SESSIONS = {
 
 
 @pytest.mark.parametrize("case", list(BAD_SESSIONS))
-def test_invalid_session_is_rejected_and_changes_nothing(window, restored, tmp_path, case):
+def test_invalid_session_is_rejected_and_changes_nothing(window, qtbot, restored, tmp_path, case):
     make, reason = BAD_SESSIONS[case]
     content = make(window)
     path = tmp_path / "bad.json"
@@ -94,7 +95,7 @@ def test_invalid_session_is_rejected_and_changes_nothing(window, restored, tmp_p
     before = _states(window)
     folder_before = window.settings.last_folder
 
-    assert window.files.load_session(str(path)) is False
+    assert open_session(qtbot, window, path) is False
 
     box = window.files.last_dialog
     assert isinstance(box, QMessageBox)
@@ -133,7 +134,7 @@ def test_save_into_missing_folder_fails_with_dialog(window, tmp_path):
     assert "could not be saved" in window.files.last_dialog.text()
 
 
-def test_dialogs_remember_the_last_folder(window, tmp_path, monkeypatch):
+def test_dialogs_remember_the_last_folder(window, qtbot, tmp_path, monkeypatch):
     saves, opens = tmp_path / "saves", tmp_path / "opens"
     saves.mkdir()
     opens.mkdir()
@@ -153,6 +154,7 @@ def test_dialogs_remember_the_last_folder(window, tmp_path, monkeypatch):
     (opens / "other.json").write_bytes((saves / "mine.json").read_bytes())
     monkeypatch.setattr(window.files, "ask_open_path", lambda title, filters: str(opens / "other.json"))
     window.open_action.trigger()
+    qtbot.waitUntil(lambda: not window.files.loading, timeout=30_000)
     assert window.files.last_dialog is None
     window.settings.sync()
     assert Path(AppSettings().last_folder) == opens.resolve()
@@ -168,7 +170,7 @@ def test_cancelled_dialogs_do_nothing(window, tmp_path, monkeypatch):
     assert window.settings.last_folder == folder
 
 
-def test_a_restore_that_fails_part_way_rolls_every_dock_back(window, tmp_path, monkeypatch):
+def test_a_restore_that_fails_part_way_rolls_every_dock_back(window, qtbot, tmp_path, monkeypatch):
     """A file that passes every check but breaks while it is applied (here: the last dock raises) leaves
     the docks as they were: those already restored get their earlier state back, and the user is told."""
     path = tmp_path / "session.json"
@@ -190,7 +192,7 @@ def test_a_restore_that_fails_part_way_rolls_every_dock_back(window, tmp_path, m
 
     monkeypatch.setattr(window.docks[first], "restore_state", records)
     monkeypatch.setattr(window.docks[last], "restore_state", breaks)
-    assert window.files.load_session(str(path)) is False
+    assert open_session(qtbot, window, path) is False
     assert applied == [doc["docks"][first], before[first]]  # the file's state, then the one before
     assert _states(window) == before
     box = window.files.last_dialog
@@ -199,13 +201,13 @@ def test_a_restore_that_fails_part_way_rolls_every_dock_back(window, tmp_path, m
     box.close()
 
 
-def test_a_huge_dock_name_gives_a_short_message(window, tmp_path):
+def test_a_huge_dock_name_gives_a_short_message(window, qtbot, tmp_path):
     """A 5 MB dock name used to freeze the window for 11 s and fill a 5 MB message box."""
     path = tmp_path / "huge.json"
     doc = window.files.session_document()
     doc["docks"] = {"x" * 5_000_000: {}}
     path.write_text(json.dumps(doc), encoding="utf-8")
-    assert window.files.load_session(str(path)) is False
+    assert open_session(qtbot, window, path) is False
     text = window.files.last_dialog.text()
     assert "unknown dock 'xxxx" in text and "(5,000,000 characters)" in text and len(text) < 400
     window.files.last_dialog.close()
@@ -243,16 +245,32 @@ HOSTILE_FIELDS = {
 
 
 @pytest.mark.parametrize("case", list(HOSTILE_FIELDS))
-def test_hostile_fields_are_refused_whole_with_a_short_message(window, restored, tmp_path, case):
+def test_hostile_fields_are_refused_whole_with_a_short_message(window, qtbot, restored, tmp_path, case):
     """Each used to be half-applied (K and seed from the file, the old points) or to end in a traceback
     on stderr with no message."""
     edit, words = HOSTILE_FIELDS[case]
     path = tmp_path / "hostile.json"
     path.write_text(json.dumps(_edited(edit)(window)), encoding="utf-8")
     before = _states(window)
-    assert window.files.load_session(str(path)) is False
+    assert open_session(qtbot, window, path) is False
     box = window.files.last_dialog
     assert words.lower() in box.text().lower(), box.text()
     assert len(box.text()) < 400 and "Nothing was changed" in box.text()
     assert restored == [] and _states(window) == before
     box.close()
+
+
+def test_a_session_is_read_in_the_worker_while_the_window_goes_on(window, qtbot, tmp_path):
+    """Reading and parsing a 32 MB file took the GUI thread 1.8 s: load_session now returns at once and
+    the answer comes from the worker (the file here is refused, as a too large point set)."""
+    path = tmp_path / "big.json"
+    doc = window.files.session_document()
+    doc["docks"]["em"]["data"] = {"points": [[0.5, 0.25]] * 1_000_001, "labels": None}
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    answer: list[bool] = []
+    window.files.load_session(str(path), answer.append)
+    assert answer == [] and window.files.loading and window.files.last_dialog is None
+    qtbot.waitUntil(lambda: bool(answer), timeout=30_000)
+    assert answer == [False] and not window.files.loading
+    assert "1,000,001 points" in window.files.last_dialog.text()
+    window.files.last_dialog.close()

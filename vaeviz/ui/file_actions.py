@@ -1,18 +1,23 @@
 """File menu work: open/save sessions and export figures, with the dialogs around them.
 
+Opening a session is asynchronous: the file is read and parsed in the compute worker.
+
 Path questions go through :meth:`FileActions.ask_open_path` / :meth:`FileActions.ask_save_path` so
 tests can answer them without a modal dialog.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QMainWindow
 
 import vaeviz
+from vaeviz.core.jobs import single
 from vaeviz.core.limits import bounded_message, quote
 from vaeviz.core.session import SessionError, make_session, read_session, write_session
+from vaeviz.core.user_errors import readable
 from vaeviz.ui.dialogs import error_box
 from vaeviz.ui.export import ExportError, export_widget, export_window
 
@@ -26,6 +31,7 @@ class FileActions:
     def __init__(self, window: QMainWindow) -> None:
         self.window = window
         self.last_dialog = None  # the latest error box, for tests and to keep it alive
+        self.loading = False  # a session file is being read in the worker
 
     # ----- dialogs (replaced in tests) ---------------------------------------------------
     def ask_open_path(self, title: str, filters: str) -> str:
@@ -62,15 +68,32 @@ class FileActions:
         self.window.statusBar().showMessage(f"Session saved to {path}", 5000)
         return True
 
-    def load_session(self, path: str) -> bool:
-        """Check the whole file, then apply it; a bad file changes nothing and says why.
-
-        Every dock's state is checked before any dock changes. Should applying still fail (a bug, or a
-        file that passed the checks but not the lab), every dock goes back to the state it had before.
+    def load_session(self, path: str, on_done: Callable[[bool], None] | None = None) -> None:
+        """Open a session: the file is read and parsed in the compute worker (a 32 MB file takes a second
+        there, and the window stays responsive), then checked whole and applied in the GUI thread. A bad
+        file changes nothing and says why; ``on_done(loaded)`` tells how it ended.
         """
-        name = Path(path).name
+        self.loading = True
+        self.window.bridge.request(
+            "session:read", single(lambda _ctx: read_session(path)),
+            on_result=lambda doc: self._finish_loading(path, self._apply_session(path, doc), on_done),
+            on_failed=lambda message, _details: self._finish_loading(
+                path, self._refuse(path, readable(message)), on_done))
+
+    def _finish_loading(self, path: str, loaded: bool, on_done: Callable[[bool], None] | None) -> None:
+        self.loading = False
+        if on_done is not None:
+            on_done(loaded)
+
+    def _refuse(self, path: str, reason: str) -> bool:
+        self._error("Open session", f"{Path(path).name} cannot be opened: {bounded_message(reason)}.\n\n"
+                    "Nothing was changed.")
+        return False
+
+    def _apply_session(self, path: str, doc: dict) -> bool:
+        """Check every dock's state before any dock changes; should applying still fail (a bug, or a file
+        that passed the checks but not the lab), every dock goes back to the state it had before."""
         try:
-            doc = read_session(path)
             for dock_id, state in doc["docks"].items():
                 dock = self.window.docks.get(dock_id)
                 if dock is None:
@@ -81,9 +104,7 @@ class FileActions:
                 except (ValueError, TypeError, KeyError) as exc:
                     raise SessionError(f"{dock_id}: {exc}") from None
         except SessionError as exc:
-            self._error("Open session", f"{name} cannot be opened: {bounded_message(str(exc))}.\n\n"
-                        "Nothing was changed.")
-            return False
+            return self._refuse(path, str(exc))
         before = {dock_id: self.window.docks[dock_id].state() for dock_id in doc["docks"]}
         try:
             for dock_id, state in doc["docks"].items():
@@ -91,7 +112,7 @@ class FileActions:
         except Exception as exc:  # roll back whatever was applied: the session loads whole or not at all
             for dock_id, state in before.items():
                 self.window.docks[dock_id].restore_state(state)
-            self._error("Open session", f"{name} could not be applied, so nothing was changed.",
+            self._error("Open session", f"{Path(path).name} could not be applied, so nothing was changed.",
                         f"{type(exc).__name__}: {exc}")
             return False
         self._remember_folder(path)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 from em_helpers import no_nan_text
+from session_helpers import open_session
 
 from vaeviz.ui.shared_data import shared_pointset
 
@@ -73,7 +74,7 @@ def test_session_file_round_trip(window, qtbot, tmp_path):
     lab.side.k.setValue(3)
     qtbot.waitUntil(lambda: lab.runner.frame is not None and lab.runner.frame.gmm.n_components == 3,
                     timeout=10000)
-    assert window.files.load_session(str(path))
+    assert open_session(qtbot, window, path)
     qtbot.waitUntil(lambda: lab.runner.frame is not None and lab.runner.frame.note == "restored",
                     timeout=10000)
     assert lab.side.k.value() == 2 and np.allclose(lab.runner.frame.gmm.means, saved.means)
@@ -82,7 +83,7 @@ def test_session_file_round_trip(window, qtbot, tmp_path):
 def test_a_session_file_written_by_version_1_opens_in_the_window(window, qtbot):
     dock, lab = _em(window, qtbot)
     path = Path(__file__).parents[1] / "old_sessions" / "em-v1.vaeviz"
-    assert window.files.load_session(str(path))
+    assert open_session(qtbot, window, path)
     qtbot.waitUntil(lambda: lab.runner.frame is not None and lab.runner.frame.note == "restored",
                     timeout=10000)
     assert lab.state.model.k == 4 and lab.state.model.covariance_type == "diag" and lab.state.model.seed == 7

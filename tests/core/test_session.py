@@ -256,3 +256,11 @@ def test_a_session_over_the_size_limit_is_refused_unread(tmp_path, monkeypatch):
     path.write_text(doc_text())
     with pytest.raises(SessionError, match="the session file is .* bytes; the limit is 50 bytes"):
         read_session(path)
+
+
+def test_too_many_values_are_refused_before_parsing():
+    """A 20 MB file of 3 million small numbers would cost ~300 MB once parsed: counted on the text first."""
+    with pytest.raises(SessionError, match="the limit is 1,000,000 values and 300,000 arrays"):
+        parse_session(doc_text(docks={"em": {"x": [1.5] * 1_500_000}}))
+    with pytest.raises(SessionError, match="300,000 arrays"):
+        parse_session(doc_text(docks={"em": {"x": [[]] * 400_000}}))

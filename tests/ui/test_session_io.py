@@ -272,5 +272,5 @@ def test_a_session_is_read_in_the_worker_while_the_window_goes_on(window, qtbot,
     assert answer == [] and window.files.loading and window.files.last_dialog is None
     qtbot.waitUntil(lambda: bool(answer), timeout=30_000)
     assert answer == [False] and not window.files.loading
-    assert "1,000,001 points" in window.files.last_dialog.text()
+    assert "the limit is 1,000,000 values" in window.files.last_dialog.text()
     window.files.last_dialog.close()

@@ -35,8 +35,9 @@ class FileLimit:
     max_expanded_bytes: int = 0  # after decompression (0: the kind is never compressed)
 
 
-# A session holds at most 200,000 points as JSON text (~10 MB) plus each dock's small state.
-SESSION = FileLimit("session file", 32 * MB)
+# A session holds at most 200,000 points (and labels) as indented JSON text (~14 MB) plus each dock's
+# small state.
+SESSION = FileLimit("session file", 24 * MB)
 # CSV: a million points (the point set's limit) at up to ~60 characters per line.
 CSV = FileLimit("CSV file", 64 * MB)
 # IDX (MNIST-style): the 60,000-image training split is 47 MB raw, 9.9 MB compressed. The limits keep
@@ -65,7 +66,11 @@ MAX_MODEL_PARAMETERS = 25_000_000
 MAX_MODEL_LAYERS = 16  # hidden layers and conv stages together (the lab's models have 2 to 4)
 MAX_IMAGES = 100_000  # images in one folder (at 64 × 64 float32: 1.6 GB would be the worst case)
 MAX_FIELD_CHARS = 100  # a CSV field longer than this is not a number anyone typed
-MAX_JSON_DEPTH = 32  # session documents nest 5 levels; deeper is not a vaeviz file
+MAX_JSON_DEPTH = 32
+# Values and arrays a session may hold, counted on the text before it is parsed (a parsed value costs
+# ~30 bytes, a list ~70): 200,000 points with labels are ~600,000 values and 200,000 arrays.
+MAX_JSON_VALUES = 1_000_000
+MAX_JSON_ARRAYS = 300_000  # session documents nest 5 levels; deeper is not a vaeviz file
 MESSAGE_FIELD_CHARS = 40  # how much of a bad field a message quotes
 MESSAGE_CHARS = 400  # the longest message the message bar and dialogs show
 

@@ -10,7 +10,14 @@ import os
 from typing import Any
 
 from vaeviz.core.atomic import write_text_atomic
-from vaeviz.core.limits import MAX_JSON_DEPTH, SESSION, check_json_depth, read_bytes
+from vaeviz.core.limits import (
+    MAX_JSON_ARRAYS,
+    MAX_JSON_DEPTH,
+    MAX_JSON_VALUES,
+    SESSION,
+    check_json_depth,
+    read_bytes,
+)
 
 FORMAT = "vaeviz-session"
 VERSION = 1
@@ -30,6 +37,10 @@ def make_session(docks: dict[str, dict], app_version: str, extra: dict | None = 
 
 def parse_session(text: str) -> dict:
     """Parse and check a session document; raise :class:`SessionError` with a clear reason."""
+    values, arrays = text.count(",") + 1, text.count("[")  # upper bounds, counted in C before parsing
+    if values > MAX_JSON_VALUES or arrays > MAX_JSON_ARRAYS:
+        raise SessionError(f"the session holds up to {max(values, arrays):,} values or arrays; the limit is "
+                           f"{MAX_JSON_VALUES:,} values and {MAX_JSON_ARRAYS:,} arrays (200,000 points)")
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:

@@ -219,3 +219,13 @@ def test_a_header_asking_for_more_than_the_file_holds_is_refused_without_allocat
     path.write_bytes(header(0x08, 60000, 60000, 60000) + b"\0" * 4)
     with pytest.raises(DatasetError, match="is truncated"):
         read_idx(path)
+
+
+@pytest.mark.parametrize("name", ["w-idx3-ubyte", "w-idx3-ubyte.gz"])
+def test_what_is_read_is_writable_and_native(tmp_path, name):
+    """Read arrays are the caller's to change (the compressed path keeps the decompressed buffer)."""
+    images = np.arange(24, dtype=np.int16).reshape(2, 3, 4)
+    write_idx(tmp_path / name, images)
+    got = read_idx(tmp_path / name)
+    assert got.flags.writeable and got.dtype.isnative and np.array_equal(got, images)
+    got[0, 0, 0] = 7

@@ -109,7 +109,9 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
         # All elements are there but the gzip trailer is not: the download was cut at the very end.
         raise DatasetError(f"{name} is truncated: its gzip stream ends before the end marker")
     array = np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
-    return array.astype(dtype.newbyteorder("="))  # a native-order, writable copy
+    # Native order and writable. Decompressed data is a bytearray the array may keep (no second copy of
+    # up to the IDX limit); the bytes of a raw file are read-only, so those are copied.
+    return array.astype(dtype.newbyteorder("="), copy=not isinstance(raw, bytearray))
 
 
 def write_idx(path: str | os.PathLike, array: np.ndarray) -> Path:

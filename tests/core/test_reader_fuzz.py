@@ -111,56 +111,40 @@ def _checkpoint_bytes() -> bytes:
         return path.read_bytes()
 
 
+def _read_checkpoint(path):
+    from vaeviz.core.vae.checkpoint import load_checkpoint
+
+    return load_checkpoint(path)
+
+
+def _checkpoint_error():
+    from vaeviz.core.vae.checkpoint import CheckpointError
+
+    return CheckpointError
+
+
+# reader -> (file name, valid bytes to mutate, read, error type); image folders read the folder
+READERS = {
+    "csv": ("f.csv", _csv_bytes, import_csv, lambda: CsvError),
+    "session": ("s.json", _session_bytes, read_session, lambda: SessionError),
+    "idx-raw": ("f-idx3-ubyte", lambda: _idx_bytes(False), read_idx, lambda: DatasetError),
+    "idx-gzip": ("f-idx3-ubyte", lambda: _idx_bytes(True), read_idx, lambda: DatasetError),
+    "npz": ("f.npz", _npz_bytes, load_npz, lambda: DatasetError),
+    "image-folder": ("images/a.png", _png_bytes, lambda path: load_image_folder(path.parent),
+                     lambda: DatasetError),
+    "checkpoint": ("m.safetensors", lambda: CHECKPOINT_BYTES, _read_checkpoint, _checkpoint_error),
+}
+
+
+@pytest.mark.parametrize("reader", list(READERS))
 @FUZZ
 @given(data=st.data())
-def test_checkpoint(tmp_path, data):
-    from vaeviz.core.vae.checkpoint import CheckpointError, load_checkpoint
-
-    path = tmp_path / "m.safetensors"
-    path.write_bytes(data.draw(_inputs(CHECKPOINT_BYTES)))
-    _read_bounded(load_checkpoint, path, CheckpointError)
-
-
-@FUZZ
-@given(data=_inputs(_csv_bytes()))
-def test_csv(tmp_path, data):
-    path = tmp_path / "f.csv"
-    path.write_bytes(data)
-    _read_bounded(import_csv, path, CsvError)
-
-
-@FUZZ
-@given(data=_inputs(_session_bytes()))
-def test_session(tmp_path, data):
-    path = tmp_path / "s.json"
-    path.write_bytes(data)
-    _read_bounded(read_session, path, SessionError)
-
-
-@pytest.mark.parametrize("compressed", [False, True], ids=["raw", "gzip"])
-@FUZZ
-@given(data=st.data())
-def test_idx(tmp_path, compressed, data):
-    path = tmp_path / "f-idx3-ubyte"
-    path.write_bytes(data.draw(_inputs(_idx_bytes(compressed))))
-    _read_bounded(read_idx, path, DatasetError)
-
-
-@FUZZ
-@given(data=_inputs(_npz_bytes()))
-def test_npz(tmp_path, data):
-    path = tmp_path / "f.npz"
-    path.write_bytes(data)
-    _read_bounded(load_npz, path, DatasetError)
-
-
-@FUZZ
-@given(data=_inputs(_png_bytes()))
-def test_image_folder(tmp_path, data):
-    folder = tmp_path / "images"
-    folder.mkdir(exist_ok=True)
-    (folder / "a.png").write_bytes(data)
-    _read_bounded(load_image_folder, folder, DatasetError)
+def test_reader(tmp_path, reader, data):
+    name, valid, read, error = READERS[reader]
+    path = tmp_path / name
+    path.parent.mkdir(exist_ok=True)
+    path.write_bytes(data.draw(_inputs(valid())))
+    _read_bounded(read, path, error())
 
 
 def test_the_valid_seeds_are_valid(tmp_path):

@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QToolButton
 
 from vaeviz.core.eta import EtaEstimator, format_eta
+from vaeviz.core.limits import bounded_message
 from vaeviz.core.user_errors import readable
 
 
@@ -90,7 +91,7 @@ class ComputeStatusBar(QStatusBar):
         self.on_job_ended(job_id)
         self._error = (message, details)
         readable_message = readable(message)
-        short = readable_message if len(readable_message) <= 70 else readable_message[:67] + "…"
+        short = bounded_message(readable_message, 70)
         self.error_button.setText(f"⚠ {short}")
         self.error_button.show()
         self.showMessage(f"Job failed: {readable_message}", 10000)

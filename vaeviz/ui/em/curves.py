@@ -1,8 +1,11 @@
-"""The curves under the scatter: log-likelihoods, BIC/AIC, draggable weights π and k-means' objective.
+"""The curves under the scatter: log-likelihoods, their gap, BIC/AIC, draggable weights π and k-means'
+objective, with a caption row under them for what a figure must say in words.
 
 x is the absolute half-step number (init = 0, then E, M, E, …; the oldest may have been dropped), the
-scrubber's unit, so a vertical line can show where the scrubber is. A singular frame has likelihood +∞:
-the curve stops and says so instead.
+scrubber's unit, so a vertical line can show where the scrubber is; its ticks are whole half-steps. A
+singular frame has likelihood +∞: the marginal curve rises to the top of the plot and an arrow says +∞.
+A complete-data ℓ_c far below ℓ (a collapsing component drives it towards −∞) would squash ℓ flat, so
+the y range follows ℓ and the values of ℓ_c below it are drawn on the bottom edge, marked off scale.
 """
 
 from __future__ import annotations
@@ -14,18 +17,28 @@ from PySide6.QtGui import QFont
 
 from vaeviz.ui.em.colours import colour
 from vaeviz.ui.em.em_view import style_plot
+from vaeviz.ui.items.axes import IntegerAxis
 from vaeviz.ui.items.cheap_items import Markers, Polylines
 from vaeviz.ui.items.plot_grid import show_cached_grid
 from vaeviz.ui.theme import plot_colours
 
 MARGINAL = "#1f5fa8"
 COMPLETE = "#d9822b"
+GAP = "#8e3b8e"
 BIC = "#6a3d9a"
 AIC = "#33a02c"
+INFINITY = "#c0392b"
+# ℓ_c more than this many spans of ℓ below ℓ's lowest value is drawn on the bottom edge (off scale).
+OFF_SCALE_SPANS = 3.0
+COMPLETE_NOTE = ("ℓ<sub>c</sub>: the true labels, matched to the components by their means at every step; "
+                 "ℓ<sub>c</sub> − ℓ = Σ<sub>n</sub> log P(z<sub>n</sub>|x<sub>n</sub>) ≤ 0")
+COLUMNS = ("ll", "gap", "ic", "w", "km")
+STRETCH = {"ll": 3, "gap": 2, "ic": 2, "w": 1, "km": 2}
 
 
-def _small_plot(layout: pg.GraphicsLayout, title: str, bottom: str = "half-step") -> pg.PlotItem:
-    plot = layout.addPlot(title=title)
+def _small_plot(title: str, bottom: str = "half-step") -> pg.PlotItem:
+    axes = {"bottom": IntegerAxis("bottom")}
+    plot = pg.PlotItem(title=title, axisItems=axes)
     plot.titleLabel.setText(title, size="9pt")
     show_cached_grid(plot)
     plot.setLabel("bottom", bottom)
@@ -55,38 +68,58 @@ def _nice_ceiling(value: float) -> float:
     return float(next(m * power for m in (1, 1.5, 2, 3, 5, 7.5, 10) if m * power >= value))
 
 
-def _range_in_steps(plot: pg.PlotItem, x_max: float, ys: list[np.ndarray], x_min: float = 0.0) -> None:
+def _finite(values: np.ndarray) -> np.ndarray:
+    return values[np.isfinite(values)]
+
+
+def _range_in_steps(plot: pg.PlotItem, x_max: float, ys: list[np.ndarray], x_min: float = 0.0) -> bool:
     """Show [0, x_max] and the values ``ys``, changing the range only when they leave it (or fill only a
     small part of it), with room to grow. Auto-range moved it at every EM frame, and each move redraws the
     axes with their grid lines (~3 ms a plot): the x range now grows by half again or more each time
     (7 moves from 4 to 200 half-steps), the y range when the values leave it, by 60 % of their span
-    beyond them on that side."""
-    values = np.concatenate([y[np.isfinite(y)] for y in ys]) if ys else np.zeros(0)
+    beyond them on that side. Returns whether there was any value (no value: a plain frame, no y ticks)."""
+    values = np.concatenate([_finite(y) for y in ys]) if ys else np.zeros(0)
     (_x0, x1), (y0, y1) = now = plot.getViewBox().viewRange()
     # From the oldest kept half-step ``x_min`` (0 unless older ones were dropped); widths relative to it.
     x1 -= x_min
     x_max -= x_min
-    if values.size == 0:  # nothing yet (k-means has no objective before its first step): a plain frame
-        empty = [[0.0, 4.0], [0.0, 1.0]]
-        if now != empty:  # pyqtgraph's range of no data has ticks like "1e-163"
-            plot.setRange(xRange=empty[0], yRange=empty[1], padding=0)
-        return
-    lo, hi = float(values.min()), float(values.max())
-    span = hi - lo or max(abs(hi) * 0.05, 1e-9)
-    if not (x_max + 0.5 <= x1 <= 2.5 * max(x_max, 3.0)):  # the newest point half a step inside, at least
-        x1 = _nice_ceiling(max(1.5 * x_max, x_max + 0.5, 4.0))
+    if not (max(x_max + 0.5, 4.0) <= x1 <= 2.5 * max(x_max, 3.0)):  # the newest half a step inside, at least
+        x1 = 4.0 if x_max <= 3.5 else _nice_ceiling(max(1.5 * x_max, x_max + 0.5))
     x0, x1 = x_min, x1 + x_min
-    if lo < y0 or hi > y1 or (y1 - y0) > 6 * span:
-        # Room to grow on the side the values left by (a rising log-likelihood leaves by the top).
-        below = 0.6 if lo < y0 else 0.15
-        above = 0.6 if hi > y1 else 0.15
-        y0, y1 = lo - below * span, hi + above * span
+    if values.size == 0:  # nothing yet (k-means has no objective before its first step): a plain frame
+        y0, y1 = 0.0, 1.0  # (pyqtgraph's range of no data has ticks like "1e-163"; the ticks are hidden)
+    else:
+        lo, hi = float(values.min()), float(values.max())
+        span = hi - lo or max(abs(hi) * 0.05, 1e-9)
+        if lo < y0 or hi > y1 or (y1 - y0) > 6 * span:
+            # Room to grow on the side the values left by (a rising log-likelihood leaves by the top).
+            below = 0.6 if lo < y0 else 0.15
+            above = 0.6 if hi > y1 else 0.15
+            y0, y1 = lo - below * span, hi + above * span
     if [[x0, x1], [y0, y1]] != now:  # (setRange costs ~0.1 ms even when nothing moves)
         plot.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
+    axis = plot.getAxis("left")
+    if axis.style["showValues"] != (values.size > 0):  # (setStyle redraws the axis and its grid)
+        axis.setStyle(showValues=values.size > 0)
+    return values.size > 0
+
+
+def on_scale(reference: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Which of ``values`` are within :data:`OFF_SCALE_SPANS` spans of ``reference`` below its minimum
+    (NaN and infinities are not); the span is at least 1 % of the reference's size (a flat curve)."""
+    ref = _finite(reference)
+    ok = np.isfinite(values)
+    if ref.size == 0:
+        return ok
+    lo, hi = float(ref.min()), float(ref.max())
+    span = max(hi - lo, 0.01 * max(abs(lo), abs(hi)), 1.0)
+    with np.errstate(invalid="ignore"):
+        return ok & (values >= lo - OFF_SCALE_SPANS * span)
 
 
 class CurvesView(pg.GraphicsLayoutWidget):
-    """Four small plots in a row; emits ``weight_edited(k, value, finished)`` when a π handle is dragged."""
+    """Small plots in a row and a caption; emits ``weight_edited(k, value, finished)`` when a π handle is
+    dragged."""
 
     weight_edited = Signal(int, float, bool)
 
@@ -95,55 +128,119 @@ class CurvesView(pg.GraphicsLayoutWidget):
         self.setObjectName("em-curves")
         self.setMinimumHeight(150)
         self.ci.setContentsMargins(2, 2, 2, 2)
+        self._dark = False
         # Coloured titles instead of legends: a legend would cover the curves of these small plots.
-        self.ll = _small_plot(self.ci, f"<span style='color:{MARGINAL}'>marginal ℓ</span> and "
-                                       f"<span style='color:{COMPLETE}'>complete-data ℓ<sub>c</sub></span>")
+        self.ll = _small_plot(f"<span style='color:{MARGINAL}'>marginal ℓ</span> and "
+                              f"<span style='color:{COMPLETE}'>complete-data ℓ<sub>c</sub></span>")
         # One Polylines item per plot draws its curves (a PlotCurveItem each added ~0.1 ms a frame).
         dash = Qt.PenStyle.DashLine
         self.pens = {"ll": pg.mkPen(MARGINAL, width=2), "cll": pg.mkPen(COMPLETE, width=2, style=dash),
-                     "bic": pg.mkPen(BIC, width=2), "aic": pg.mkPen(AIC, width=2, style=dash),
-                     "km": pg.mkPen("#444444", width=2)}
+                     "gap": pg.mkPen(GAP, width=2), "bic": pg.mkPen(BIC, width=2),
+                     "aic": pg.mkPen(AIC, width=2, style=dash), "km": pg.mkPen("#444444", width=2),
+                     "inf": pg.mkPen(INFINITY, width=2, style=Qt.PenStyle.DotLine),
+                     "off": pg.mkPen(COMPLETE, width=1.5, style=Qt.PenStyle.DotLine)}
         self.ll_lines = _lines(self.ll)
         self.ll_dots = Markers("o", size=5, brush=MARGINAL)
         self.ll.addItem(self.ll_dots)
-        self.inf_text = pg.TextItem("→ +∞", color="#c0392b", anchor=(1, 0))
-        self.ll.addItem(self.inf_text)
-        self.inf_text.hide()
-        self.ic = _small_plot(self.ci, f"<span style='color:{BIC}'>BIC</span> / "
-                                       f"<span style='color:{AIC}'>AIC</span> (lower is better)")
+        # ℓ = +∞: the curve rises to the top edge, an arrow points on up, "+∞" beside it.
+        self.inf_arrow = pg.ArrowItem(angle=90, headLen=13, tipAngle=40, tailLen=0, pen=None,
+                                      brush=INFINITY)
+        self.inf_text = pg.TextItem("ℓ → +∞", color=INFINITY, anchor=(1.05, 0))
+        # ℓ_c below the range: drawn on the bottom edge with down-pointing marks, and the lowest value said.
+        self.off_marks = Markers("t", size=7, brush=COMPLETE)
+        self.off_text = pg.TextItem("", color=COMPLETE, anchor=(0, 1))
+        for item in (self.inf_arrow, self.inf_text, self.off_marks, self.off_text):
+            item.setZValue(30)
+            self.ll.addItem(item, ignoreBounds=True)
+            item.hide()
+        self.gap = _small_plot(f"<span style='color:{GAP}'>ℓ<sub>c</sub> − ℓ = "
+                               "Σ<sub>n</sub> log P(z<sub>n</sub>|x<sub>n</sub>)</span>")
+        self.gap_lines = _lines(self.gap)
+        self.gap_off_text = pg.TextItem("", color=GAP, anchor=(0, 1))
+        self.gap.addItem(self.gap_off_text, ignoreBounds=True)
+        self.ic = _small_plot(f"<span style='color:{BIC}'>BIC</span> / "
+                              f"<span style='color:{AIC}'>AIC</span> (lower: better)")
         self.ic_lines = _lines(self.ic)
-        self.w = _small_plot(self.ci, "weights π (drag)", "component")
+        self.w = _small_plot("weights π (drag)", "component")
         self.w.setYRange(0, 1, padding=0.02)
         self.w.setMouseEnabled(x=False, y=False)
-        self.w.getAxis("bottom").setTickSpacing(1, 1)
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.6)
         self.w.addItem(self.bars)
         self.weight_handles: list[pg.TargetItem] = []
-        self.km = _small_plot(self.ci, "k-means objective Σ‖x−c‖²")
+        self.km = _small_plot("k-means Σ‖x − c‖²")
         self.km_lines = _lines(self.km)
+        self.km_empty = pg.TextItem("from its first step on", color=(128, 128, 128), anchor=(0.5, 0.5))
+        self.km.addItem(self.km_empty, ignoreBounds=True)
         self.cursors = []
-        for plot in (self.ll, self.ic, self.km):
+        for plot in (self.ll, self.gap, self.ic, self.km):
             line = pg.InfiniteLine(angle=90, pen=pg.mkPen(150, 150, 150, 200, width=1))
             plot.addItem(line)
             self.cursors.append(line)
         self.w.setMaximumWidth(200)  # a few bars need little room; the curves get the rest
-        for col, stretch in enumerate((3, 2, 1, 2)):
-            self.ci.layout.setColumnStretchFactor(col, stretch)
-        self._km_shown = True
+        self.plots = {"ll": self.ll, "gap": self.gap, "ic": self.ic, "w": self.w, "km": self.km}
+        self.caption = pg.LabelItem("", size="8.5pt", justify="left")
+        self._shown_columns: dict[str, bool] = dict.fromkeys(COLUMNS, False)
+        self._caption_shown = False
+        self._km_wanted = True
+        self._problem_caption = ""
         self._updating = False
         self._weights_shown: np.ndarray | None = None
         self._complete = True
         self._history: tuple | None = None  # the last set_history arguments, to redraw with other pens
         self._drawn: dict[str, np.ndarray] = {}
+        self._lay_out(gap=False, km=True)
+
+    # ----- layout ------------------------------------------------------------------------------
+    def _lay_out(self, gap: bool, km: bool) -> None:
+        """Show the columns wanted, in their fixed order (the gap beside ℓ, k-means last)."""
+        wanted = {"ll": True, "gap": gap, "ic": True, "w": True, "km": km}
+        if wanted == self._shown_columns:
+            return
+        for name in COLUMNS:
+            if self._shown_columns[name]:
+                self.ci.removeItem(self.plots[name])
+        col = 0
+        for name in COLUMNS:
+            if wanted[name]:
+                self.ci.addItem(self.plots[name], row=0, col=col)
+                self.ci.layout.setColumnStretchFactor(col, STRETCH[name])
+                col += 1
+        for rest in range(col, len(COLUMNS)):
+            self.ci.layout.setColumnStretchFactor(rest, 0)
+        self._shown_columns = wanted
+        self._place_caption()
+
+    def _place_caption(self) -> None:
+        text = self.caption_text()
+        if self._caption_shown:
+            self.ci.removeItem(self.caption)
+            self._caption_shown = False
+        if text:
+            self.caption.setText(text, color=plot_colours(self._dark)["foreground"])
+            self.ci.addItem(self.caption, row=1, col=0, colspan=sum(self._shown_columns.values()))
+            self._caption_shown = True
+
+    def caption_text(self) -> str:
+        """What the caption row says (the problem shown, and what ℓ_c is when it is drawn)."""
+        parts = [self._problem_caption] if self._problem_caption else []
+        if "cll" in self._drawn and len(self._drawn["cll"]):
+            parts.append(COMPLETE_NOTE)
+        return "<br>".join(parts)
+
+    def set_caption(self, html: str) -> None:
+        """A sentence about the problem on show, under the curves ('' for none)."""
+        if html != self._problem_caption:
+            self._problem_caption = html
+            self._place_caption()
 
     def show_kmeans(self, visible: bool) -> None:
-        if visible == self._km_shown:
-            return
-        self._km_shown = visible
-        if visible:
-            self.ci.addItem(self.km, row=0, col=3)
-        else:
-            self.ci.removeItem(self.km)
+        self._km_wanted = visible
+        self._lay_out(self._shown_columns["gap"], visible)
+
+    @property
+    def columns(self) -> list[str]:
+        """The plots on show, left to right."""
+        return [name for name in COLUMNS if self._shown_columns[name]]
 
     def show_complete(self, visible: bool) -> None:
         self._complete = visible
@@ -154,33 +251,94 @@ class CurvesView(pg.GraphicsLayoutWidget):
             self.set_history(*self._history)
 
     def curve(self, name: str) -> np.ndarray:
-        """The points (n, 2) drawn for "ll", "cll", "bic", "aic" or "km" (empty when not drawn)."""
+        """The points (n, 2) drawn for "ll", "cll", "gap", "bic", "aic", "km", "inf" (the rise to +∞) or
+        "off" (ℓ_c on the bottom edge); empty when not drawn."""
         return self._drawn.get(name, np.zeros((0, 2)))
 
+    # ----- the curves --------------------------------------------------------------------------
     def set_history(self, ll: np.ndarray, cll: np.ndarray, bic: np.ndarray, aic: np.ndarray,
                     km: np.ndarray, m_steps: np.ndarray, first: int = 0) -> None:
         """Per-frame values (NaN where undefined; +inf where singular) from absolute half-step ``first``."""
         self._history = (ll, cll, bic, aic, km, m_steps, first)
         x = np.arange(first, first + len(ll), dtype=np.float64)
-        self._drawn = {name: np.column_stack([x, v])[np.isfinite(v)]
-                       for name, v in (("ll", ll), ("cll", cll), ("bic", bic), ("aic", aic), ("km", km))
-                       if name != "cll" or self._complete}
-        self.ll_lines.set_lines([(self._drawn[n], self.pens[n]) for n in ("ll", "cll") if n in self._drawn])
-        self.ic_lines.set_lines([(self._drawn[n], self.pens[n]) for n in ("bic", "aic")])
-        self.km_lines.set_lines([(self._drawn["km"], self.pens["km"])])
-        finite = np.isfinite(ll)
-        dots = finite & m_steps
-        self.ll_dots.set_data(np.column_stack([x[dots], ll[dots]]))
-        singular = np.flatnonzero(np.isposinf(ll))
-        if singular.size and finite.any():
-            self.inf_text.setPos(float(x[singular[0]]), float(np.nanmax(ll[finite])))
-            self.inf_text.show()
-        else:
-            self.inf_text.hide()
+        cll = cll if self._complete else np.full(len(ll), np.nan)
+        with np.errstate(invalid="ignore"):
+            gap = cll - ll
+        drawn = {name: np.column_stack([x, v])[np.isfinite(v)]
+                 for name, v in (("ll", ll), ("bic", bic), ("aic", aic), ("km", km), ("gap", gap))}
+        in_scale = on_scale(ll, cll)
+        drawn["cll"] = np.column_stack([x, cll])[np.isfinite(cll)]
+        self._drawn = drawn
         last = float(first + len(ll) - 1)
-        _range_in_steps(self.ll, last, [ll[finite]] + ([cll] if self._complete else []), first)
+        singular = np.flatnonzero(np.isposinf(ll))
+        finite = np.isfinite(ll)
+        headroom = []
+        if singular.size and finite.any():  # room above ℓ for the rise to +∞
+            top, bottom = float(np.max(ll[finite])), float(np.min(ll[finite]))
+            headroom = [np.array([top + 0.35 * max(top - bottom, 0.02 * abs(top), 1.0)])]
+        _range_in_steps(self.ll, last, [ll, cll[in_scale], *headroom], first)
+        self._draw_ll(x, ll, cll, in_scale, m_steps, singular)
+        self._lay_out(bool(len(drawn["gap"])), self._km_wanted)
+        gap_in_scale = in_scale & np.isfinite(gap)  # the frames whose ℓ_c is off scale are off here too
+        _range_in_steps(self.gap, last, [gap[gap_in_scale]], first)
+        self._draw_off_scale(self.gap, self.gap_lines, None, self.gap_off_text, x, gap, gap_in_scale, "gap")
+        self.ic_lines.set_lines([(drawn[n], self.pens[n]) for n in ("bic", "aic")])
         _range_in_steps(self.ic, last, [bic, aic], first)
-        _range_in_steps(self.km, last, [km], first)
+        self.km_lines.set_lines([(drawn["km"], self.pens["km"])])
+        has_km = _range_in_steps(self.km, last, [km], first)
+        (x0, x1), (y0, y1) = self.km.getViewBox().viewRange()
+        self.km_empty.setPos((x0 + x1) / 2, (y0 + y1) / 2)
+        self.km_empty.setVisible(not has_km)
+        self._place_caption()
+
+    def _draw_ll(self, x, ll, cll, in_scale, m_steps, singular) -> None:
+        finite = np.isfinite(ll)
+        dots = finite & (m_steps | (x == 0))  # the init too: alone, one point draws no line
+        self.ll_dots.set_data(np.column_stack([x[dots], ll[dots]]))
+        (_x0, _x1), (y0, y1) = self.ll.getViewBox().viewRange()
+        rise = np.zeros((0, 2))
+        if singular.size and finite.any():
+            s = int(singular[0])
+            before = np.flatnonzero(finite[:s])
+            start = (x[before[-1]], ll[before[-1]]) if before.size else (x[s], y0)
+            rise = np.array([start, (x[s], y1)])
+            self.inf_arrow.setPos(float(x[s]), y1 - 0.01 * (y1 - y0))  # (the tip inside the frame)
+            self.inf_text.setPos(float(x[s]) - 0.15, y1)
+        self._drawn["inf"] = rise
+        for item in (self.inf_arrow, self.inf_text):
+            item.setVisible(len(rise) > 0)
+        lines = [(self._drawn["ll"], self.pens["ll"])]
+        if len(rise):
+            lines.append((rise, self.pens["inf"]))
+        self.ll_lines.set_lines(lines)
+        self._draw_off_scale(self.ll, self.ll_lines, self.off_marks, self.off_text, x, cll, in_scale, "cll",
+                             keep=lines)
+
+    def _draw_off_scale(self, plot, lines_item, marks, text, x, values, in_scale, name, keep=()) -> None:
+        """Draw ``values`` with the ones off scale (finite, below the range) on the bottom edge, marked."""
+        (_x0, _x1), (y0, y1) = plot.getViewBox().viewRange()
+        finite = np.isfinite(values)
+        off = finite & ~in_scale
+        inside = np.column_stack([x, values])[in_scale]
+        clipped = np.column_stack([x[off], np.full(int(off.sum()), y0)])
+        lines = [*keep]
+        if len(inside):
+            lines.append((inside, self.pens[name]))
+        if len(clipped):
+            # the on-scale curve continues dotted down to the edge, then along it
+            path = np.column_stack([x, np.where(off, y0, values)])[finite]
+            lines.append((path, self.pens["off"] if name == "cll" else pg.mkPen(GAP, width=1.5,
+                                                                                 style=Qt.PenStyle.DotLine)))
+            low = float(np.min(values[off]))
+            label = "ℓ<sub>c</sub>" if name == "cll" else "ℓ<sub>c</sub> − ℓ"
+            text.setHtml(f"<span style='font-size:8pt'>{label} off scale ↓ (down to {_short(low)})</span>")
+            text.setPos(float(x[finite][0]), y0)
+        self._drawn["off" if name == "cll" else "gap-off"] = clipped
+        text.setVisible(len(clipped) > 0)
+        if marks is not None:
+            marks.set_data(clipped)
+            marks.setVisible(len(clipped) > 0)
+        lines_item.set_lines(lines)
 
     def set_cursor(self, index: int) -> None:
         for line in self.cursors:
@@ -234,9 +392,16 @@ class CurvesView(pg.GraphicsLayoutWidget):
         self._weight_event(handle, True)
 
     def apply_theme(self, dark: bool) -> None:
+        self._dark = dark
         colours = plot_colours(dark)
         self.setBackground(colours["background"])
-        for plot in (self.ll, self.ic, self.w, self.km):
+        for plot in self.plots.values():
             style_plot(plot, dark)
         self.pens["km"] = pg.mkPen(colours["foreground"], width=2)
+        self._place_caption()
         self._redraw()
+
+
+def _short(value: float) -> str:
+    """A far-off value in a few characters: −1.2e+14, −3,400."""
+    return f"{value:.2g}".replace("-", "−") if abs(value) >= 1e5 else f"{value:,.0f}".replace("-", "−")

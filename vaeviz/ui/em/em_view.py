@@ -11,7 +11,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal, Slot
 
-from vaeviz.core.em.edit import ellipses
+from vaeviz.core.em.edit import ellipses, principal_axes
 from vaeviz.core.em.gmm import GaussianMixture
 from vaeviz.ui.em.colours import HEX
 from vaeviz.ui.em.component_items import ComponentItems
@@ -19,11 +19,31 @@ from vaeviz.ui.em.layers import DensityLayer
 from vaeviz.ui.items.cheap_items import Markers, Polylines
 from vaeviz.ui.items.fast_image import FastImage
 from vaeviz.ui.items.keyed_points import KeyedPoints
+from vaeviz.ui.items.legend import add_legend, style_legend
 from vaeviz.ui.items.plot_grid import setup_data_plot
 from vaeviz.ui.theme import plot_colours, rgb
 
 TOOLS = ("select", "add", "spray", "erase")
 BRUSH_FRACTION = 0.04  # spray/erase radius as a fraction of the visible width
+# A component whose 1σ ellipse would be narrower than this many pixels is drawn this wide (and says so):
+# a collapsed or floored component (σ ~ 1e-3 or less) was drawn as nothing at all.
+MIN_ELLIPSE_PX = 7.0
+TITLE = "Gaussian mixture (EM)"
+
+
+def probe_style(dark: bool) -> tuple[str, pg.QtGui.QBrush, pg.QtGui.QPen]:
+    """Text colour, fill and border of a hover read-out box in the theme (EM scatter, 1-D figure)."""
+    colours = plot_colours(dark)
+    fill = pg.mkColor(colours["background"])
+    fill.setAlpha(235)
+    return colours["foreground"], pg.mkBrush(fill), pg.mkPen(128, 128, 128, 200)
+
+
+def legend_sample(pen=None, symbol: str | None = None, brush=None, symbol_pen=None, size: float = 11):
+    """An item the legend draws a sample of (never added to a plot): a line, or a symbol."""
+    if symbol is None:
+        return pg.PlotDataItem(pen=pen)
+    return pg.ScatterPlotItem(symbol=symbol, size=size, pen=symbol_pen, brush=brush)
 
 
 def style_plot(plot: pg.PlotItem, dark: bool) -> None:
@@ -70,7 +90,7 @@ class EmView(pg.PlotWidget):
     component_edited = Signal(int, str, object, bool)
     data_edit = Signal(str, object, str)  # tool, (x, y), "click" | "start" | "move" | "finish"
 
-    def __init__(self, title: str = "Gaussian mixture (EM)") -> None:
+    def __init__(self, title: str = TITLE) -> None:
         self.box = EditViewBox(self)
         super().__init__(viewBox=self.box)
         self.setObjectName("em-figure")
@@ -93,9 +113,14 @@ class EmView(pg.PlotWidget):
                                                           style=Qt.PenStyle.DashLine))
         self.picked = Markers("o", size=15, pen=pg.mkPen("#d62728", width=2))
         self.picked.setZValue(15)
-        self.probe = pg.TextItem(anchor=(-0.05, 1.1), fill=pg.mkBrush(255, 255, 255, 225),
-                                 border=pg.mkPen(150, 150, 150))
+        text_colour, fill, border = probe_style(False)
+        self.probe = pg.TextItem(anchor=(-0.05, 1.1), fill=fill, border=border)
         self.probe.setZValue(100)
+        self._probe_colour = text_colour
+        self.title = title
+        self.enlarged_notes: list[pg.TextItem] = []  # "drawn enlarged" beside a component too small to see
+        self._dark = False
+        self._legend_items = self._make_legend(plot)
         for item in (self.heat, self.contours, self.outlines, *self.points.items, self.picked,
                      self.brush_circle, self.probe):
             plot.addItem(item)
@@ -109,6 +134,42 @@ class EmView(pg.PlotWidget):
         self.handles_visible = True
         self.probe_enabled = True
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self.box.sigRangeChanged.connect(self._on_range_changed)
+
+    def _make_legend(self, plot: pg.PlotItem) -> dict[str, pg.GraphicsObject]:
+        """What the marks mean: the mean and axis handles, the 1σ and 2σ ellipses, contours, the picked
+        point. Grey samples: every component draws them in its own colour."""
+        self.legend = add_legend(plot, offset=(6, 6), size="8pt")
+        self.legend.setColumnCount(2)  # flat: it sits over the plot's corner, away from the data
+        grey, dark = (110, 110, 110), pg.mkPen(20, 20, 20, 200, width=1.2)
+        items = {
+            "mean": legend_sample(symbol="o", brush=grey, symbol_pen=dark, size=13),
+            "axis": legend_sample(symbol="s", brush=(170, 170, 170), symbol_pen=dark, size=8),
+            "one": legend_sample(pen=pg.mkPen(grey, width=2.2)),
+            "two": legend_sample(pen=pg.mkPen(grey, width=1, style=Qt.PenStyle.DashLine)),
+            "contours": legend_sample(pen=self.contours.opts["pen"]),
+            "picked": legend_sample(symbol="o", brush=pg.mkBrush(None), size=13,
+                                    symbol_pen=pg.mkPen("#d62728", width=2)),
+        }
+        names = {"mean": "mean μ<sub>k</sub>", "axis": "axis handle", "one": "1σ ellipse",
+                 "two": "2σ ellipse", "contours": "contours of p(x)", "picked": "picked point"}
+        for key, item in items.items():
+            if key != "contours":
+                self.legend.addItem(item, names[key])
+        self._legend_names = names
+        return items
+
+    def legend_texts(self) -> list[str]:
+        """The legend's entries as shown (plain text)."""
+        return [label.item.toPlainText() for _sample, label in self.legend.items]
+
+    def set_caption(self, text: str) -> None:
+        """What the scatter shows now, after its title (a collapsed component, the floor holding one)."""
+        title = f"{self.title} — {text}" if text else self.title
+        self.getPlotItem().setTitle(title, size="10pt", color=plot_colours(self._dark)["foreground"])
+
+    def caption(self) -> str:
+        return self.getPlotItem().titleLabel.item.toPlainText()
 
     # ----- points --------------------------------------------------------------------------
     def set_points(self, points: np.ndarray, keys: np.ndarray | None) -> None:
@@ -143,13 +204,49 @@ class EmView(pg.PlotWidget):
                 items.set_component(gmm.means[j], gmm.covariances[j], skip=skip)
         self._draw_outlines()
 
+    def _min_drawn_sigma(self) -> float:
+        """:data:`MIN_ELLIPSE_PX` in data units (0 before the view has a size)."""
+        (x0, x1), _ = self.box.viewRange()
+        width = self.box.width()
+        return MIN_ELLIPSE_PX * (x1 - x0) / width if width > 1 else 0.0
+
     def _draw_outlines(self) -> None:
         lines = []
+        notes = []
+        min_sigma = self._min_drawn_sigma()
         for j in range(0 if self.gmm is None else self.gmm.n_components):
-            one, two = ellipses(self.gmm.means[j], self.gmm.covariances[j], (1.0, 2.0))
+            mean, cov = self.gmm.means[j], self.gmm.covariances[j]
+            sig, axes = principal_axes(cov)
+            if min_sigma > 0 and np.all(np.isfinite(sig)) and sig.min() < min_sigma:
+                # Drawn at the smallest visible size along the axes that are too thin (a line stays a line).
+                wide = np.maximum(sig, min_sigma)
+                cov = (axes * wide**2) @ axes.T
+                notes.append((j, mean, float(sig.min())))
+            one, two = ellipses(mean, cov, (1.0, 2.0))
             pens = self.components[j].pens
             lines += [(one, pens[1] if j == self.selected else pens[0]), (two, pens[2])]
         self.outlines.set_lines(lines)
+        self._show_enlarged_notes(notes, min_sigma)
+
+    def _show_enlarged_notes(self, notes: list, min_sigma: float) -> None:
+        while len(self.enlarged_notes) < len(notes):
+            note = pg.TextItem(anchor=(0, 0))
+            note.setZValue(30)
+            self.getPlotItem().addItem(note, ignoreBounds=True)
+            self.enlarged_notes.append(note)
+        for i, note in enumerate(self.enlarged_notes):
+            note.setVisible(i < len(notes))
+            if i < len(notes):
+                j, mean, sigma = notes[i]
+                true_size = "0" if sigma <= 0 else f"{sigma:.1g}"
+                note.setHtml(f"<span style='color:{HEX[j % len(HEX)]};font-size:8pt'>{j + 1}: drawn "
+                             f"enlarged (σ = {true_size})</span>")
+                note.setPos(float(mean[0]) + 2.2 * min_sigma, float(mean[1]) - 2.2 * min_sigma)
+
+    @Slot()
+    def _on_range_changed(self) -> None:
+        if self.gmm is not None:  # the smallest drawn size is in pixels: a zoom changes it in data units
+            self._draw_outlines()
 
     def set_handles_visible(self, visible: bool) -> None:
         self.handles_visible = visible
@@ -208,14 +305,27 @@ class EmView(pg.PlotWidget):
         post = self.gmm.responsibilities(np.array([[x, y]]))[0]
         rows = " ".join(f"<span style='color:{HEX[k % len(HEX)]}'>■</span>{k + 1}: {p:.2f}"
                         for k, p in enumerate(post))
-        self.probe.setHtml(f"<span style='color:#202020;font-size:9pt'>P(z|x) {rows}</span>")
+        self.probe.setHtml(f"<span style='color:{self._probe_colour};font-size:9pt'>P(z|x) {rows}</span>")
         self.probe.setPos(x, y)
         self.probe.show()
 
     def probe_text(self) -> str:
         return self.probe.textItem.toPlainText() if self.probe.isVisible() else ""
 
+    def show_contours_in_legend(self, shown: bool) -> None:
+        item = self._legend_items["contours"]
+        if shown and item not in [sample.item for sample, _label in self.legend.items]:
+            self.legend.addItem(item, self._legend_names["contours"])
+        elif not shown:
+            self.legend.removeItem(item)
+
     def apply_theme(self, dark: bool) -> None:
+        self._dark = dark
         self.setBackground(plot_colours(dark)["background"])
         self.background = rgb(plot_colours(dark)["background"])
         style_plot(self.getPlotItem(), dark)
+        style_legend(self.legend, dark)
+        self._probe_colour, fill, border = probe_style(dark)
+        self.probe.fill = fill
+        self.probe.border = border
+        self.probe.update()

@@ -30,8 +30,11 @@ class EmFigure(QStackedWidget):
         self.top = QSplitter(Qt.Orientation.Horizontal)
         self.top.addWidget(self.em_view)
         self.top.addWidget(self.side)
-        self.top.setStretchFactor(0, 3)
-        self.top.setStretchFactor(1, 2)
+        # k-means beside the GMM at the same size and range (linked): the same clusters in the same place.
+        self.km_view.setXLink(self.em_view)
+        self.km_view.setYLink(self.em_view)
+        self.top.setStretchFactor(0, 1)
+        self.top.setStretchFactor(1, 1)
         self.top.setChildrenCollapsible(False)
         self.page2d = QSplitter(Qt.Orientation.Vertical)
         self.page2d.addWidget(self.top)

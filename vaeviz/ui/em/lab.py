@@ -34,6 +34,7 @@ from vaeviz.ui.em.data_tools import DataTools
 from vaeviz.ui.em.explain import explain_html, fmt
 from vaeviz.ui.em.exports import Exports
 from vaeviz.ui.em.figure import EmFigure
+from vaeviz.ui.em.kmeans_view import kmeans_colours
 from vaeviz.ui.em.numbers import NumbersPane
 from vaeviz.ui.em.oned_page import OneDPage
 from vaeviz.ui.em.parameter_edits import ParameterEdits
@@ -75,6 +76,7 @@ class EmLab(QWidget):
         self._drawing = False
         self._pending_data = False
         self._curves_stale = False
+        self._reached = 0  # the furthest half-step shown since the history started: the curves end there
         self._curves_timer = QTimer(self, singleShot=True, interval=0)
         self._curves_timer.timeout.connect(self._update_curves)
         self.binding = StateBinding(self.side, lambda: self.state, self.apply_state)
@@ -192,6 +194,7 @@ class EmLab(QWidget):
             self.layers.set_side("kmeans" if after.kmeans else None)
         if (after.heatmap, after.contours) != (before.heatmap, before.contours):
             self.layers.on_display_changed()
+            self.figure.em_view.show_contours_in_legend(after.contours)
         if after.complete != before.complete:
             self.figure.curves.show_complete(after.complete)
 
@@ -246,8 +249,7 @@ class EmLab(QWidget):
         self.figure.km_view.set_points(shown)
         self.layers.reset()
         x0, y0, x1, y1 = self.rect
-        for v in (view, self.figure.km_view):
-            v.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
+        view.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)  # (k-means' view is linked to it)
         n = self.data.n
         labelled = self.points.labels is not None
         sub = f"; {len(shown):,} drawn" if self.data.shown is not None else ""
@@ -325,6 +327,7 @@ class EmLab(QWidget):
         self._curves_stale = True
         self._curves_timer.start()
         r = self.runner
+        self._reached = min(self._reached, max(r.last, 0))  # (a restart or an edit cut the history)
         bar = self.transport.scrubber
         bar.blockSignals(True)
         bar.setRange(r.first, max(r.last, r.first))
@@ -341,12 +344,18 @@ class EmLab(QWidget):
         if not self._curves_stale:
             return
         self._curves_stale = False
-        series = self.runner.series()
+        # Frames computed ahead (a Step computes E and M; Run computes ahead of the playback) are not
+        # plotted before they are shown: after an E-step the curves must not show the M-step's value.
+        shown = max(self._reached - self.runner.first + 1, 0)
+        series = {name: values[:shown] for name, values in self.runner.series().items()}
         self.figure.curves.set_history(series["ll"], series["cll"], series["bic"], series["aic"],
                                        series["km"], series["m"], first=self.runner.first)
 
     @Slot(int)
     def _on_shown(self, index: int) -> None:
+        if index > self._reached:
+            self._reached = index
+            self._curves_stale = True
         self._update_curves()
         self._show_frame(self.runner.frame_at(index))
         bar = self.transport.scrubber
@@ -361,7 +370,7 @@ class EmLab(QWidget):
         view.set_keys(frame.keys)
         view.set_mixture(frame.gmm, skip=skip)
         view.select(self.selected)
-        self.figure.km_view.set_state(frame.km)
+        self.figure.km_view.set_state(frame.km, kmeans_colours(frame.km, frame.gmm))
         self.figure.curves.set_weights(frame.gmm.weights, skip=self.figure.curves.dragging())
         n = self.data.n if self.data is not None else 0
         self.numbers.show_frame(frame, n, self.position_text(frame))

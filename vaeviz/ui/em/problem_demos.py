@@ -19,7 +19,7 @@ from vaeviz.core.em.state import EmLabState
 from vaeviz.ui.em.controller import EmController
 from vaeviz.ui.em.explain import fmt
 from vaeviz.ui.em.figure import EmFigure
-from vaeviz.ui.em.problems import PROBLEMS, problems_html
+from vaeviz.ui.em.problems import PROBLEMS, collapse_clause, figure_captions, problems_html
 from vaeviz.ui.em.raster_layers import RasterLayers
 from vaeviz.ui.em.runner import EmRunner
 
@@ -82,8 +82,13 @@ class ProblemDemos:
         text.setHtml(self._html)
 
     def show_problem(self, key: str | None, run: bool = False) -> None:
-        """Show problem ``key``'s explanation (None: none); ``run`` also runs problem ① from the start."""
+        """Show problem ``key``'s explanation (None: none); ``run`` also runs problem ① from the start.
+
+        Whatever the previous problem left beside the scatter goes: the seed runs belong to problem ②
+        only, and k-means comes back if it is ticked."""
         self.problem = key
+        if key != "seeds":
+            self._drop_seed_runs()
         if key is not None:
             self.tabs.setCurrentWidget(self.text)
             self.host.set_message("problem", f"<b>{PROBLEMS[key][0]}</b> — see the Problems tab.")
@@ -99,15 +104,27 @@ class ProblemDemos:
         """No problem shown, and k-means (or nothing) beside the scatter instead of the seed runs."""
         if self.problem is not None:
             self.show_problem(None)
+        self._drop_seed_runs()
+
+    def _drop_seed_runs(self) -> None:
+        self.seed_runs = []
+        self.seeds_channel.cancel()
+        self.align.setEnabled(False)
         if self.figure.side_kind == "seeds":
+            self.figure.seeds_view.set_runs([], np.zeros((0, 2)))
             self.layers.set_side("kmeans" if self.host.state.display.kmeans else None)
 
     def update_detail(self, frame: Frame | None) -> None:
-        """The Problems tab's text for the shown problem and ``frame``."""
+        """The Problems tab's text and the figure's captions for the shown problem and ``frame``."""
         html = problems_html(self.problem, self._detail(frame))
         if html != self._html:  # every frame shown calls this; setHtml re-lays out the text
             self._html = html
             self.text.setHtml(html)
+        model = self.host.state.model
+        scatter, curves = figure_captions(self.problem, frame, model.floor, model.reg_value,
+                                          self.host.selected)
+        self.figure.em_view.set_caption(scatter)
+        self.figure.curves.set_caption(curves)
 
     def _detail(self, frame: Frame | None) -> str:
         if frame is not None and self.problem == "marginal":
@@ -117,11 +134,11 @@ class ProblemDemos:
             return f"{rows}. Tick “align the runs” to match each run's components to the fit on the left."
         if frame is not None and self.problem == "singular":
             floor = "on" if self.host.state.model.floor else "off"
-            detail = (f"Component {self.host.selected + 1} was snapped onto one point. Floor {floor}; "
+            detail = (f"Component {self.host.selected + 1} was snapped onto one data point. Floor {floor}; "
                       f"ℓ now = {fmt(frame.em.log_likelihood)}. ")
-            if frame.terminal:
-                return detail + ("It collapsed: tick the floor (the lab steps back) and press M-step to see "
-                                 "ℓ stay finite.")
+            if frame.terminal:  # the banner's words (the core's reason), so the two agree
+                return detail + (f"{collapse_clause(frame.em.singular.reason)}: tick the floor (the lab "
+                                 "steps back) and press M-step to see ℓ stay finite.")
             return detail + "Press Step and watch ℓ."
         return ""
 
@@ -155,6 +172,8 @@ class ProblemDemos:
         self.controller.replace_job(self.seeds_channel, job, progress="latest")
 
     def _on_seeds_done(self, runs) -> None:
+        if self.problem != "seeds":
+            return  # another problem was chosen while the runs were computed
         self.seed_runs = list(runs)
         self.figure.seeds_view.set_runs(self.seed_runs, self.host.data.x_shown)
         self.figure.seeds_view.set_aligned(self.host.state.align)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from vaeviz.ui.em.explain import singular_reason
+import numpy as np
+
+from vaeviz.core.em.lab import Frame
+from vaeviz.ui.em.explain import fmt, singular_reason
 
 PROBLEMS = {
     "marginal": (
@@ -48,3 +51,42 @@ def singular_message(reason: str) -> str:
     """What the dock says when a component has collapsed (``reason`` from the singularity report)."""
     return (f"<b>Singular mixture.</b> {singular_reason(reason)} EM cannot go on from here: scrub back, "
             "or turn the floor on.")
+
+
+def collapse_clause(reason: str) -> str:
+    """The core's collapse reason up to its colon ("component 4 collapsed onto a single point"), the words
+    the banner, the Problems tab and the figure share."""
+    head = reason.split(":", 1)[0].strip().rstrip(".")
+    return singular_reason(head)
+
+
+def figure_captions(problem: str | None, frame: Frame | None, floor: bool, reg: float,
+                    selected: int) -> tuple[str, str]:
+    """What the figure says in words: (after the scatter's title, under the curves).
+
+    An exported figure has no message bar and no Problems tab, so the state they describe (a collapse,
+    the floor holding a component, which problem is shown) must be in the figure itself.
+    """
+    if frame is None:
+        return "", ""
+    singular = frame.em.singular
+    if singular is not None:
+        scatter = f"{collapse_clause(singular.reason)}: ℓ = +∞"
+    else:
+        scatter = ""
+    if problem == "marginal":
+        return scatter, ("① marginal ℓ (EM never lowers it) and complete-data ℓ<sub>c</sub> "
+                         "(the hidden z known)")
+    if problem == "seeds":
+        return scatter, "② four seeds on the right: the same clusters, numbered differently (label switching)"
+    if problem != "singular":
+        return scatter, ""
+    k = min(selected, frame.gmm.n_components - 1)
+    if singular is not None:
+        return scatter, "③ floor off: a component on one point has unbounded likelihood, ℓ → +∞"
+    smallest = float(np.linalg.eigvalsh(frame.gmm.covariances[k]).min())
+    if floor:
+        return (f"floor on: component {k + 1} held at variance {fmt(smallest, 2)} (reg = {fmt(reg, 2)})",
+                "③ floor on: the collapsing component stops at the floor, ℓ stays finite")
+    return (f"component {k + 1} on one point, variance {fmt(smallest, 2)}: Step to collapse it",
+            "③ floor off: the next M-step shrinks the component onto the point, ℓ → +∞")

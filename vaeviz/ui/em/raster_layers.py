@@ -15,6 +15,7 @@ from vaeviz.core.em.lab import Frame
 from vaeviz.core.em.state import EmLabState
 from vaeviz.ui.em.controller import EmController
 from vaeviz.ui.em.figure import EmFigure
+from vaeviz.ui.em.kmeans_view import centres_in_colour_order, kmeans_colours
 from vaeviz.ui.em.layers import density_job, voronoi_job
 from vaeviz.ui.em.runner import EmRunner
 
@@ -77,7 +78,7 @@ class RasterLayers:
         else:
             view.set_density(None, False, False)
         if self.figure.side_kind == "kmeans" and frame.km is not None:
-            centres = frame.km.centres
+            centres = centres_in_colour_order(frame.km.centres, kmeans_colours(frame.km, frame.gmm))
             if self._cells_for is None or not np.array_equal(self._cells_for, centres):
                 self._cells_for = centres
                 self._pending.add("cells")

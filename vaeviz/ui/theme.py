@@ -39,11 +39,31 @@ def _dark_palette() -> QPalette:
     return p
 
 
+def _dark_indicator_palette(palette: QPalette) -> QPalette:
+    """The dark palette for check boxes and radio buttons. Fusion fills an indicator with Base and outlines
+    it with Window darkened: on the dark Window that outline is black on a black box, and an unticked
+    box could not be seen. A lighter Base and Window (used for nothing else in these widgets) make the
+    box a grey square with a visible edge."""
+    p = QPalette(palette)
+    for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive, QPalette.ColorGroup.Disabled):
+        p.setColor(group, QPalette.ColorRole.Base, QColor("#3c4048"))
+        p.setColor(group, QPalette.ColorRole.Window, QColor("#b4b9c2"))
+    p.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Base, QColor("#2c2f35"))
+    p.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Window, QColor("#7a7f88"))
+    return p
+
+
+INDICATOR_CLASSES = ("QCheckBox", "QRadioButton")
+
+
 def apply_theme(app: QApplication, mode: str) -> bool:
     """Apply ``mode`` ("system", "light" or "dark") to the application; return whether it is dark."""
     dark = resolve_dark(app, mode)
     app.setStyle("Fusion")  # the one style that honours a custom palette on every platform
-    app.setPalette(_dark_palette() if dark else app.style().standardPalette())
+    palette = _dark_palette() if dark else app.style().standardPalette()
+    app.setPalette(palette)
+    for name in INDICATOR_CLASSES:  # (class palettes stay until replaced: set them in both themes)
+        app.setPalette(_dark_indicator_palette(palette) if dark else palette, name)
     return dark
 
 

@@ -221,6 +221,15 @@ class SidePanel(QScrollArea):
             form.addRow(f"μ{k + 1}", row)
         self.reset_1d = _button("Lecture values", "μ = −10 and +10, σ = 5")
         form.addRow(self.reset_1d)
+        self.sample_1d = _button("Sample", "<p>The generative process, animated: z ~ Cat(π), then "
+                                 "x | z ~ N(μ<sub>z</sub>, σ<sub>z</sub>²); the histogram of the samples "
+                                 "approaches p(x)</p>", "em-sample-1d")
+        self.sample_1d.setCheckable(True)
+        self.clear_samples_1d = _button("Clear samples", "Forget the samples drawn so far")
+        row = QHBoxLayout()
+        row.addWidget(self.sample_1d)
+        row.addWidget(self.clear_samples_1d)
+        form.addRow(row)
         col.addWidget(self.oned_box)
         col.addStretch(1)
         for combo in inner.findChildren(QComboBox):  # as narrow as readable; long names show in the popup

@@ -51,7 +51,7 @@ def _small_plot(title: str, bottom: str = "half-step") -> pg.PlotItem:
         axis.setTickFont(font)
     # A fixed width that fits "-1.05e+06": pyqtgraph only widens an axis after a first paint, too late
     # for a figure exported straight after it is laid out (the labels would be dropped).
-    plot.getAxis("left").setWidth(60)
+    plot.getAxis("left").setWidth(56)
     plot.setMenuEnabled(False)
     return plot
 
@@ -130,8 +130,8 @@ class CurvesView(pg.GraphicsLayoutWidget):
         self.ci.setContentsMargins(2, 2, 2, 2)
         self._dark = False
         # Coloured titles instead of legends: a legend would cover the curves of these small plots.
-        self.ll = _small_plot(f"<span style='color:{MARGINAL}'>marginal ℓ</span> and "
-                              f"<span style='color:{COMPLETE}'>complete-data ℓ<sub>c</sub></span>")
+        self.ll = _small_plot(f"<span style='color:{MARGINAL}'>ℓ marginal</span>, "
+                              f"<span style='color:{COMPLETE}'>ℓ<sub>c</sub> complete</span>")
         # One Polylines item per plot draws its curves (a PlotCurveItem each added ~0.1 ms a frame).
         dash = Qt.PenStyle.DashLine
         self.pens = {"ll": pg.mkPen(MARGINAL, width=2), "cll": pg.mkPen(COMPLETE, width=2, style=dash),
@@ -153,8 +153,7 @@ class CurvesView(pg.GraphicsLayoutWidget):
             item.setZValue(30)
             self.ll.addItem(item, ignoreBounds=True)
             item.hide()
-        self.gap = _small_plot(f"<span style='color:{GAP}'>ℓ<sub>c</sub> − ℓ = "
-                               "Σ<sub>n</sub> log P(z<sub>n</sub>|x<sub>n</sub>)</span>")
+        self.gap = _small_plot(f"<span style='color:{GAP}'>ℓ<sub>c</sub> − ℓ = Σ log P(z|x)</span>")
         self.gap_lines = _lines(self.gap)
         self.gap_off_text = pg.TextItem("", color=GAP, anchor=(0, 1))
         self.gap.addItem(self.gap_off_text, ignoreBounds=True)

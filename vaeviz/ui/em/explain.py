@@ -40,8 +40,25 @@ def vec(v: np.ndarray) -> str:
     return "(" + ", ".join(fmt(a, 3) for a in v) + ")"
 
 
-def mat(m: np.ndarray) -> str:
-    return "[" + "; ".join(" ".join(fmt(a, 3) for a in row) for row in m) + "]"
+def _bracket(i: int, n: int, left: bool) -> str:
+    """The piece of a tall bracket for row ``i`` of ``n``."""
+    if n == 1:
+        return "[" if left else "]"
+    top, middle, bottom = ("⎡", "⎢", "⎣") if left else ("⎤", "⎥", "⎦")
+    return top if i == 0 else bottom if i == n - 1 else middle
+
+
+def matrix_html(rows) -> str:
+    """A small matrix (a column vector: one value a row) as a table between tall brackets, so that its
+    rows never wrap into one another as the pane narrows."""
+    rows = [list(np.atleast_1d(row)) for row in np.atleast_1d(rows)]
+    n = len(rows)
+    body = "".join(
+        f"<tr><td>{_bracket(i, n, True)}</td>"
+        + "".join(f"<td align='right' nowrap>&nbsp;{fmt(v, 3)}&nbsp;</td>" for v in row)
+        + f"<td>{_bracket(i, n, False)}</td></tr>"
+        for i, row in enumerate(rows))
+    return f"<table cellspacing='0' cellpadding='0'>{body}</table>"
 
 
 def _swatch(k: int) -> str:
@@ -50,8 +67,9 @@ def _swatch(k: int) -> str:
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
     head = "".join(f"<th align='right'>{h}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td align='right'>{c}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table cellspacing='0' cellpadding='2'><tr>{head}</tr>{body}</table>"
+    cells = ["".join(f"<td align='right' valign='middle' nowrap>{c}</td>" for c in row) for row in rows]
+    body = "".join(f"<tr>{row}</tr>" for row in cells)
+    return f"<table cellspacing='0' cellpadding='3'><tr>{head}</tr>{body}</table>"
 
 
 def e_step_html(gmm: GaussianMixture, x_n: np.ndarray, n: int) -> str:
@@ -71,8 +89,8 @@ def e_step_html(gmm: GaussianMixture, x_n: np.ndarray, n: int) -> str:
 
 def m_step_html(gmm: GaussianMixture, nk: np.ndarray | None, n_total: int, reg: float) -> str:
     nk = gmm.weights * n_total if nk is None else nk
-    rows = [[_swatch(k), fmt(nk[k]), fmt(gmm.weights[k]), vec(gmm.means[k]), mat(gmm.covariances[k])]
-            for k in range(gmm.n_components)]
+    rows = [[_swatch(k), fmt(nk[k]), fmt(gmm.weights[k]), matrix_html(gmm.means[k][:, None]),
+             matrix_html(gmm.covariances[k])] for k in range(gmm.n_components)]
     floor = f" + {fmt(reg)}·I" if reg > 0 else " (floor off)"
     return ("<p>N<sub>k</sub> = Σ<sub>n</sub> γ<sub>nk</sub>, &nbsp; "
             "π<sub>k</sub> = N<sub>k</sub> / N, &nbsp; "
@@ -103,7 +121,7 @@ def explain_html(frame: Frame | None, m_frame: Frame | None, x_n: np.ndarray | N
                      f"<b>{fmt(em.complete_log_likelihood)}</b>")
     parts.append("</p>")
     if em.singular is not None:
-        parts.append(f"<p style='color:#c0392b'><b>Singular:</b> {singular_reason(em.singular.reason)}</p>")
+        parts.append(f"<p style='color:#e74c3c'><b>Singular:</b> {singular_reason(em.singular.reason)}</p>")
     e_title = ("E-step (just done)" if phase == "E" else "E-step (next: with the parameters shown)")
     parts.append(heading(e_title, phase == "E"))
     if x_n is not None:

@@ -18,6 +18,7 @@ from dataclasses import replace
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtGui import QTextOption
 from PySide6.QtWidgets import QFileDialog, QSplitter, QTabWidget, QTextBrowser, QVBoxLayout, QWidget
 
 from vaeviz.core.data.pointset import PointSet, PointSetChange
@@ -64,6 +65,8 @@ class EmLab(QWidget):
         self.transport = TransportBar()
         self.numbers = NumbersPane()
         self.explain = QTextBrowser()
+        # Break lines between words only: numbers and the μ, Σ matrices must never be split in two.
+        self.explain.setWordWrapMode(QTextOption.WrapMode.WordWrap)
         self.problems_text = QTextBrowser()
         self.tabs = QTabWidget()  # one side column keeps the figure wide at the default 1280 px
         self._lay_out()
@@ -81,7 +84,8 @@ class EmLab(QWidget):
         self._curves_timer.timeout.connect(self._update_curves)
         self.binding = StateBinding(self.side, lambda: self.state, self.apply_state)
         self.layers = RasterLayers(self.figure, self.controller, self.runner, lambda: self.state)
-        self.oned = OneDPage(self.figure.oned, self.explain, lambda: self.state, self.apply_state)
+        self.oned = OneDPage(self.figure.oned, self.explain, lambda: self.state, self.apply_state,
+                             self.side.sample_1d, self.side.clear_samples_1d)
         self.problems = ProblemDemos(self, self.runner, self.controller, self.figure, self.layers, self.tabs,
                                      self.problems_text, self.side.align)
         self.edits = ParameterEdits(self.figure, self.runner, self.numbers, self._n_points,
@@ -457,6 +461,7 @@ class EmLab(QWidget):
         self.layers.redo()  # the layers are composited over the old background
 
     def shutdown(self) -> None:
+        self.oned.shutdown()
         self.runner.shutdown()
         self.controller.shutdown()
         self._unsubscribe()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
+from html import escape
+
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QHeaderView, QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
 from vaeviz.core.em.gmm import information_criteria
@@ -11,7 +13,10 @@ from vaeviz.core.em.lab import Frame
 from vaeviz.ui.em.colours import HEX
 from vaeviz.ui.em.explain import fmt
 
-ROWS = ["π", "μ₁", "μ₂", "Σ₁₁", "Σ₁₂", "Σ₂₂", "N_k"]  # one column per component: K ≤ 4 fit a narrow pane
+# Status words on the pane's background: darker shades on light, lighter ones on dark (by "is it dark").
+STATUS_COLOURS = {False: {"bad": "#b03a2e", "good": "#2a7a2a", "note": "#8a5a00"},
+                  True: {"bad": "#ff7b6b", "good": "#6fcf6f", "note": "#f0b85a"}}
+ROWS = ["π", "μ₁", "μ₂", "Σ₁₁", "Σ₁₂", "Σ₂₂", "Nₖ"]  # one column per component: K ≤ 4 fit a narrow pane
 
 
 class NumbersPane(QWidget):
@@ -36,13 +41,19 @@ class NumbersPane(QWidget):
         col.addWidget(self.summary)
         col.addWidget(self.table, 1)
         self._pending: tuple | None = None
+        self._last: tuple | None = None
 
     def show_frame(self, frame: Frame | None, n: int, position: str) -> None:
         """Show a frame's numbers; while the pane is hidden (another tab) only the latest is kept, and drawn
         when it is shown: filling the table costs ~0.7 ms, a tenth of a live EM frame."""
-        self._pending = (frame, n, position)
+        self._pending = self._last = (frame, n, position)
         if self.isVisible():
             self._render()
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and self._last is not None:
+            self.show_frame(*self._last)  # the status colours follow the theme
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().showEvent(event)
@@ -65,10 +76,14 @@ class NumbersPane(QWidget):
             lines.append(f"complete-data ℓ<sub>c</sub> = {fmt(em.complete_log_likelihood)}")
         lines.append(f"BIC = {fmt(bic)} &nbsp; AIC = {fmt(aic)} &nbsp; "
                      f"({frame.gmm.n_parameters()} parameters)")
+        colours = STATUS_COLOURS[self.palette().color(QPalette.ColorRole.Window).lightness() < 128]
+        precision = getattr(em, "precision_note", None)  # (set by the fast path when it fell back)
+        if precision:
+            lines.append(f"<span style='color:{colours['note']}'>precision: {escape(precision)}</span>")
         if em.singular is not None:
-            lines.append("<span style='color:#c0392b'>singular: ℓ → +∞</span>")
+            lines.append(f"<span style='color:{colours['bad']}'>singular: ℓ → +∞</span>")
         elif em.converged:
-            lines.append("<span style='color:#2a7a2a'>converged</span>")
+            lines.append(f"<span style='color:{colours['good']}'>converged</span>")
         self.summary.setText("<br>".join(lines))
         gmm = frame.gmm
         k = gmm.n_components

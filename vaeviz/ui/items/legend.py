@@ -19,6 +19,8 @@ def add_legend(plot: pg.PlotItem, offset=(6, 6), size: str = "9pt") -> pg.Legend
 def style_legend(legend: pg.LegendItem, dark: bool) -> None:
     colours = plot_colours(dark)
     legend.setLabelTextColor(colours["foreground"])
+    for _sample, label in legend.items:  # (pyqtgraph stores the colour but does not redraw the labels)
+        label.setText(label.text)
     background = pg.mkColor(colours["background"])
     background.setAlpha(225)
     legend.setBrush(pg.mkBrush(background))

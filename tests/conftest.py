@@ -12,6 +12,16 @@ os.environ.setdefault("VAEVIZ_TORCH_THREADS", "1")
 import pytest  # noqa: E402
 
 
+@pytest.fixture(scope="session")
+def qapp():
+    """pytest-qt's application, made the app's way: names, and garbage collection only from the GUI
+    thread's event loop (vaeviz.ui.garbage_collection), without which a collection inside a Qt call
+    can deadlock a test."""
+    from vaeviz.app import make_application
+
+    return make_application()
+
+
 @pytest.fixture(autouse=True)
 def isolated_settings(tmp_path_factory, monkeypatch):
     """Point vaeviz at a fresh settings folder so tests never see or change the user's settings."""

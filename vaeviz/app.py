@@ -66,8 +66,13 @@ def _quiet_qt_messages() -> None:
     previous = qInstallMessageHandler(handler)
 
 
+GARBAGE_COLLECTOR_NAME = "vaeviz-garbage-collector"
+
+
 def make_application(argv: list[str] | None = None):
-    """Return the QApplication, creating it (with vaeviz's names) if needed."""
+    """Return the QApplication, creating it (with vaeviz's names) if needed, with garbage collection moved
+    to the GUI thread's event loop (:mod:`vaeviz.ui.garbage_collection`)."""
+    from PySide6.QtCore import QObject
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance()
@@ -78,6 +83,11 @@ def make_application(argv: list[str] | None = None):
         app.setOrganizationName("vaeviz")
         app.setApplicationVersion(vaeviz.__version__)
         app.setDesktopFileName("vaeviz")
+    if app.findChild(QObject, GARBAGE_COLLECTOR_NAME) is None:
+        from vaeviz.ui.garbage_collection import GuiThreadGarbageCollector
+
+        collector = GuiThreadGarbageCollector(app)
+        collector.setObjectName(GARBAGE_COLLECTOR_NAME)
     return app
 
 

@@ -17,6 +17,8 @@
    ``runner.step("M")`` with the heatmap on (each shown frame recolours and requests the density), then
    ``figure.repaint()`` + ``processEvents()``; the median of 40 frames.
 4. ``scatter_recolour_fps_n1e4``: frames per second of the dock's ``EmView.set_keys`` + paint.
+5. ``em_fast_ll_rel_error_max``: the fast path's reported log-likelihood against the float64 one of the
+   mixture it shows, worst case over fixed ill-conditioned mixtures (:mod:`benchmarks._em_precision`).
 
 The prototype figures (a bare PlotWidget, :class:`LivePlot`) are kept in ``details``.
 
@@ -329,6 +331,12 @@ def run() -> dict:
     finally:
         torch.set_num_threads(previous_threads)
     details["ours_in_process"] = in_process
+
+    from benchmarks import _em_precision
+
+    precision_metrics, precision_details = _em_precision.run()
+    metrics.update(precision_metrics)
+    details.update(precision_details)
 
     # Live frames and recolouring, in this (GUI) thread.
     live_metrics, live_details = live_figures(_sample(N_LIVE, K_LIVE, seed=4), _mixture(K_LIVE, 4), app)

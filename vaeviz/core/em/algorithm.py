@@ -8,7 +8,14 @@ the same start both produce the same parameters to rounding error.
 
 With the covariance floor off (``reg=0``) a component can collapse onto a point (or a line) and the
 likelihood runs to +∞. That is part of the lesson, so it is detected and reported in the snapshot
-(:class:`Singularity`) instead of surfacing as NaN, and the generator stops there.
+(:class:`Singularity`) instead of surfacing as NaN, and the generator stops there. The test is
+scale-free: a variance counts as 0 relative to the data's own spread along each axis
+(:func:`find_collapse`). With the floor on, every variance is ≥ ``reg`` in the data's units, as in
+scikit-learn, and only a floor too small for float64 to resolve at the data's scale can let one collapse.
+
+The complete-data log-likelihood ℓ_c needs the true labels numbered like EM's components, which EM
+numbers arbitrarily and may reorder during a run: every snapshot matches the true classes to its own
+components by their means (:class:`CompleteData`).
 
 The fast float32 torch path for large N is :func:`em_fast_steps` (implemented in
 :mod:`vaeviz.core.em.fast`, imported lazily so importing this module never imports torch).
@@ -21,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vaeviz.core.em.align import linear_assignment
 from vaeviz.core.em.gmm import (
     GaussianMixture,
     check_covariance_type,
@@ -30,7 +38,6 @@ from vaeviz.core.em.gmm import (
 from vaeviz.core.em.initialise import (
     check_labels,
     check_reg,
-    data_scale,
     init_from_kmeans,
     init_kmeanspp,
     init_random,
@@ -40,14 +47,16 @@ from vaeviz.core.em.initialise import (
 from vaeviz.core.em.log_rows import column_sums, normalise_log_rows
 
 __all__ = [
-    "PHASES", "SINGULAR_RTOL", "EMState", "Singularity", "SingularCovarianceError", "e_step", "m_step",
-    "em_steps", "em_fast_steps", "find_singularity", "floor_variances", "init_random", "init_kmeanspp",
-    "init_from_kmeans", "init_user", "spread_covariance",
+    "PHASES", "SINGULAR_RTOL", "CompleteData", "EMState", "Singularity", "SingularCovarianceError",
+    "axis_scales", "e_step", "m_step", "em_steps", "em_fast_steps", "find_collapse", "find_singularity",
+    "floor_variances", "init_random", "init_kmeanspp", "init_from_kmeans", "init_user",
+    "spread_covariance",
 ]
 
 PHASES = ("init", "E", "M")
-# An eigenvalue of Σ_k below this fraction of the data's variance counts as collapsed: float64 cannot
-# tell it from 0 once it is added to the data's scale, and the likelihood is already astronomically large.
+# With the floor off, an eigenvalue of Σ_k below this fraction of the data's variance (per axis, after
+# standardising) counts as collapsed: float64 cannot tell it from 0 once it is added to the data's scale,
+# and the likelihood is already astronomically large.
 SINGULAR_RTOL = 1e-12
 
 
@@ -84,11 +93,14 @@ class EMState:
     mean_log_likelihood : float
         ``log_likelihood / N`` (what scikit-learn calls the lower bound).
     complete_log_likelihood : float or None
-        Σ_n log p(x_n, z_n) with the true labels, when they were given.
+        Σ_n log p(x_n, z_n) with the true labels, when they were given, each true class standing for the
+        component of ``gmm`` whose mean matches it (see :class:`CompleteData`).
     singular : Singularity or None
         Set when a component collapsed; the generator ends after this state.
     converged : bool
         True when the M-step changed the mean log-likelihood by less than ``tol``; the generator ends.
+    precision_note : str or None
+        Set on every state of a fast float32 run after it had to continue in float64, saying why.
     """
 
     iteration: int
@@ -100,6 +112,7 @@ class EMState:
     complete_log_likelihood: float | None = None
     singular: Singularity | None = None
     converged: bool = False
+    precision_note: str | None = None
 
     def __post_init__(self) -> None:
         resp = self.responsibilities
@@ -109,6 +122,52 @@ class EMState:
             resp = np.array(resp, dtype=np.float64)
             resp.setflags(write=False)
             object.__setattr__(self, "responsibilities", resp)
+
+
+class CompleteData:
+    """The true labels of the data, and the complete-data log-likelihood ℓ_c they give a mixture.
+
+    EM's components come out in arbitrary order (label switching), and a run may reorder them, so a
+    labelling matched once, to the starting mixture, goes stale. :meth:`value` matches the true classes
+    to the given mixture's components afresh each time: each class goes to the component whose mean is
+    nearest its own mean, one to one (the Hungarian algorithm). Classes without points drop out.
+
+    Parameters
+    ----------
+    x : numpy.ndarray, shape (N, d)
+    labels : numpy.ndarray of int, shape (N,)
+        The true class of each point, in [0, K).
+    n_components : int
+    """
+
+    def __init__(self, x: np.ndarray, labels: np.ndarray, n_components: int):
+        self.labels = labels
+        self.n_components = n_components
+        counts = np.bincount(labels, minlength=n_components)
+        self.classes = np.flatnonzero(counts)
+        self.class_means = np.stack([np.bincount(labels, weights=x[:, i], minlength=n_components)
+                                     for i in range(x.shape[1])], axis=1)[self.classes]
+        self.class_means /= counts[self.classes, None]
+
+    def matching(self, means: np.ndarray) -> np.ndarray:
+        """component[j]: the component of a mixture with these means that true class ``classes[j]`` plays."""
+        cost = ((self.class_means[:, None, :] - means[None, :, :]) ** 2).sum(axis=2)
+        return linear_assignment(cost)[1]
+
+    def class_sums(self, log_joint: np.ndarray) -> np.ndarray:
+        """(classes, K): Σ over the points of each true class of log π_k N(x_n | μ_k, Σ_k)."""
+        k = self.n_components
+        sums = np.stack([np.bincount(self.labels, weights=log_joint[:, j], minlength=k) for j in range(k)],
+                        axis=1)
+        return sums[self.classes]
+
+    def value(self, log_joint: np.ndarray, means: np.ndarray) -> float:
+        """ℓ_c = Σ_n log p(x_n, z_n) for a mixture: its (N, K) log-joints and its means (K, d)."""
+        return self.from_class_sums(self.class_sums(log_joint), means)
+
+    def from_class_sums(self, sums: np.ndarray, means: np.ndarray) -> float:
+        """ℓ_c from the per-class sums of the log-joints (:meth:`class_sums`, or computed another way)."""
+        return float(sums[np.arange(len(self.classes)), self.matching(means)].sum())
 
 
 class SingularCovarianceError(ValueError):
@@ -166,7 +225,51 @@ def _estimate(x: np.ndarray, resp: np.ndarray, covariance_type: str, reg: float)
     return nk / nk.sum(), means, to_full(typed, covariance_type, k, d), nk
 
 
-def find_singularity(covariances: np.ndarray, threshold: float | np.ndarray) -> Singularity | None:
+def axis_scales(x: np.ndarray) -> np.ndarray:
+    """The data's standard deviation along each axis, the unit in which collapse is judged.
+
+    An axis along which all points agree gets the mean of the others' (1 when all are 0), so a component
+    flattened onto such an axis still reads as collapsed rather than dividing by 0.
+    """
+    std = np.array([x[:, j].std() for j in range(x.shape[1])])  # per column: faster than axis=0 for small d
+    spread = std[std > 0]
+    return np.where(std > 0, std, spread.mean() if spread.size else 1.0)
+
+
+def _floor_hint(reg: float, scales: np.ndarray) -> str:
+    if reg == 0:
+        return " A covariance floor (reg > 0) prevents this."
+    return (f" The covariance floor (reg = {reg:.3g}) is too small for float64 to hold at this data's scale "
+            f"(standard deviation up to {scales.max():.3g}): raise it.")
+
+
+def find_collapse(covariances: np.ndarray, scales: np.ndarray, reg: float) -> Singularity | None:
+    """Collapsed components of EM's new covariances (data units), judged consistently with the floor.
+
+    With ``reg > 0`` every variance is ≥ ``reg`` by construction, so only a floor that float64 cannot
+    resolve (half of it lost to rounding) or a covariance without a Cholesky factor counts. With
+    ``reg = 0`` a variance counts as 0 below ``SINGULAR_RTOL`` times the data's variance along the axes it
+    spans: the covariance is standardised by ``scales`` (:func:`axis_scales`) first, so the test does not
+    depend on the data's units.
+    """
+    hint = _floor_hint(reg, scales)
+    if reg > 0:
+        return find_singularity(covariances, 0.5 * reg, hint)
+    return find_singularity(covariances / np.outer(scales, scales), SINGULAR_RTOL, hint)
+
+
+def collapsed_shown(covariances: np.ndarray, covariance_type: str, scales: np.ndarray,
+                    reg: float) -> np.ndarray:
+    """Collapsed covariances raised just enough to be drawn (and evaluated): to the floor, or with the
+    floor off to the collapse threshold in standardised units."""
+    if reg > 0:
+        return floor_variances(covariances, covariance_type, reg)
+    outer = np.outer(scales, scales)
+    return floor_variances(covariances / outer, covariance_type, SINGULAR_RTOL) * outer
+
+
+def find_singularity(covariances: np.ndarray, threshold: float | np.ndarray,
+                     hint: str = " A covariance floor (reg > 0) prevents this.") -> Singularity | None:
     """Report collapsed components: an eigenvalue ≤ ``threshold``, non-finite, or no Cholesky factor.
 
     Parameters
@@ -174,6 +277,8 @@ def find_singularity(covariances: np.ndarray, threshold: float | np.ndarray) -> 
     covariances : numpy.ndarray, shape (K, d, d)
     threshold : float or numpy.ndarray, shape (K,)
         Variances at or below this count as 0 (one value, or one per component).
+    hint : str
+        Appended to the reason: what would prevent the collapse.
 
     Returns
     -------
@@ -209,7 +314,6 @@ def find_singularity(covariances: np.ndarray, threshold: float | np.ndarray) -> 
                          "so the likelihood runs to +∞."))
     if not found:
         return None
-    hint = " A covariance floor (reg > 0) prevents this."
     return Singularity(found[0][0], found[0][1] + hint, tuple(j for j, _ in found))
 
 
@@ -258,8 +362,9 @@ def m_step(x, resp, covariance_type: str = "full", reg: float = 1e-6) -> Gaussia
     resp = np.asarray(resp, dtype=np.float64)
     if resp.ndim != 2 or resp.shape[0] != x.shape[0]:
         raise ValueError(f"resp must have shape (N, K) with N={x.shape[0]}, got {resp.shape}")
-    weights, means, cov, _ = _estimate(x, resp, check_covariance_type(covariance_type), check_reg(reg))
-    singular = find_singularity(cov, SINGULAR_RTOL * data_scale(x))
+    reg = check_reg(reg)
+    weights, means, cov, _ = _estimate(x, resp, check_covariance_type(covariance_type), reg)
+    singular = find_collapse(cov, axis_scales(x), reg)
     if singular is not None:
         raise SingularCovarianceError(singular)
     return GaussianMixture(weights, means, cov, covariance_type)
@@ -298,7 +403,8 @@ def em_steps(x, init: GaussianMixture, covariance_type: str | None = None, reg: 
     max_iter : int
         Number of (E, M) iterations.
     z_true : array_like of int, optional
-        True component of each point, for the complete-data log-likelihood.
+        True class of each point, in [0, K), for the complete-data log-likelihood (matched to the
+        components afresh in every snapshot, see :class:`CompleteData`).
     tol : float, optional
         Stop once an M-step changes the mean log-likelihood per point by less than ``tol``. None runs all
         ``max_iter`` iterations (like scikit-learn with ``tol=0``).
@@ -312,34 +418,37 @@ def em_steps(x, init: GaussianMixture, covariance_type: str | None = None, reg: 
     x, covariance_type, reg = check_run(x, init, covariance_type, reg, max_iter, tol)
     z = check_labels(z_true, x.shape[0], init.n_components)
     n = x.shape[0]
-    threshold = SINGULAR_RTOL * data_scale(x)
+    scales = axis_scales(x)
+    truth = None if z is None else CompleteData(x, z, init.n_components)
 
-    def complete(log_joint: np.ndarray) -> float | None:
-        return None if z is None else float(log_joint[np.arange(n), z].sum())
+    def complete(log_joint: np.ndarray, mixture: GaussianMixture) -> float | None:
+        return None if truth is None else truth.value(log_joint, mixture.means)
 
     gmm = init
     log_joint = gmm.component_log_prob(x)
     log_norm, resp = normalise_log_rows(log_joint)
     resp.setflags(write=False)
     ll = float(log_norm.sum())
-    yield EMState(0, "init", gmm, None, ll, ll / n, complete(log_joint))
+    cll = complete(log_joint, gmm)
+    yield EMState(0, "init", gmm, None, ll, ll / n, cll)
     for it in range(1, int(max_iter) + 1):
-        yield EMState(it, "E", gmm, resp, ll, ll / n, complete(log_joint))
+        yield EMState(it, "E", gmm, resp, ll, ll / n, cll)
         weights, means, cov, _ = _estimate(x, resp, covariance_type, reg)
-        singular = find_singularity(cov, threshold)
+        singular = find_collapse(cov, scales, reg)
         if singular is not None:
-            floored = floor_variances(cov, covariance_type, threshold)
-            shown = GaussianMixture(weights, means, floored, covariance_type)
-            cll = complete(shown.component_log_prob(x))
-            yield EMState(it, "M", shown, resp, np.inf, np.inf, cll, singular)
+            shown_cov = collapsed_shown(cov, covariance_type, scales, reg)
+            shown = GaussianMixture(weights, means, shown_cov, covariance_type)
+            yield EMState(it, "M", shown, resp, np.inf, np.inf, complete(shown.component_log_prob(x), shown),
+                          singular)
             return
         gmm = GaussianMixture(weights, means, cov, covariance_type)
         log_joint = gmm.component_log_prob(x)
         log_norm, new_resp = normalise_log_rows(log_joint)
         new_resp.setflags(write=False)
         new_ll = float(log_norm.sum())
+        cll = complete(log_joint, gmm)
         converged = tol is not None and abs(new_ll - ll) / n < tol
-        yield EMState(it, "M", gmm, resp, new_ll, new_ll / n, complete(log_joint), converged=converged)
+        yield EMState(it, "M", gmm, resp, new_ll, new_ll / n, cll, converged=converged)
         if converged:
             return
         resp, ll = new_resp, new_ll

@@ -20,8 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vaeviz.core.em.algorithm import EMState, em_fast_steps, em_steps
-from vaeviz.core.em.align import align_components
+from vaeviz.core.em.algorithm import CompleteData, EMState, em_fast_steps, em_steps
 from vaeviz.core.em.data_checks import data_problem
 from vaeviz.core.em.gmm import GaussianMixture
 from vaeviz.core.em.initialise import init_from_kmeans, init_kmeanspp, init_random, init_user
@@ -163,19 +162,17 @@ def initial_mixture(data: LabData, settings: LabSettings, user_means=None) -> Ga
     return init_kmeanspp(x, k, rng, kind, reg)
 
 
-def aligned_labels(data: LabData, gmm: GaussianMixture) -> np.ndarray | None:
-    """True labels renumbered to EM's components, or None when the truth is unknown or has another K.
+def true_labels(data: LabData, k: int) -> np.ndarray | None:
+    """The data's true classes when they can stand for K components (one to one), else None.
 
-    EM numbers its components arbitrarily; matching the true classes' means to the components' (the
-    Hungarian algorithm) makes the complete-data log-likelihood compare like with like.
+    EM numbers its components arbitrarily; the EM generators match the classes to each snapshot's
+    components by their means (:class:`vaeviz.core.em.algorithm.CompleteData`), so ℓ_c compares like
+    with like in every frame.
     """
     z = data.labels
-    k = gmm.n_components
     if z is None or z.min() < 0 or z.max() >= k or np.bincount(z, minlength=k).min() == 0:
         return None
-    true_means = np.stack([data.x[z == j].mean(axis=0) for j in range(k)])
-    perm = align_components(true_means, gmm.means)  # component perm[j] plays true class j
-    return perm[z]
+    return z
 
 
 def _colours(data: LabData, state: EMState) -> tuple[np.ndarray, np.ndarray | None]:
@@ -227,7 +224,7 @@ def run_frames(data: LabData, settings: LabSettings, start: Frame, n_half: int, 
     already holds (its likelihood needed them): ~40 % of a Step's EM at N = 1e4. A resume made for other
     data, settings or frame is ignored. Each resume must be used once (its generators move on).
     """
-    z = aligned_labels(data, start.gmm)
+    z = true_labels(data, start.gmm.n_components)
     key = (data, settings, device, tol, None if z is None else z.tobytes())
     if resume is not None and resume.fits(start, key, n_half):
         gen, km_gen, offset, left = resume.em, resume.km, resume.offset, resume.left
@@ -317,8 +314,8 @@ def evaluate(data: LabData, gmm: GaussianMixture, base: Frame | None, note: str 
     log_joint = gmm.component_log_prob(data.x)
     log_norm, resp = normalise_log_rows(log_joint)
     ll = float(log_norm.sum())
-    z = aligned_labels(data, gmm)
-    cll = None if z is None else float(log_joint[np.arange(data.n), z].sum())
+    z = true_labels(data, gmm.n_components)
+    cll = None if z is None else CompleteData(data.x, z, gmm.n_components).value(log_joint, gmm.means)
     if iteration is None:
         iteration = 1 if base is None else base.em.iteration + (0 if base.phase == "E" else 1)
     km = KMeansState(0, "init", gmm.means, None, None) if base is None else base.km

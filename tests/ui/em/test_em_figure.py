@@ -125,13 +125,14 @@ def test_singularity_figures_say_what_happened_and_differ_from_the_floor_ones(do
     drawn = lab.figure.em_view.outlines._lines[2 * collapsed][0]
     box = np.ptp(np.array([[p.x(), p.y()] for p in drawn]), axis=0)
     (x0, x1), _ = lab.figure.em_view.getPlotItem().vb.viewRange()
-    assert box.min() >= 1.5 * 5 * (x1 - x0) / lab.figure.em_view.getPlotItem().vb.width()  # ≥ ~10 px
+    assert box.min() >= 2 * 6 * (x1 - x0) / lab.figure.em_view.getPlotItem().vb.width()  # σ ≥ 6 px
     collapsing = export_widget(lab.figure)
 
     apply_preset(dock, "singularity-floor")
     assert not lab.runner.frame.terminal and np.isfinite(lab.runner.frame.em.log_likelihood)
     assert "floor on" in lab.figure.em_view.caption() and not curves.inf_arrow.isVisible()
     assert "floor on" in curves.caption_text() and len(curves.curve("ll")) > 10
+    assert len(curves.curve("edited")) == 1 and "by hand" in curves.caption_text()  # where it was snapped
     assert [n for n in lab.figure.em_view.enlarged_notes if n.isVisible()]  # held at the floor: tiny too
     assert export_widget(lab.figure) != collapsing
 
@@ -143,6 +144,11 @@ def test_marginal_vs_complete_explains_itself_in_the_figure(dock):
     assert "true labels, matched to the components by their means at every step" in curves.caption_text()
     gap = curves.curve("gap")
     assert len(gap) > 10 and np.all(gap[:, 1] <= 1e-9)  # Σ log P(z|x) ≤ 0
+
+
+def test_thin_but_visible_ellipses_are_drawn_as_they_are(dock):
+    apply_preset(dock, "kmeans-vs-gmm")  # sheared clusters: a narrow axis of a few pixels
+    assert not [n for n in dock.lab.figure.em_view.enlarged_notes if n.isVisible()]
 
 
 def test_the_scatter_has_a_legend_for_its_marks(dock):
@@ -172,3 +178,11 @@ def test_no_literal_underscores_in_the_figure(dock, name):
     apply_preset(dock, name)
     texts = figure_texts(dock.lab)
     assert texts and not [t for t in texts if "_" in t]
+
+
+def test_the_seed_runs_caption_says_whether_they_are_aligned(dock):
+    apply_preset(dock, "label-switching")
+    lab = dock.lab
+    assert "numbered differently" in lab.figure.curves.caption_text()
+    lab.side.align.setChecked(True)
+    assert "aligned to the fit on the left" in lab.figure.curves.caption_text()

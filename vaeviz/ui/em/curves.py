@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QPen
 
 from vaeviz.ui.em.colours import colour
 from vaeviz.ui.em.em_view import style_plot
@@ -22,16 +22,33 @@ from vaeviz.ui.items.cheap_items import Markers, Polylines
 from vaeviz.ui.items.plot_grid import show_cached_grid
 from vaeviz.ui.theme import plot_colours
 
-MARGINAL = "#1f5fa8"
-COMPLETE = "#d9822b"
-GAP = "#8e3b8e"
-BIC = "#6a3d9a"
-AIC = "#33a02c"
+# The curves' colours per theme (dark: lighter shades, so titles and lines read on the dark background).
+CURVE_COLOURS = {
+    False: {"ll": "#1f5fa8", "cll": "#d9822b", "gap": "#8e3b8e", "bic": "#6a3d9a", "aic": "#33a02c"},
+    True: {"ll": "#6fa8e8", "cll": "#f0a050", "gap": "#d590d5", "bic": "#b39ddb", "aic": "#5cc85c"},
+}
 INFINITY = "#c0392b"
 # ℓ_c more than this many spans of ℓ below ℓ's lowest value is drawn on the bottom edge (off scale).
 OFF_SCALE_SPANS = 3.0
+EDITED_NOTE = "▼ parameters changed by hand (a drag, Snap & shrink): EM goes on from there"
 COMPLETE_NOTE = ("ℓ<sub>c</sub>: the true labels, matched to the components by their means at every step; "
                  "ℓ<sub>c</sub> − ℓ = Σ<sub>n</sub> log P(z<sub>n</sub>|x<sub>n</sub>) ≤ 0")
+
+
+def titles(dark: bool, complete: bool) -> dict[str, str]:
+    """The coloured plot titles; the ℓ plot names ℓ_c only while it is drawn (no true labels, or a K
+    other than theirs: no ℓ_c)."""
+    c = CURVE_COLOURS[dark]
+    if complete:
+        ll = (f"<span style='color:{c['ll']}'>ℓ marginal</span>, "
+              f"<span style='color:{c['cll']}'>ℓ<sub>c</sub> complete</span>")
+    else:
+        ll = f"<span style='color:{c['ll']}'>marginal log-likelihood ℓ</span>"
+    return {"ll": ll, "gap": f"<span style='color:{c['gap']}'>ℓ<sub>c</sub> − ℓ = Σ log P(z|x)</span>",
+            "ic": f"<span style='color:{c['bic']}'>BIC</span> / <span style='color:{c['aic']}'>AIC</span> "
+                  "(lower: better)",
+            "w": "weights π (drag)", "km": "k-means Σ‖x − c‖²"}
+
 COLUMNS = ("ll", "gap", "ic", "w", "km")
 STRETCH = {"ll": 3, "gap": 2, "ic": 2, "w": 1, "km": 2}
 
@@ -130,43 +147,39 @@ class CurvesView(pg.GraphicsLayoutWidget):
         self.ci.setContentsMargins(2, 2, 2, 2)
         self._dark = False
         # Coloured titles instead of legends: a legend would cover the curves of these small plots.
-        self.ll = _small_plot(f"<span style='color:{MARGINAL}'>ℓ marginal</span>, "
-                              f"<span style='color:{COMPLETE}'>ℓ<sub>c</sub> complete</span>")
+        names = titles(False, True)
+        self.ll = _small_plot(names["ll"])
         # One Polylines item per plot draws its curves (a PlotCurveItem each added ~0.1 ms a frame).
-        dash = Qt.PenStyle.DashLine
-        self.pens = {"ll": pg.mkPen(MARGINAL, width=2), "cll": pg.mkPen(COMPLETE, width=2, style=dash),
-                     "gap": pg.mkPen(GAP, width=2), "bic": pg.mkPen(BIC, width=2),
-                     "aic": pg.mkPen(AIC, width=2, style=dash), "km": pg.mkPen("#444444", width=2),
-                     "inf": pg.mkPen(INFINITY, width=2, style=Qt.PenStyle.DotLine),
-                     "off": pg.mkPen(COMPLETE, width=1.5, style=Qt.PenStyle.DotLine)}
+        self.pens: dict[str, QPen] = {}
+        self._set_pens(False)
         self.ll_lines = _lines(self.ll)
-        self.ll_dots = Markers("o", size=5, brush=MARGINAL)
+        self.ll_dots = Markers("o", size=5, brush=CURVE_COLOURS[False]["ll"])
         self.ll.addItem(self.ll_dots)
         # ℓ = +∞: the curve rises to the top edge, an arrow points on up, "+∞" beside it.
         self.inf_arrow = pg.ArrowItem(angle=90, headLen=13, tipAngle=40, tailLen=0, pen=None,
                                       brush=INFINITY)
-        self.inf_text = pg.TextItem("ℓ → +∞", color=INFINITY, anchor=(1.05, 0))
+        self.inf_text = pg.TextItem("ℓ → +∞", color=INFINITY, anchor=(1, 0))
         # ℓ_c below the range: drawn on the bottom edge with down-pointing marks, and the lowest value said.
-        self.off_marks = Markers("t", size=7, brush=COMPLETE)
-        self.off_text = pg.TextItem("", color=COMPLETE, anchor=(0, 1))
-        for item in (self.inf_arrow, self.inf_text, self.off_marks, self.off_text):
+        self.off_marks = Markers("t", size=7, brush=CURVE_COLOURS[False]["cll"])
+        self.off_text = pg.TextItem("", anchor=(0, 1))
+        self.edit_marks = Markers("t", size=9, brush=(128, 128, 128))  # frames the user edited, at the top
+        for item in (self.inf_arrow, self.inf_text, self.off_marks, self.off_text, self.edit_marks):
             item.setZValue(30)
             self.ll.addItem(item, ignoreBounds=True)
             item.hide()
-        self.gap = _small_plot(f"<span style='color:{GAP}'>ℓ<sub>c</sub> − ℓ = Σ log P(z|x)</span>")
+        self.gap = _small_plot(names["gap"])
         self.gap_lines = _lines(self.gap)
-        self.gap_off_text = pg.TextItem("", color=GAP, anchor=(0, 1))
+        self.gap_off_text = pg.TextItem("", anchor=(0, 1))
         self.gap.addItem(self.gap_off_text, ignoreBounds=True)
-        self.ic = _small_plot(f"<span style='color:{BIC}'>BIC</span> / "
-                              f"<span style='color:{AIC}'>AIC</span> (lower: better)")
+        self.ic = _small_plot(names["ic"])
         self.ic_lines = _lines(self.ic)
-        self.w = _small_plot("weights π (drag)", "component")
+        self.w = _small_plot(names["w"], "component")
         self.w.setYRange(0, 1, padding=0.02)
         self.w.setMouseEnabled(x=False, y=False)
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.6)
         self.w.addItem(self.bars)
         self.weight_handles: list[pg.TargetItem] = []
-        self.km = _small_plot("k-means Σ‖x − c‖²")
+        self.km = _small_plot(names["km"])
         self.km_lines = _lines(self.km)
         self.km_empty = pg.TextItem("from its first step on", color=(128, 128, 128), anchor=(0.5, 0.5))
         self.km.addItem(self.km_empty, ignoreBounds=True)
@@ -222,8 +235,10 @@ class CurvesView(pg.GraphicsLayoutWidget):
     def caption_text(self) -> str:
         """What the caption row says (the problem shown, and what ℓ_c is when it is drawn)."""
         parts = [self._problem_caption] if self._problem_caption else []
-        if "cll" in self._drawn and len(self._drawn["cll"]):
+        if len(self._drawn.get("cll", ())):
             parts.append(COMPLETE_NOTE)
+        if len(self._drawn.get("edited", ())):
+            parts.append(EDITED_NOTE)
         return "<br>".join(parts)
 
     def set_caption(self, html: str) -> None:
@@ -256,9 +271,11 @@ class CurvesView(pg.GraphicsLayoutWidget):
 
     # ----- the curves --------------------------------------------------------------------------
     def set_history(self, ll: np.ndarray, cll: np.ndarray, bic: np.ndarray, aic: np.ndarray,
-                    km: np.ndarray, m_steps: np.ndarray, first: int = 0) -> None:
-        """Per-frame values (NaN where undefined; +inf where singular) from absolute half-step ``first``."""
-        self._history = (ll, cll, bic, aic, km, m_steps, first)
+                    km: np.ndarray, m_steps: np.ndarray, first: int = 0,
+                    edited: np.ndarray | None = None) -> None:
+        """Per-frame values (NaN where undefined; +inf where singular) from absolute half-step ``first``;
+        ``edited`` marks the frames the user made by hand (None: none)."""
+        self._history = (ll, cll, bic, aic, km, m_steps, first, edited)
         x = np.arange(first, first + len(ll), dtype=np.float64)
         cll = cll if self._complete else np.full(len(ll), np.nan)
         with np.errstate(invalid="ignore"):
@@ -277,7 +294,17 @@ class CurvesView(pg.GraphicsLayoutWidget):
             headroom = [np.array([top + 0.35 * max(top - bottom, 0.02 * abs(top), 1.0)])]
         _range_in_steps(self.ll, last, [ll, cll[in_scale], *headroom], first)
         self._draw_ll(x, ll, cll, in_scale, m_steps, singular)
+        marks = np.zeros((0, 2))
+        if edited is not None and edited.any():
+            (_x0, _x1), (y0, y1) = self.ll.getViewBox().viewRange()
+            marks = np.column_stack([x[edited], np.full(int(edited.sum()), y1 - 0.04 * (y1 - y0))])
+        self._drawn["edited"] = marks
+        self.edit_marks.set_data(marks)
+        self.edit_marks.setVisible(len(marks) > 0)
         self._lay_out(bool(len(drawn["gap"])), self._km_wanted)
+        title = titles(self._dark, bool(len(drawn["cll"])))["ll"]
+        if self.ll.titleLabel.text != title:  # (a new title re-lays out the row)
+            self.ll.titleLabel.setText(title, size="9pt", color=plot_colours(self._dark)["foreground"])
         gap_in_scale = in_scale & np.isfinite(gap)  # the frames whose ℓ_c is off scale are off here too
         _range_in_steps(self.gap, last, [gap[gap_in_scale]], first)
         self._draw_off_scale(self.gap, self.gap_lines, None, self.gap_off_text, x, gap, gap_in_scale, "gap")
@@ -302,7 +329,7 @@ class CurvesView(pg.GraphicsLayoutWidget):
             start = (x[before[-1]], ll[before[-1]]) if before.size else (x[s], y0)
             rise = np.array([start, (x[s], y1)])
             self.inf_arrow.setPos(float(x[s]), y1 - 0.01 * (y1 - y0))  # (the tip inside the frame)
-            self.inf_text.setPos(float(x[s]) - 0.15, y1)
+            self.inf_text.setPos(float(x[s]) - 0.04 * (_x1 - _x0), y1)  # left of the arrow, clear of it
         self._drawn["inf"] = rise
         for item in (self.inf_arrow, self.inf_text):
             item.setVisible(len(rise) > 0)
@@ -326,11 +353,12 @@ class CurvesView(pg.GraphicsLayoutWidget):
         if len(clipped):
             # the on-scale curve continues dotted down to the edge, then along it
             path = np.column_stack([x, np.where(off, y0, values)])[finite]
-            lines.append((path, self.pens["off"] if name == "cll" else pg.mkPen(GAP, width=1.5,
-                                                                                 style=Qt.PenStyle.DotLine)))
+            lines.append((path, self.pens["off" if name == "cll" else "gap-off"]))
             low = float(np.min(values[off]))
             label = "ℓ<sub>c</sub>" if name == "cll" else "ℓ<sub>c</sub> − ℓ"
-            text.setHtml(f"<span style='font-size:8pt'>{label} off scale ↓ (down to {_short(low)})</span>")
+            tint = CURVE_COLOURS[self._dark][name]
+            text.setHtml(f"<span style='font-size:8pt;color:{tint}'>{label} off scale ↓ (down to "
+                         f"{_short(low)})</span>")
             text.setPos(float(x[finite][0]), y0)
         self._drawn["off" if name == "cll" else "gap-off"] = clipped
         text.setVisible(len(clipped) > 0)
@@ -390,13 +418,27 @@ class CurvesView(pg.GraphicsLayoutWidget):
     def _on_weight_finished(self, handle) -> None:
         self._weight_event(handle, True)
 
+    def _set_pens(self, dark: bool) -> None:
+        c, dash, dot = CURVE_COLOURS[dark], Qt.PenStyle.DashLine, Qt.PenStyle.DotLine
+        self.pens.update({
+            "ll": pg.mkPen(c["ll"], width=2), "cll": pg.mkPen(c["cll"], width=2, style=dash),
+            "gap": pg.mkPen(c["gap"], width=2), "bic": pg.mkPen(c["bic"], width=2),
+            "aic": pg.mkPen(c["aic"], width=2, style=dash),
+            "km": pg.mkPen(plot_colours(dark)["foreground"], width=2),
+            "inf": pg.mkPen(INFINITY, width=2, style=dot), "off": pg.mkPen(c["cll"], width=1.5, style=dot),
+            "gap-off": pg.mkPen(c["gap"], width=1.5, style=dot)})
+
     def apply_theme(self, dark: bool) -> None:
         self._dark = dark
         colours = plot_colours(dark)
         self.setBackground(colours["background"])
-        for plot in self.plots.values():
+        self._set_pens(dark)
+        self.ll_dots.set_brush(CURVE_COLOURS[dark]["ll"])
+        self.off_marks.set_brush(CURVE_COLOURS[dark]["cll"])
+        names = titles(dark, bool(len(self._drawn.get("cll", ()))))
+        for name, plot in self.plots.items():
+            plot.titleLabel.setText(names[name], size="9pt")
             style_plot(plot, dark)
-        self.pens["km"] = pg.mkPen(colours["foreground"], width=2)
         self._place_caption()
         self._redraw()
 

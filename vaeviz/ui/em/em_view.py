@@ -25,9 +25,11 @@ from vaeviz.ui.theme import plot_colours, rgb
 
 TOOLS = ("select", "add", "spray", "erase")
 BRUSH_FRACTION = 0.04  # spray/erase radius as a fraction of the visible width
-# A component whose 1σ ellipse would be narrower than this many pixels is drawn this wide (and says so):
-# a collapsed or floored component (σ ~ 1e-3 or less) was drawn as nothing at all.
-MIN_ELLIPSE_PX = 7.0
+# A component whose σ along an axis is under HIDDEN_PX pixels is drawn ENLARGED_PX wide along it (and says
+# so): a collapsed or floored component (σ ~ 1e-3 or less) was drawn as nothing, hidden by its 16 px mean
+# handle; at 7 px its 2σ ring shows around the handle. Thin but real ellipses are drawn as they are.
+HIDDEN_PX = 2.0
+ENLARGED_PX = 7.0
 TITLE = "Gaussian mixture (EM)"
 
 
@@ -139,7 +141,7 @@ class EmView(pg.PlotWidget):
     def _make_legend(self, plot: pg.PlotItem) -> dict[str, pg.GraphicsObject]:
         """What the marks mean: the mean and axis handles, the 1σ and 2σ ellipses, contours, the picked
         point. Grey samples: every component draws them in its own colour."""
-        self.legend = add_legend(plot, offset=(6, 6), size="8pt")
+        self.legend = add_legend(plot, offset=(6, -6), size="8pt")  # bottom left: data_rect centres the data
         self.legend.setColumnCount(2)  # flat: it sits over the plot's corner, away from the data
         grey, dark = (110, 110, 110), pg.mkPen(20, 20, 20, 200, width=1.2)
         items = {
@@ -204,20 +206,21 @@ class EmView(pg.PlotWidget):
                 items.set_component(gmm.means[j], gmm.covariances[j], skip=skip)
         self._draw_outlines()
 
-    def _min_drawn_sigma(self) -> float:
-        """:data:`MIN_ELLIPSE_PX` in data units (0 before the view has a size)."""
+    def _pixel(self) -> float:
+        """One pixel in data units (0 before the view has a size; the aspect is locked: x and y alike)."""
         (x0, x1), _ = self.box.viewRange()
         width = self.box.width()
-        return MIN_ELLIPSE_PX * (x1 - x0) / width if width > 1 else 0.0
+        return (x1 - x0) / width if width > 1 else 0.0
 
     def _draw_outlines(self) -> None:
         lines = []
         notes = []
-        min_sigma = self._min_drawn_sigma()
+        pixel = self._pixel()
+        min_sigma = ENLARGED_PX * pixel
         for j in range(0 if self.gmm is None else self.gmm.n_components):
             mean, cov = self.gmm.means[j], self.gmm.covariances[j]
             sig, axes = principal_axes(cov)
-            if min_sigma > 0 and np.all(np.isfinite(sig)) and sig.min() < min_sigma:
+            if pixel > 0 and np.all(np.isfinite(sig)) and sig.min() < HIDDEN_PX * pixel:
                 # Drawn at the smallest visible size along the axes that are too thin (a line stays a line).
                 wide = np.maximum(sig, min_sigma)
                 cov = (axes * wide**2) @ axes.T

@@ -39,8 +39,9 @@ class EmFigure(QStackedWidget):
         self.page2d = QSplitter(Qt.Orientation.Vertical)
         self.page2d.addWidget(self.top)
         self.page2d.addWidget(self.curves)
-        self.page2d.setStretchFactor(0, 5)
-        self.page2d.setStretchFactor(1, 2)
+        # The curves get a third: with their caption they must stay readable on a slide.
+        self.page2d.setStretchFactor(0, 2)
+        self.page2d.setStretchFactor(1, 1)
         self.page2d.setChildrenCollapsible(False)
         self.addWidget(self.page2d)
         self.addWidget(self.oned)

@@ -183,6 +183,7 @@ class EmLab(QWidget):
         self._react_to_display(old, state)
         if state.align != old.align:
             self.figure.seeds_view.set_aligned(state.align)
+            self.problems.update_detail(self.runner.frame)  # (the caption says whether they are aligned)
         if state.oned != old.oned:
             self.oned.show(state.oned)
         if state.model != old.model and restart:
@@ -352,8 +353,9 @@ class EmLab(QWidget):
         # plotted before they are shown: after an E-step the curves must not show the M-step's value.
         shown = max(self._reached - self.runner.first + 1, 0)
         series = {name: values[:shown] for name, values in self.runner.series().items()}
+        edited = np.array([frame.note == "edited" for frame in self.runner.frames[:shown]], dtype=bool)
         self.figure.curves.set_history(series["ll"], series["cll"], series["bic"], series["aic"],
-                                       series["km"], series["m"], first=self.runner.first)
+                                       series["km"], series["m"], first=self.runner.first, edited=edited)
 
     @Slot(int)
     def _on_shown(self, index: int) -> None:

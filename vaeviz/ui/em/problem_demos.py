@@ -122,7 +122,7 @@ class ProblemDemos:
             self.text.setHtml(html)
         model = self.host.state.model
         scatter, curves = figure_captions(self.problem, frame, model.floor, model.reg_value,
-                                          self.host.selected)
+                                          self.host.selected, self.host.state.align)
         self.figure.em_view.set_caption(scatter)
         self.figure.curves.set_caption(curves)
 

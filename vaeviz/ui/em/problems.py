@@ -61,7 +61,7 @@ def collapse_clause(reason: str) -> str:
 
 
 def figure_captions(problem: str | None, frame: Frame | None, floor: bool, reg: float,
-                    selected: int) -> tuple[str, str]:
+                    selected: int, aligned: bool = False) -> tuple[str, str]:
     """What the figure says in words: (after the scatter's title, under the curves).
 
     An exported figure has no message bar and no Problems tab, so the state they describe (a collapse,
@@ -78,6 +78,9 @@ def figure_captions(problem: str | None, frame: Frame | None, floor: bool, reg: 
         return scatter, ("① marginal ℓ (EM never lowers it) and complete-data ℓ<sub>c</sub> "
                          "(the hidden z known)")
     if problem == "seeds":
+        if aligned:
+            return scatter, ("② four seeds on the right, aligned to the fit on the left (Hungarian "
+                             "matching of the means): now the colours agree")
         return scatter, "② four seeds on the right: the same clusters, numbered differently (label switching)"
     if problem != "singular":
         return scatter, ""

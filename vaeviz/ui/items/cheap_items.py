@@ -201,6 +201,12 @@ class Markers(PixelPaddedItem):
         self._set_marker_bounds()
         self.update()
 
+    def set_brush(self, brush) -> None:
+        """The fill of the symbols without brushes of their own (a theme change)."""
+        self._brush = pg.mkBrush(brush)
+        self._set_dots()
+        self.update()
+
     def paint(self, painter, *args) -> None:
         if len(self._pos) == 0:
             return

@@ -49,7 +49,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from vaeviz.core.em.algorithm import CompleteData, EMState, check_run, em_steps
-from vaeviz.core.em.fast_ops import CpuOps, TorchOps
+from vaeviz.core.em.fast_ops import SUB_BLOCK, CpuOps, TorchOps
 from vaeviz.core.em.gmm import GaussianMixture, to_full
 from vaeviz.core.em.initialise import check_labels
 
@@ -64,24 +64,13 @@ _ESTIMATE_SAFETY = 3.0
 _LOG_2PI = math.log(2.0 * math.pi)
 _LOG2E = 1.0 / math.log(2.0)
 _LN2 = math.log(2.0)
-_SUB = 4096  # points per float32 partial sum of the moments
+_SUB = SUB_BLOCK  # points per float32 partial sum of the moments
 # A block is recomputed exactly when a density changed by more than a factor 2^40 since the last pass.
 _SHIFT_RANGE = 40.0
 _CPU_CHUNK = 32 * _SUB  # points per pass block on the CPU: K × 131072 floats stay in L2/L3 cache
 # Rows of N floats are 4 KiB multiples apart; MKL's skinny matmuls run ~30 % faster when they are not
 # (the K or F rows then stop competing for the same cache sets).
 _ROW_PAD = 16
-
-
-def _sum(t) -> float:
-    """Sum of a float32 vector (a multiple of _SUB long) accumulated in float64.
-
-    On a device, float32 sums of _SUB points each are taken there and only they go to the host: devices
-    such as MPS have no float64.
-    """
-    if t.device.type == "cpu":
-        return float(t.numpy().sum(dtype=np.float64))
-    return float(t.view(-1, _SUB).sum(dim=1).cpu().numpy().sum(dtype=np.float64))
 
 
 def _exact_features(xs: np.ndarray, pairs: list[tuple[int, int]]) -> np.ndarray:
@@ -332,8 +321,8 @@ def em_fast_steps(x, init: GaussianMixture, covariance_type: str | None = "full"
                     break
                 exact = True
             # log2 p(x_n) = log2 total_n + s_n: the log-likelihood, and the next pass's shift.
-            offset = _sum(top) if exact else shift_sums[start]
-            block_ll = _sum(log_total) + offset
+            offset = ops.sum_float64(top) if exact else shift_sums[start]
+            block_ll = ops.sum_float64(log_total) + offset
             ll += block_ll
             shift_sums[start] = block_ll  # = Σ_n s_n after the update below, up to float32 rounding
             if exact:

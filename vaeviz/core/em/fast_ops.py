@@ -18,6 +18,7 @@ import numpy as np
 # torch and ~150× slower with numpy. A responsibility of 2⁻¹¹⁵ instead of 0 changes nothing.
 EXP2_FLOOR = -115.0
 MM_PIECE = 8192  # columns per OpenBLAS call in CpuOps.mm
+SUB_BLOCK = 4096  # points per float32 partial sum (moments; sums on a device); N is padded to a multiple
 
 
 class TorchOps:
@@ -47,6 +48,11 @@ class TorchOps:
 
         lo, hi = torch.aminmax(t)
         return float(lo), float(hi)
+
+    def sum_float64(self, t) -> float:
+        """Σ t accumulated in float64. Devices such as MPS have no float64: float32 sums of SUB_BLOCK
+        points each are taken on the device, and only they go to the host to be added in float64."""
+        return float(t.view(-1, SUB_BLOCK).sum(dim=1).cpu().numpy().sum(dtype=np.float64))
 
     def divide_columns(self, t, by, out) -> None:
         """out[:, n] = t[:, n] / by[n]; ``out`` may be ``t`` (``by`` is overwritten with its reciprocal)."""
@@ -91,6 +97,9 @@ class CpuOps(TorchOps):
     def min_max(self, t) -> tuple[float, float]:
         view = t.numpy()
         return float(view.min()), float(view.max())
+
+    def sum_float64(self, t) -> float:
+        return float(t.numpy().sum(dtype=np.float64))
 
     def divide_columns(self, t, by, out) -> None:
         view = by.numpy()

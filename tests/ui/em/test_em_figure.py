@@ -34,17 +34,26 @@ def figure_texts(lab) -> list[str]:
             if isinstance(item, QGraphicsTextItem) and item.isVisible() and item.toPlainText()]
 
 
-def test_after_an_e_step_the_curves_end_at_the_e_step_not_the_m_step_computed_with_it(dock):
+def settled(lab, qtbot) -> None:
+    """Wait for the curves' pending redraw (a zero-delay timer after every new frame)."""
+    qtbot.waitUntil(lambda: not lab._curves_timer.isActive())
+
+
+def test_after_an_e_step_the_curves_end_at_the_e_step_not_the_m_step_computed_with_it(dock, qtbot):
     lab = dock.lab
     lab.restart()
     lab.transport.e_step.click()
+    settled(lab, qtbot)
     assert lab.runner.pos == 1 and lab.runner.last >= 2  # a Step computes E and M together
     assert lab.figure.curves.curve("ll")[:, 0].max() == 1  # but only the E-step is on show
     lab.transport.m_step.click()
+    settled(lab, qtbot)
     assert lab.figure.curves.curve("ll")[:, 0].max() == 2
     lab.runner.scrub(0)  # scrubbing back keeps what was reached
+    settled(lab, qtbot)
     assert lab.figure.curves.curve("ll")[:, 0].max() == 2
     lab.reset()  # a new history starts its curves again
+    settled(lab, qtbot)
     assert lab.figure.curves.curve("ll")[:, 0].max() == 0
 
 
@@ -81,6 +90,18 @@ def test_every_problem_button_sequence_leaves_a_coherent_figure(dock, order):
     for name in order:
         getattr(lab.side, name).click()
         assert_coherent(lab, name)
+
+
+def test_seed_runs_arriving_after_snap_and_shrink_do_not_come_back(dock):
+    """In the app the seed runs are computed by the worker: pressing ③ before they arrive left them (and
+    not k-means, although ticked) beside the scatter of the singularity."""
+    lab = dock.lab
+    lab.restart(n_half=12)
+    lab.side.problem2.click()
+    runs = list(lab.problems.seed_runs)
+    lab.side.problem3.click()
+    lab.problems._on_seeds_done(runs)  # the worker's late answer (the seeds channel's handler)
+    assert_coherent(lab, "problem3")
 
 
 def test_k_means_shows_the_gmm_range_and_its_colours(dock):

@@ -114,7 +114,8 @@ class OneDView(pg.GraphicsLayoutWidget):
                                          brush=pg.mkBrush(128, 128, 128, 70))
         self.histogram.setZValue(-5)
         self.samples = pg.ScatterPlotItem(size=5, pen=None)
-        self.sample_text = pg.TextItem(anchor=(0.5, 0))
+        _colour, fill, border = probe_style(False)
+        self.sample_text = pg.TextItem(anchor=(0.5, 0), fill=fill, border=border)  # readable over the bars
         for item in (self.histogram, self.samples, self.sample_text):
             self.top.addItem(item, ignoreBounds=True)
             item.hide()
@@ -234,7 +235,8 @@ class OneDView(pg.GraphicsLayoutWidget):
         self.boundary.label.setColor(fg)
         text_colour, fill, border = probe_style(dark)
         self.readout.setColor(text_colour)
-        self.readout.fill = fill
-        self.readout.border = border
-        self.readout.update()
+        for box in (self.readout, self.sample_text):
+            box.fill = fill
+            box.border = border
+            box.update()
         self.set_params(*self.params)

@@ -16,8 +16,10 @@ PROBLEMS = {
         "Without z we must maximise the <b>marginal</b> Σ<sub>n</sub> log Σ<sub>k</sub> π<sub>k</sub> "
         "N(x<sub>n</sub> | μ<sub>k</sub>, Σ<sub>k</sub>): the log of a sum couples every component, so no "
         "closed form exists. EM replaces the unknown z by its posterior (E) and then maximises the expected "
-        "complete-data log-likelihood (M). The curves show both, computed with the presets' true labels "
-        "(matched to EM's components); the marginal one never decreases."),
+        "complete-data log-likelihood (M). The curves show both, ℓ<sub>c</sub> with the presets' true labels "
+        "matched to EM's components by their means at every step; the marginal one never decreases, and "
+        "the plot beside it shows their gap ℓ<sub>c</sub> − ℓ = "
+        "Σ<sub>n</sub> log P(z<sub>n</sub>|x<sub>n</sub>) ≤ 0."),
     "seeds": (
         "② Identifiability: label switching",
         "A mixture is only defined up to the order of its components: any permutation of (π<sub>k</sub>, "

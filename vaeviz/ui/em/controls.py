@@ -218,7 +218,7 @@ class SidePanel(QScrollArea):
             row.addWidget(mean)
             row.addWidget(QLabel("σ"))
             row.addWidget(sigma)
-            form.addRow(f"μ{k + 1}", row)
+            form.addRow("μ₁" if k == 0 else "μ₂", row)
         self.reset_1d = _button("Lecture values", "μ = −10 and +10, σ = 5")
         form.addRow(self.reset_1d)
         self.sample_1d = _button("Sample", "<p>The generative process, animated: z ~ Cat(π), then "

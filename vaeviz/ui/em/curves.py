@@ -193,6 +193,7 @@ class CurvesView(pg.GraphicsLayoutWidget):
         self.caption = pg.LabelItem("", size="8.5pt", justify="left")
         self._shown_columns: dict[str, bool] = dict.fromkeys(COLUMNS, False)
         self._caption_shown = False
+        self._caption_key: tuple | None = None
         self._km_wanted = True
         self._problem_caption = ""
         self._updating = False
@@ -224,6 +225,10 @@ class CurvesView(pg.GraphicsLayoutWidget):
 
     def _place_caption(self) -> None:
         text = self.caption_text()
+        key = (text, tuple(self.columns), self._dark)
+        if key == self._caption_key:  # (every frame asks; re-adding the row re-lays out the plots)
+            return
+        self._caption_key = key
         if self._caption_shown:
             self.ci.removeItem(self.caption)
             self._caption_shown = False

@@ -44,12 +44,17 @@ def versions(bridge) -> dict[str, str]:
 
 
 def about_text(bridge) -> str:
+    from vaeviz.core.data.datasets.shipped import SHIPPED_MNIST_CREDIT  # numpy: not at start-up
+
     rows = "".join(f"<tr><td><b>{k}</b></td><td>{html.escape(v)}</td></tr>"
                    for k, v in versions(bridge).items())
     return (
         "<h3>vaeviz</h3><p>An interactive lab for the ideas behind Variational Auto-Encoders: density "
         "estimation, Gaussian mixtures and EM, KL divergence, autoencoders and VAEs.</p>"
         f"<table cellspacing='6'>{rows}</table>"
+        f"<p>Shipped data: {html.escape(SHIPPED_MNIST_CREDIT)} "
+        "(<a href='https://creativecommons.org/licenses/by-sa/3.0/'>CC BY-SA 3.0</a>; "
+        "<a href='http://yann.lecun.com/exdb/mnist/'>source</a>).</p>"
     )
 
 

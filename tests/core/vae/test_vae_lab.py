@@ -47,7 +47,7 @@ def options(tmp_path) -> LabOptions:
 
 def _ready(options: LabOptions, roles=("vae",)) -> tuple[LatentLab, list[LabEvent]]:
     lab = LatentLab(options)
-    events = list(setup(lab, DataSource(), list(roles)))
+    events = list(setup(lab, DataSource("shapes"), list(roles)))
     return lab, events
 
 
@@ -68,7 +68,7 @@ def test_shapes_builder_in_pieces_equals_make_shapes():
 
 
 def test_data_source_keys_and_round_trip(tmp_path):
-    assert DataSource().key == "shapes"
+    assert DataSource().key == "mnist-t10k" and DataSource("shapes").key == "shapes"
     assert DataSource("mnist-download").key == "mnist-t10k"
     mnist = DataSource("idx", ("/d/t10k-images-idx3-ubyte.gz", "/d/t10k-labels-idx1-ubyte.gz"))
     assert mnist.key == "mnist-t10k"
@@ -118,7 +118,7 @@ def test_setup_prefers_the_shipped_checkpoint_and_shows_points_before_the_data_i
     model = build_model(ModelConfig(kind="mlp-vae", hidden=(32,)), seed=1)
     save_checkpoint(f"{options.checkpoint_dir}/shapes-vae.safetensors", model, dataset="shapes")
     lab = LatentLab(options)
-    events = list(setup(lab, DataSource(), ["vae"]))
+    events = list(setup(lab, DataSource("shapes"), ["vae"]))
     assert not any(e.train for e in events)
     first_scatter = next(e for e in events if e.snapshots)
     assert not first_scatter.data.complete  # the scatter came before the rest of the images
@@ -128,7 +128,7 @@ def test_setup_prefers_the_shipped_checkpoint_and_shows_points_before_the_data_i
 
 def test_setup_with_the_same_data_keeps_fitting_models(lab, options):
     model = lab.model("vae")
-    events = list(setup(lab, DataSource(), ["vae"]))
+    events = list(setup(lab, DataSource("shapes"), ["vae"]))
     assert lab.model("vae") is model and len(events) <= 3
 
 
@@ -272,7 +272,7 @@ def test_drag_walk_goes_there_and_back(lab):
 # ----- job factories -----------------------------------------------------------------------------------
 def test_jobs_run_against_one_lab(options):
     ref = LabRef(options)
-    last = run_to_end(setup_job(ref, DataSource(), ["vae"]))
+    last = run_to_end(setup_job(ref, DataSource("shapes"), ["vae"]))
     assert last.done and "vae" in last.models
     decoded = run_to_end(decode_job(ref, "vae", (0.0, 1.0)))
     assert decoded.image.shape == (28, 28)
@@ -285,7 +285,7 @@ def test_train_job_passes_urgent_through(options):
     from vaeviz.core.jobs import JobContext
 
     ref = LabRef(options)
-    run_to_end(setup_job(ref, DataSource(), ["vae"]))
+    run_to_end(setup_job(ref, DataSource("shapes"), ["vae"]))
     job = train_job(ref, "mlp-vae", 2, 1.0, 1e-3, 64, 1, max_steps=2)
     items = list(job(JobContext(1, "cpu", lambda: True)))
     reports = [i for i in items if i is not None]
@@ -297,3 +297,24 @@ def test_the_job_module_does_not_import_torch():
     code = "import sys, vaeviz.core.vae.lab_jobs, vaeviz.core.vae.lab_types; print('torch' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == "False", result.stderr
+
+
+# ----- the shipped default data set ------------------------------------------------------------
+def test_the_default_data_is_the_shipped_mnist_with_its_shipped_model():
+    lab = LatentLab(LabOptions(subset=150, quick_steps=6))  # the app's resources
+    last = list(setup(lab, DataSource(), ["vae"]))[-1]
+    assert last.data.key == "mnist-t10k" and last.data.size == 10000 and last.data.complete
+    info = last.models["vae"]
+    assert info.origin.startswith("shipped checkpoint mnist10k-vae") and info.trained_on == "mnist-t10k"
+
+
+def test_damaged_shipped_mnist_falls_back_to_the_shapes_with_a_note(options, monkeypatch):
+    def damaged():
+        raise DatasetError("the shipped MNIST file t10k-images-idx3-ubyte.gz is damaged")
+
+    monkeypatch.setattr("vaeviz.core.vae.lab.load_shipped_mnist", damaged)
+    lab = LatentLab(options)
+    events = list(setup(lab, DataSource(), ["vae"]))
+    notes = [note for event in events for note in event.notes]
+    assert any("damaged" in note and "Shapes instead" in note for note in notes)
+    assert events[-1].done and events[-1].data.key == "shapes"

@@ -8,6 +8,7 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
+from vaeviz.core.vae.lab_data import DataSource
 from vaeviz.core.vae.lab_types import LabOptions
 from vaeviz.ui.vae.dock import LatentDock
 from vaeviz.workers.bridge import InlineRunner
@@ -25,12 +26,13 @@ def one_torch_thread():
 
 @pytest.fixture
 def small_lab(tmp_path, monkeypatch) -> LabOptions:
-    """Small data, a 15-step quick model, no shipped checkpoints, no network."""
+    """Small generated data, a 15-step quick model, no shipped checkpoints, no network."""
     folder = tmp_path / "checkpoints"
     folder.mkdir()
     options = LabOptions(shapes_n=500, subset=200, quick_steps=15, checkpoint_dir=str(folder),
                          mnist_base_url="http://127.0.0.1:9/", mnist_cache=str(tmp_path / "cache"))
     monkeypatch.setattr(LatentDock, "lab_options", options)
+    monkeypatch.setattr(LatentDock, "start_data", DataSource("shapes"))
     return options
 
 

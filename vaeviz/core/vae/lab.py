@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from vaeviz.core.data.datasets import SHAPE_NAMES, ImageDataset, fetch_mnist
+from vaeviz.core.data.datasets import SHAPE_NAMES, DatasetError, ImageDataset, fetch_mnist, load_shipped_mnist
+from vaeviz.core.limits import bounded_message
 from vaeviz.core.resources import resource_path
 from vaeviz.core.vae.checkpoint import CheckpointError, load_checkpoint, read_metadata, save_checkpoint
 from vaeviz.core.vae.lab_data import SHIPPED_PREFIX, DataSource, ShapesBuilder, choose_subset, load_files
@@ -93,6 +94,18 @@ class LatentLab:
         For the shapes only the scatter's subset is drawn here (``complete=False``);
         :meth:`finish_data` draws the rest, so the views can show points meanwhile.
         """
+        if source.kind == "mnist":
+            try:
+                ds = load_shipped_mnist()
+            except DatasetError as err:
+                # The offline default must always open: fall back to the generated shapes, and say why.
+                note = f"{bounded_message(str(err))} Using the generated Shapes instead."
+                yield LabEvent(0.0, "the shipped MNIST could not be used", notes=(note,))
+                yield from self.load_data(DataSource("shapes"))
+                return
+            self.set_dataset(source, ds)
+            yield LabEvent(0.3, f"loaded {ds.name}", data=self.data_info())
+            return
         if source.kind == "shapes":
             builder = ShapesBuilder(self.options.shapes_n, self.options.shapes_seed)
             subset = choose_subset(builder.n, self.options.subset)

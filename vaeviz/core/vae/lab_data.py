@@ -26,7 +26,7 @@ from vaeviz.core.data.datasets.shapes import (
 )
 
 # kind -> how many paths it needs
-SOURCE_KINDS = {"shapes": 0, "idx": 2, "folder": 1, "npz": 1, "mnist-download": 0}
+SOURCE_KINDS = {"mnist": 0, "shapes": 0, "idx": 2, "folder": 1, "npz": 1, "mnist-download": 0}
 
 # data set key -> file name prefix of the shipped checkpoints trained on it
 SHIPPED_PREFIX = {"shapes": "shapes", "mnist-t10k": "mnist10k"}
@@ -34,9 +34,10 @@ SHIPPED_PREFIX = {"shapes": "shapes", "mnist-t10k": "mnist10k"}
 
 @dataclass(frozen=True)
 class DataSource:
-    """A data set the lab can (re)load: the offline shapes, the user's files, or the MNIST download."""
+    """A data set the lab can (re)load: the shipped MNIST test split (the default), the generated shapes,
+    the user's files, or the MNIST download."""
 
-    kind: str = "shapes"
+    kind: str = "mnist"
     paths: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
@@ -52,13 +53,14 @@ class DataSource:
         """The name checkpoints use for the data (their metadata ``dataset``)."""
         if self.kind == "shapes":
             return "shapes"
-        if self.kind == "mnist-download" or (
+        if self.kind in ("mnist", "mnist-download") or (
                 self.kind == "idx" and Path(self.paths[0]).name.startswith("t10k-images")):
             return "mnist-t10k"  # the user's own copy of the test split is the same data
         return f"{self.kind}:{self.paths[0]}"
 
     def describe(self) -> str:
-        names = {"shapes": "Shapes (offline)", "mnist-download": "MNIST (test split, downloaded)"}
+        names = {"mnist": "MNIST (test split, shipped)", "shapes": "Shapes (generated)",
+                 "mnist-download": "MNIST (test split, downloaded)"}
         if self.kind in names:
             return names[self.kind]
         return f"{Path(self.paths[0]).name} ({self.kind})"

@@ -111,7 +111,9 @@ def setup(lab: LatentLab, source: DataSource, roles: list[str], files: dict[str,
     notes: list[str] = []
     changed = lab.source != source or lab.image_shape is None
     if changed:
-        yield from lab.load_data(source)
+        for event in lab.load_data(source):
+            notes.extend(event.notes)  # e.g. the shipped data set could not be used
+            yield event
         lab.models.clear()  # models of other data must not be shown on this data
         lab.infos.clear()
     events = LabEvent(0.4, "models", data=lab.data_info())

@@ -297,7 +297,7 @@ def state_from_json(raw: Any) -> LatentState:
         raise ValueError("picks must be a list of at most two image indices")
     model, train, view = _numbers(model, ("beta",)), _numbers(train, ("lr",)), _numbers(view, ("grid_range",))
     state = LatentState(
-        data=DataSource.from_dict(raw.get("data", {"kind": "shapes"})),
+        data=DataSource.from_dict(raw["data"]) if "data" in raw else DataSource(),
         model=ModelChoice(**model),
         train=TrainSettings(**train),
         view=ViewSettings(**view),

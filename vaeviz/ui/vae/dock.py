@@ -31,9 +31,11 @@ class LatentDock(LabDock):
     shortcut = "Ctrl+4"
     state_version = 2  # 2: the training settings have their own part (vaeviz.core.vae.state.migrate)
     lab_options: ClassVar[Any] = None  # a LabOptions; None: the defaults (tests shrink data and models)
+    start_data: ClassVar[Any] = None  # the DataSource opened first; None: the shipped MNIST (tests: shapes)
 
     # ----- building -------------------------------------------------------------------------------
     def build(self) -> QWidget:
+        from vaeviz.core.vae.lab_data import DataSource
         from vaeviz.core.vae.state import LatentState
         from vaeviz.ui.lab.message_bar import MessageBar
         from vaeviz.ui.vae.controller import LatentController  # pyqtgraph: not at start-up
@@ -54,7 +56,9 @@ class LatentDock(LabDock):
         self.files = FileDialogs(self, self.session, self.controller, self.messages, lambda: self.lab_state,
                                  self.ensure_started, self)
         self.started = False
-        self.lab_state = LatentState()
+        start = self.start_data or DataSource()
+        self.session.source = start
+        self.lab_state = LatentState(data=start)
         self._picks_pending = False  # the state's picks wait for the models (selection changes meanwhile
         # are the lab's own clearing, not the user's: the state keeps its picks)
 
@@ -79,7 +83,7 @@ class LatentDock(LabDock):
         self._connect()
         self.training.show_values(self.lab_state.model, self.lab_state.train)
         self.explore.show_view(self.lab_state.view)
-        self.training.show_data("shapes", "")
+        self.training.show_data(self.lab_state.data.kind, "")
         self._on_device()
         if self.isVisible() and not self.visibleRegion().isEmpty():
             QTimer.singleShot(0, self.ensure_started)  # already on screen (e.g. a restored layout)

@@ -70,7 +70,7 @@ class FileDialogs(QObject):
         """The data source for the data menu's ``value`` (asking for its files), None if cancelled."""
         from vaeviz.core.vae.lab_data import DataSource
 
-        if value in ("shapes", "mnist-download"):
+        if value in ("mnist", "shapes", "mnist-download"):
             return DataSource(value)
         if value == "idx":
             images = self.ask_open_path("MNIST images (IDX file, e.g. t10k-images-idx3-ubyte.gz)",

@@ -225,6 +225,8 @@ class LabSession(LabController):
         self.data = info
         if new:
             self.source = self.loading or self.source
+            if info.key == "shapes" and self.source.key != "shapes":  # the lab fell back to the shapes
+                self.source = DataSource("shapes")
             self.models.clear()
             self.snapshots.clear()
             self.numbers.clear()

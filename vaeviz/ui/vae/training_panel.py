@@ -30,7 +30,8 @@ from vaeviz.ui.theme import plot_colours
 from vaeviz.ui.vae.widgets import dspin, spin
 
 # (value, text): the "…" items ask for files; the download item needs the network
-DATA_CHOICES = [("shapes", "Shapes (offline default)"), ("idx", "MNIST IDX files…"),
+DATA_CHOICES = [("mnist", "MNIST test split (shipped)"), ("shapes", "Shapes (generated)"),
+                ("idx", "MNIST IDX files…"),
                 ("folder", "Image folder…"), ("npz", ".npz file…"),
                 ("mnist-download", "Download MNIST (test split)")]
 # −ELBO = recon + KL lies just above the reconstruction curve: dashed recon keeps both visible
@@ -57,7 +58,7 @@ class TrainingPanel(QWidget):
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
-        self._data_value = "shapes"
+        self._data_value = "mnist"
 
         setup = QGroupBox("Data and model")
         form = QFormLayout(setup)

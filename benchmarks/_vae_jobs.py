@@ -14,7 +14,7 @@ import numpy as np
 from benchmarks._qt_wait import spin
 from vaeviz.core.jobs import single
 
-CHECKPOINT = "shapes-vae.safetensors"
+CHECKPOINT = "mnist10k-vae.safetensors"  # the default model
 # Drag position updates as fast as the app takes mouse moves (pyqtgraph's mouseRateLimit, set by the app):
 # 500 per second, more than twice a fast display's rate.
 INPUT_INTERVAL_MS = 2
@@ -112,18 +112,18 @@ def _decode(state: dict, seq: int, z: np.ndarray):
 
 def _make_data(state: dict, key: str, n: int):
     def fn(ctx):
-        from vaeviz.core.data.datasets.shapes import make_shapes
+        from vaeviz.core.data.datasets import load_shipped_mnist
 
         t0 = time.perf_counter()
-        # writable, for torch.from_numpy
-        state[key] = np.array(make_shapes(n, seed=0).images, dtype=np.float32)
+        # the default data set's first n images; writable, for torch.from_numpy
+        state[key] = np.array(load_shipped_mnist().images[:n], dtype=np.float32)
         return time.perf_counter() - t0
 
     return fn
 
 
 def _train_forever(state: dict):
-    """Long job: train the drag's model on ``make_shapes(4000)`` until cancelled (the app's settings)."""
+    """Long job: train the drag's model on 4,000 MNIST digits until cancelled (the app's settings)."""
 
     def factory(ctx):
         from vaeviz.core.vae.train import TrainConfig, train_steps

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from vaeviz.core.data.datasets import DatasetError, load_mnist_pair, load_npz, make_shapes
+from vaeviz.core.data.datasets import DatasetError, load_mnist_pair, load_npz, load_shipped_mnist, make_shapes
 from vaeviz.core.data.datasets.download import MNIST_FILES
 from vaeviz.core.vae.checkpoint import save_checkpoint
 from vaeviz.core.vae.loss import terms_from_output
@@ -79,7 +79,8 @@ def load_data(dataset: str, *, images: str | None = None, labels: str | None = N
               n_images: int | None = None, name: str | None = None) -> TrainData:
     """Load the training set named by the CLI options.
 
-    ``shapes`` is ``make_shapes(n_images or 10000, seed=0)``; for files, ``n_images`` keeps the first
+    ``shapes`` is ``make_shapes(n_images or 10000, seed=0)``; ``mnist`` is the MNIST test split shipped in
+    ``resources/`` (stored as ``mnist-t10k``); for these and for files, ``n_images`` keeps the first
     ``n_images`` images. ``name`` overrides the data set name stored in the checkpoint.
     """
     try:
@@ -87,6 +88,12 @@ def load_data(dataset: str, *, images: str | None = None, labels: str | None = N
             ds = make_shapes(n=n_images or SHAPES_N, seed=SHAPES_SEED)
             pixels, found, label = ds.images, ds.labels, "shapes"
             total = len(ds)
+        elif dataset == "mnist":
+            ds = load_shipped_mnist()
+            total = len(ds)
+            # The first n_images of the shipped test split: the rest are held out (recognisability).
+            label = "mnist-t10k"
+            pixels, found = ds.images[:n_images], ds.labels[:n_images]
         elif dataset == "mnist-idx":
             images_path = _existing_file("--images", images)
             ds = load_mnist_pair(images_path, _existing_file("--labels", labels))

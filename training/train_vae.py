@@ -36,7 +36,7 @@ from training.common import (
     write_digest_if_requested,
 )
 
-DATASETS = ("shapes", "mnist-idx", "npz")
+DATASETS = ("mnist", "shapes", "mnist-idx", "npz")
 MODELS = ("mlp-vae", "conv-vae", "mlp-ae", "conv-ae")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PROG = "train_vae"
@@ -122,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _check_combination(args: argparse.Namespace) -> None:
     files = {"--images": args.images, "--labels": args.labels, "--npz": args.npz}
-    allowed = {"shapes": (), "mnist-idx": ("--images", "--labels"), "npz": ("--npz",)}[args.dataset]
+    allowed = {"mnist": (), "shapes": (), "mnist-idx": ("--images", "--labels"), "npz": ("--npz",)}[args.dataset]
     stray = [opt for opt, value in files.items() if value is not None and opt not in allowed]
     if stray:
         raise UsageError(f"{' and '.join(stray)} cannot be used with --dataset {args.dataset}")

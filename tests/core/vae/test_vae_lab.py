@@ -318,3 +318,14 @@ def test_damaged_shipped_mnist_falls_back_to_the_shapes_with_a_note(options, mon
     notes = [note for event in events for note in event.notes]
     assert any("damaged" in note and "Shapes instead" in note for note in notes)
     assert events[-1].done and events[-1].data.key == "shapes"
+
+
+def test_recognisability_is_read_from_metadata_only_when_it_holds_numbers():
+    from vaeviz.core.vae.lab import recognisability_figure
+
+    good = {"ratio": 0.87, "originals": 0.93, "reconstructions": 0.81, "chance": 0.1, "n_test": 1000}
+    assert recognisability_figure({"recognisability": good}) == {k: float(v) for k, v in good.items()}
+    assert recognisability_figure({}) is None
+    for bad in ("0.9", None, float("nan"), True, [1]):
+        assert recognisability_figure({"recognisability": {**good, "ratio": bad}}) is None
+    assert recognisability_figure({"recognisability": [good]}) is None

@@ -39,7 +39,10 @@ def _check_images(images: Any, shape: tuple[int, int, int]) -> Any:
 
 def _to_tensor(images: Any, device: torch.device) -> torch.Tensor:
     if isinstance(images, np.ndarray):
-        images = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32))
+        array = np.ascontiguousarray(images, dtype=np.float32)
+        # Data sets hold read-only arrays; torch may not share those (writing through it would be
+        # undefined), so they are copied here, once.
+        images = torch.from_numpy(array if array.flags.writeable else array.copy())
     return images.to(device=device, dtype=torch.float32).contiguous()
 
 

@@ -14,6 +14,7 @@ may train) live in :mod:`vaeviz.core.vae.lab_train`.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,6 +32,22 @@ from vaeviz.core.vae.models import LatentModel, ModelConfig
 
 class LabError(ValueError):
     """Something the user asked cannot be done; the message says why and what to do."""
+
+
+RECOGNISABILITY_KEYS = ("ratio", "originals", "reconstructions", "chance", "n_test")
+
+
+def recognisability_figure(metrics: dict) -> dict[str, float] | None:
+    """training.recognisability's figure from checkpoint metrics, or None when absent or malformed
+    (a file's metadata is not trusted to hold numbers)."""
+    figure = metrics.get("recognisability")
+    if not isinstance(figure, dict):
+        return None
+    values = {key: figure.get(key) for key in RECOGNISABILITY_KEYS}
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+               for v in values.values()):
+        return None
+    return {key: float(v) for key, v in values.items()}
 
 
 class LatentLab:
@@ -194,19 +211,21 @@ class LatentLab:
                            "Choose an mlp model.")
         return ModelConfig(kind=kind, image_shape=(1, h, w), latent_dim=int(latent_dim), beta=float(beta))
 
-    def install(self, model: LatentModel, origin: str, trained_on: str, path: str | None = None) -> ModelInfo:
+    def install(self, model: LatentModel, origin: str, trained_on: str, path: str | None = None,
+                recognisability: dict | None = None) -> ModelInfo:
         role = role_of(model.config.kind)
         model.to(self.device).eval()
         self.models[role] = model
-        info = self.describe(role, origin, trained_on, path)
+        info = self.describe(role, origin, trained_on, path, recognisability)
         self.infos[role] = info
         return info
 
-    def describe(self, role: str, origin: str, trained_on: str, path: str | None = None) -> ModelInfo:
+    def describe(self, role: str, origin: str, trained_on: str, path: str | None = None,
+                 recognisability: dict | None = None) -> ModelInfo:
         config = self.models[role].config
         return ModelInfo(role=role, kind=config.kind, latent_dim=config.latent_dim, beta=config.beta,
                          config=config.to_dict(), description=config.describe(), origin=origin,
-                         trained_on=trained_on, path=path)
+                         trained_on=trained_on, path=path, recognisability=recognisability)
 
     def fits_data(self, role: str) -> bool:
         model = self.models.get(role)
@@ -232,7 +251,8 @@ class LatentLab:
                            "again. "
                            "The current model is unchanged.")
         model, meta = load_checkpoint(path, device=self.device)
-        return self.install(model, f"checkpoint {path.name}", meta.dataset, str(path))
+        return self.install(model, f"checkpoint {path.name}", meta.dataset, str(path),
+                            recognisability_figure(meta.metrics))
 
     def shipped_path(self, role: str) -> Path | None:
         """The shipped checkpoint for the current data and this slot, if there is one."""

@@ -80,6 +80,8 @@ class ModelInfo:
     origin: str  # e.g. "shipped checkpoint shapes-vae.safetensors", "trained here (200 steps)"
     trained_on: str = ""  # data set key from the checkpoint metadata, or the key trained on here
     path: str | None = None  # the file it was loaded from (for sessions), if any
+    # training.recognisability's figure from the checkpoint's metadata (None: not measured)
+    recognisability: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

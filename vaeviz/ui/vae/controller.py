@@ -142,7 +142,8 @@ class LatentController(QObject):
         role = self.figure.roles()[0]
         info = self.session.models.get(role)
         model = f"{role.upper()}: {info.kind}, {info.origin}" if info else ""
-        self.explain.show_numbers(model, role == "vae", self.session.numbers.get(role))
+        self.explain.show_numbers(model, role == "vae", self.session.numbers.get(role),
+                                  info.recognisability if info else None)
 
     # ----- view mode and the manifold ----------------------------------------------------------------
     def set_mode(self, mode: str, choice) -> None:

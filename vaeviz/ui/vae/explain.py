@@ -62,12 +62,26 @@ AE_VS_VAE = (
     "between and around them lie holes that decode to garbage — and sampling z ~ N(0, I) lands in them.</p>")
 
 
-def explain_html(model: str, variational: bool, numbers: Numbers | None, example: str = "") -> str:
-    """The pane's text for the model on show (``model`` is a one-line description)."""
+def recognisability_block(figure: dict[str, float] | None) -> str:
+    """How recognisable the model's reconstructions are (training.recognisability), or why it is unknown."""
+    if figure is None:
+        return ("<p><b>Recognisability</b> of the reconstructions: not measured for this model (it was not "
+                "loaded from a checkpoint measured by <code>python -m training.recognisability</code>).</p>")
+    return (f"<p><b>Recognisability</b> of the reconstructions: a 1-nearest-neighbour classifier labels "
+            f"{figure['n_test']:,.0f} digits the model never saw correctly {figure['originals']:.0%} of the "
+            f"time, and the model's reconstructions of them {figure['reconstructions']:.0%} of the time: "
+            f"<b>{figure['ratio']:.2f}</b> of the originals' (chance: {figure['chance']:.0%}). A 2-D latent "
+            "keeps the class and the broad shape; the details it drops are what makes the rest.</p>")
+
+
+def explain_html(model: str, variational: bool, numbers: Numbers | None, example: str = "",
+                 recognisability: dict[str, float] | None = None) -> str:
+    """The pane's text for the model on show (``model`` is a one-line description; empty: none yet)."""
     head = f"<h3>The ELBO — {html.escape(model)}</h3>" if model else "<h3>The ELBO</h3>"
     example_block = f"<p><b>Selected image:</b> {example}</p>" if example else ""
     elbo = _elbo_block(numbers, variational)
-    return "".join((head, elbo, example_block, AMORTISED, REPARAMETERISATION, AE_VS_VAE))
+    recognisable = recognisability_block(recognisability) if model else ""
+    return "".join((head, elbo, recognisable, example_block, AMORTISED, REPARAMETERISATION, AE_VS_VAE))
 
 
 class ExplainPane(QTextBrowser):
@@ -81,12 +95,15 @@ class ExplainPane(QTextBrowser):
         self.variational = True
         self.numbers: Numbers | None = None
         self.example = ""
+        self.recognisability: dict[str, float] | None = None
         self.refresh()
 
-    def show_numbers(self, model: str, variational: bool, numbers: Numbers | None) -> None:
+    def show_numbers(self, model: str, variational: bool, numbers: Numbers | None,
+                     recognisability: dict[str, float] | None = None) -> None:
         self.model = model
         self.variational = variational
         self.numbers = numbers
+        self.recognisability = recognisability
         self.refresh()
 
     def show_example(self, text: str) -> None:
@@ -95,5 +112,6 @@ class ExplainPane(QTextBrowser):
 
     def refresh(self) -> None:
         scroll = self.verticalScrollBar().value()
-        self.setHtml(explain_html(self.model, self.variational, self.numbers, self.example))
+        self.setHtml(explain_html(self.model, self.variational, self.numbers, self.example,
+                                  self.recognisability))
         self.verticalScrollBar().setValue(scroll)  # updates during training must not jump to the top

@@ -29,11 +29,12 @@ from vaeviz.core.vae.state import ModelChoice, TrainSettings
 from vaeviz.ui.theme import plot_colours
 from vaeviz.ui.vae.widgets import dspin, spin
 
-# (value, text): the "…" items ask for files; the download item needs the network
-DATA_CHOICES = [("mnist", "MNIST test split (shipped)"), ("shapes", "Shapes (generated)"),
-                ("idx", "MNIST IDX files…"),
+# (value, text): the "…" items ask for files; the download item needs the network. The generated shapes
+# are not offered (a 2-D latent cannot reconstruct them recognisably); they appear only as the fallback.
+DATA_CHOICES = [("mnist", "MNIST test split (shipped)"), ("idx", "MNIST IDX files…"),
                 ("folder", "Image folder…"), ("npz", ".npz file…"),
                 ("mnist-download", "Download MNIST (test split)")]
+OFF_MENU_DATA = {"shapes": "Shapes (generated; fallback)"}
 # −ELBO = recon + KL lies just above the reconstruction curve: dashed recon keeps both visible
 CURVES = [("reconstruction", "#ff7f0e", 2, Qt.PenStyle.DashLine),
           ("−ELBO", "#1f77b4", 1, Qt.PenStyle.SolidLine),
@@ -217,7 +218,9 @@ class TrainingPanel(QWidget):
     def show_data(self, value: str, text: str) -> None:
         """Point the combo at the data set in use (after a load, or back after a failed one)."""
         self._data_value = value
-        self.data.setCurrentIndex(max(0, self.data.findData(value)))
+        if self.data.findData(value) < 0:  # data not on the menu: the shapes fallback, a session's data
+            self.data.addItem(OFF_MENU_DATA.get(value, value), value)
+        self.data.setCurrentIndex(self.data.findData(value))
         self.data_label.setText(text)
 
     def revert_data(self) -> None:

@@ -40,7 +40,8 @@ DEFAULT_DATASET = "mnist"
 
 
 def load_default(n: int = 10000, seed: int = 0) -> ImageDataset:
-    """Return the offline default data set (:func:`make_shapes` with 28x28 images).
+    """Return the generated shapes (:func:`make_shapes` with 28x28 images), the data set that needs no
+    file at all: the lab's fallback when the shipped MNIST cannot be used.
 
     Parameters
     ----------

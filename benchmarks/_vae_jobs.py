@@ -135,6 +135,28 @@ def _train_forever(state: dict):
     return factory
 
 
+IW_CALLS = 30
+
+
+def _importance_job(state: dict):
+    """Long job: ``importance_log_px`` with K = 1000 on one image, IW_CALLS times (after a warm-up)."""
+
+    def factory(ctx):
+        from vaeviz.core.vae.likelihood import importance_log_px
+
+        image = state["train"][0]
+        importance_log_px(state["model"], image, k=1000)  # warm-up
+        times = []
+        for seed in range(IW_CALLS):
+            t0 = time.perf_counter()
+            importance_log_px(state["model"], image, k=1000, seed=seed)
+            times.append(time.perf_counter() - t0)
+            yield len(times)
+        return {"times": times}
+
+    return factory
+
+
 def _grid_job(state: dict, seconds: float, variant: str = "float32"):
     """Long job: ``decode_grid(model, n=20)`` back to back for ``seconds``; yields after each grid."""
 

@@ -63,6 +63,7 @@ from benchmarks._vae_jobs import (
     _decode,
     _grid_breakdown,
     _grid_job,
+    _importance_job,
     _load_model,
     _make_data,
     _ms_stats,
@@ -302,6 +303,11 @@ def run() -> dict:
         details["bare_image_item"] = bare
         metrics["train_step_ms_in_worker"] = training["step_ms"]
         details["training_job"] = {**training, "n_images": TRAIN_N, "batch": 128, "guard_every": 5}
+
+        # log p(x) by importance sampling, K = 1000, one image (issue #12), in the worker.
+        iw = _run_job(bridge, _importance_job(state), "bench-iw")
+        metrics["iw_logpx_1000_ms"] = round(statistics.median(iw["times"]) * 1000, 3)
+        details["iw_logpx_1000_ms_each"] = [round(t * 1000, 3) for t in iw["times"]]
 
         # 4. Manifold grids (after training; the weights' values do not change the cost).
         blocks = [_run_job(bridge, _grid_job(state, GRID_S), "bench-grid") for _ in range(GRID_BLOCKS)]

@@ -1,9 +1,9 @@
 """Device code keeps to the rules every backend accepts (issue #16), checked on the CPU.
 
-The device paths — the fast EM's torch-only operations (what CUDA and MPS run), VAE training and
-decoding — run inside :class:`tests.device_rules.DeviceRules`: no float64 made by torch, no ``.numpy()``
-before ``.cpu()``, no operation MPS lacks. ``pytest -m device`` runs the same paths on a real CUDA or MPS
-device where there is one.
+The device paths — the fast EM's torch-only operations (what CUDA and MPS run), VAE training,
+decoding and the importance-sampled log p(x) — run inside :class:`tests.device_rules.DeviceRules`: no
+float64 made by torch, no ``.numpy()`` before ``.cpu()``, no operation MPS lacks. ``pytest -m device``
+runs the same paths on a real CUDA or MPS device where there is one.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ torch = pytest.importorskip("torch")
 from tests.device_rules import DeviceRules  # noqa: E402
 from vaeviz.core.em.algorithm import em_fast_steps, init_random  # noqa: E402
 from vaeviz.core.vae.decoding import decode_grid, decode_points, encode_dataset  # noqa: E402
+from vaeviz.core.vae.likelihood import importance_log_px  # noqa: E402
 from vaeviz.core.vae.models import ModelConfig, build_model  # noqa: E402
 from vaeviz.core.vae.train import TrainConfig, train_steps  # noqa: E402
 
@@ -82,6 +83,8 @@ def _train_and_decode(device: str) -> np.ndarray:
     assert reports and np.isfinite(reports[-1].loss)
     encode_dataset(model, _images(16))
     decode_points(model, np.zeros((3, 2), np.float32))
+    estimate = importance_log_px(model, _images(1)[0, 0], k=50)
+    assert estimate.elbo <= estimate.log_px[-1] + 4 * estimate.stderr[-1]
     return decode_grid(model, n=3)
 
 

@@ -41,6 +41,8 @@ class Recorder:
     def cancelled(self, job_id): self._add("cancelled", job_id)
     def state(self, text): self._add("state", text)
     def device(self, info): self._add("device", info)
+    def devices(self, checks): self._add("devices", checks)
+    def notice(self, job_id, message): self._add("notice", job_id, message)
     def runtime(self, info): self._add("runtime", info)
 
     def snapshot(self) -> list[tuple]:
@@ -82,8 +84,13 @@ def assert_well_formed(events) -> None:
 @pytest.fixture
 def h():
     """A running Scheduler in a plain thread; ``h.gate()`` makes Events that teardown releases."""
+    yield from running_scheduler("cpu")
+
+
+def running_scheduler(device: str):
+    """The body of the ``h`` fixture for a device preference (a generator: yield from it in a fixture)."""
     rec = Recorder()
-    s = Scheduler(rec, slice_s=0.005, device="cpu")
+    s = Scheduler(rec, slice_s=0.005, device=device)
     thread = threading.Thread(target=s.run, name="test-scheduler", daemon=True)
     gates: list[threading.Event] = []
 

@@ -200,6 +200,51 @@ def test_set_device_at_run_time(compute, qtbot):
     assert compute.bridge.device_name == "cpu"
 
 
+def test_device_checks_reach_the_bridge_before_the_device(compute):
+    """The start-up probe's results (the fixture waited for device_changed, which follows them)."""
+    checks = compute.bridge.device_checks
+    assert [c.name for c in checks] == ["cuda", "mps", "cpu"]
+    assert checks[2].usable
+
+
+def test_backend_failure_is_retried_on_the_cpu_with_a_notice(qtbot, monkeypatch):
+    """On a stub "mps" (present, passing the stub probe) a job raising MPS's error is run again on the
+    CPU: its handlers see the CPU's result, the bridge re-emits the worker's notice in the GUI thread."""
+    import torch
+
+    from vaeviz.core import device as device_mod
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
+    monkeypatch.setattr(device_mod, "probe", lambda name: None)
+    worker = ComputeWorker(device="mps")
+    bridge = WorkerBridge(worker)
+    with qtbot.waitSignal(bridge.device_changed, timeout=30000):
+        worker.start()
+    assert bridge.device_name == "mps"
+    results, failures, notice_threads = [], [], []
+    bridge.job_notice.connect(lambda *_: notice_threads.append(threading.get_ident()))
+
+    def step(ctx):
+        if ctx.device == "mps":
+            raise NotImplementedError("The operator 'aten::foo' is not currently implemented for the MPS "
+                                      "device.")
+        yield Progress(1.0, value=ctx.device)
+        return ctx.device
+
+    try:
+        with qtbot.waitSignal(bridge.job_notice, timeout=10000) as notice, \
+                qtbot.waitSignal(bridge.job_finished, timeout=10000):
+            job_id = bridge.submit(step, "step", on_finished=results.append,
+                                   on_failed=lambda *a: failures.append(a))
+        assert notice.args == [job_id, "step failed on mps (NotImplementedError: The operator 'aten::foo' is "
+                                       "not currently implemented for the MPS device.); retried on the CPU"]
+        assert results == ["cpu"] and failures == []
+        assert notice_threads == [threading.get_ident()]  # re-emitted by the bridge in the GUI thread
+    finally:
+        assert worker.shutdown(5.0)
+
+
 @pytest.mark.parametrize("busy_in", ["python", "torch"])
 def test_shutdown_mid_job_within_two_seconds(qtbot, busy_in):
     worker = ComputeWorker(device="cpu")

@@ -160,10 +160,12 @@ def test_broken_torch_does_not_kill_the_loop(monkeypatch):
     s.stop()
     s.run()
     kinds = [e[0] for e in rec.events]
-    assert kinds == ["state", "failed", "runtime", "failed", "device", "state"]
+    assert kinds == ["state", "failed", "runtime", "failed", "devices", "device", "state"]
     assert rec.events[1][2].startswith("torch could not be loaded: ModuleNotFoundError")
     assert rec.events[2] == ("runtime", {"torch": "unavailable"})
-    assert rec.events[4][1].name == "cpu" and rec.events[-1] == ("state", "stopped")
+    assert rec.events[3][2].startswith("device check failed: ModuleNotFoundError")
+    assert [c.usable for c in rec.events[4][1]] == [False, False, False]  # the CPU too: torch is missing
+    assert rec.events[5][1].name == "cpu" and rec.events[-1] == ("state", "stopped")
 
 
 def test_stop_cancels_everything_queued():

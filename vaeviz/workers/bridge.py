@@ -47,6 +47,8 @@ class WorkerBridge(QObject):
     job_cancelled = Signal(int)
     state_changed = Signal(str)
     device_changed = Signal(str, str, str)
+    devices_checked = Signal(object)  # tuple[DeviceCheck, ...]
+    job_notice = Signal(int, str)
     runtime_info = Signal(dict)
 
     def __init__(self, worker, parent: QObject | None = None) -> None:
@@ -56,6 +58,7 @@ class WorkerBridge(QObject):
         self._delivered: dict[str, int] = {}
         self.device_name = ""
         self.device_description = ""
+        self.device_checks: tuple = ()  # DeviceChecks, once the worker has probed the devices
         self.runtime: dict = {}
         self.state = "starting"
         worker.job_started.connect(self._on_started)
@@ -65,6 +68,8 @@ class WorkerBridge(QObject):
         worker.job_cancelled.connect(self._on_cancelled)
         worker.state_changed.connect(self._on_state)
         worker.device_changed.connect(self._on_device)
+        worker.devices_checked.connect(self._on_devices_checked)
+        worker.job_notice.connect(self._on_notice)
         worker.runtime_info.connect(self._on_runtime)
 
     # ----- what clients call ---------------------------------------------------------------
@@ -167,6 +172,15 @@ class WorkerBridge(QObject):
     def _on_device(self, name: str, description: str, note: str) -> None:
         self.device_name, self.device_description = name, description
         self.device_changed.emit(name, description, note)
+
+    @Slot(object)
+    def _on_devices_checked(self, checks: tuple) -> None:
+        self.device_checks = tuple(checks)
+        self.devices_checked.emit(self.device_checks)
+
+    @Slot(int, str)
+    def _on_notice(self, job_id: int, message: str) -> None:
+        self.job_notice.emit(job_id, message)
 
     @Slot(dict)
     def _on_runtime(self, info: dict) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import QThread, Signal
 
-from vaeviz.core.device import DeviceInfo
+from vaeviz.core.device import DeviceCheck, DeviceInfo
 from vaeviz.core.jobs import JobFactory, JobSpec, ProgressMode
 from vaeviz.workers.scheduler import Scheduler
 
@@ -27,6 +27,8 @@ class ComputeWorker(QThread):
     job_cancelled = Signal(int)
     state_changed = Signal(str)
     device_changed = Signal(str, str, str)  # name, description, note
+    devices_checked = Signal(object)  # tuple[DeviceCheck, ...]: every device, best first, probed at start
+    job_notice = Signal(int, str)  # id, message: e.g. the job failed on the GPU and was retried on the CPU
     runtime_info = Signal(dict)
 
     def __init__(self, device: str = "auto", slice_s: float = 0.010, parent=None) -> None:
@@ -124,6 +126,12 @@ class _SignalEmitter:
 
     def device(self, info: DeviceInfo) -> None:
         self._w.device_changed.emit(info.name, info.description, info.note)
+
+    def devices(self, checks: tuple[DeviceCheck, ...]) -> None:
+        self._w.devices_checked.emit(checks)
+
+    def notice(self, job_id: int, message: str) -> None:
+        self._w.job_notice.emit(job_id, message)
 
     def runtime(self, info: dict) -> None:
         self._w.runtime_info.emit(info)

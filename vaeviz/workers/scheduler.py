@@ -11,6 +11,13 @@ kept one per key (a newer request replaces the pending one, which is reported ca
 served between slices; a slice ends early at the first yield after a request (or command) arrives.
 Long jobs see that as ``JobContext.urgent`` and may yield ``None`` (a preemption point: not recorded,
 not reported) to let it through sooner, so a drag stays responsive while training runs.
+
+At start the loop probes every device (:func:`vaeviz.core.device.check_devices`, reported through
+``Emitter.devices``) and chooses among those that passed. A job that fails on a device for a backend reason
+(:func:`vaeviz.core.device.is_backend_error`) is run again once, from its factory, on the CPU, with a
+``notice``; its ``started`` is not repeated, and snapshots the first attempt yielded are replayed silently
+(the labs' jobs are functions of their inputs, so the CPU's first snapshots stand for those already
+reported: an EM run's frames are not appended twice).
 """
 
 from __future__ import annotations
@@ -24,7 +31,15 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from vaeviz.core.device import DeviceInfo, select_device
+from vaeviz.core.device import (
+    DEVICE_NAMES,
+    DeviceCheck,
+    DeviceInfo,
+    check_devices,
+    error_reason,
+    is_backend_error,
+    select_device,
+)
 from vaeviz.core.jobs import JobContext, JobSpec
 from vaeviz.core.limits import bounded_message
 from vaeviz.log_file import log_failure
@@ -46,6 +61,8 @@ class Emitter(Protocol):
     def cancelled(self, job_id: int) -> None: ...
     def state(self, text: str) -> None: ...
     def device(self, info: DeviceInfo) -> None: ...
+    def devices(self, checks: tuple[DeviceCheck, ...]) -> None: ...
+    def notice(self, job_id: int, message: str) -> None: ...
     def runtime(self, info: dict) -> None: ...
 
 
@@ -57,6 +74,10 @@ class _LongJob:
     started: bool = False
     paused: bool = False
     last: Any = None
+    device: str = ""  # where the current attempt runs; set when its generator is made
+    retried: bool = False  # the CPU retry after a backend failure has been made (there is only one)
+    yielded: int = 0  # snapshots the current attempt yielded
+    replayed: int = 0  # snapshots a retry yields without reporting: those the first attempt yielded
 
 
 def describe_error(exc: BaseException) -> tuple[str, str]:
@@ -92,6 +113,7 @@ class Scheduler:
         self._turn = 0
         self._paused_all = False
         self._device = DeviceInfo("cpu", "cpu")
+        self._checks: tuple[DeviceCheck, ...] | None = None
         self._state = ""
 
     # ----- commands: any thread -------------------------------------------------------------
@@ -227,11 +249,24 @@ class Scheduler:
             self._emit.failed(0, f"torch could not be loaded: {message}", details)
             info = {"torch": "unavailable"}
         self._emit.runtime(info)
+        self._check_devices()
         self._choose_device(self._device_pref)
+
+    def _check_devices(self) -> None:
+        # In this thread, once: the probes cost ~0.1 ms on a CPU, a CUDA context's creation on a GPU (which
+        # the first job would pay otherwise), and never delay the window.
+        try:
+            self._checks = check_devices()
+        except Exception as exc:  # torch could not be loaded, or asking it about devices failed
+            message, details = describe_error(exc)
+            self._emit.failed(0, f"device check failed: {message}", details)
+            self._checks = tuple(DeviceCheck(name, name == "cpu", error_reason(exc) if name == "cpu" else "")
+                                 for name in DEVICE_NAMES)
+        self._emit.devices(self._checks)
 
     def _choose_device(self, preference: str) -> None:
         try:
-            self._device = select_device(preference)
+            self._device = select_device(preference, self._checks)
         except Exception as exc:
             message, details = describe_error(exc)
             self._emit.failed(0, f"device selection failed: {message}", details)
@@ -297,22 +332,19 @@ class Scheduler:
                     continue
                 job_id, spec = self._requests.pop(key)
             self._emit.started(job_id, spec.name)
-            try:
-                gen = spec.factory(JobContext(job_id, self._device.name))
-                result = None
-                while True:
-                    try:
-                        snapshot = next(gen)
-                    except StopIteration as stop:
-                        if stop.value is not None:
-                            result = stop.value
-                        break
-                    if snapshot is not None:  # None: a preemption point, not a result
-                        result = snapshot
-            except Exception as exc:
-                self._emit.failed(job_id, *describe_error(exc))
-            else:
-                self._emit.finished(job_id, result)
+            device = self._device.name
+            while True:
+                try:
+                    result = _run_request(spec, JobContext(job_id, device))
+                except Exception as exc:
+                    if is_backend_error(exc, device):  # never on the CPU: this loops at most twice
+                        self._retry_notice(job_id, spec.name, device, exc)
+                        device = "cpu"
+                        continue
+                    self._emit.failed(job_id, *describe_error(exc))
+                else:
+                    self._emit.finished(job_id, result)
+                break
 
     def _runnable(self) -> list[_LongJob]:
         return [] if self._paused_all else [j for j in self._jobs if not j.paused]
@@ -339,11 +371,12 @@ class Scheduler:
         if not job.started:
             job.started = True
             self._emit.started(job.job_id, job.spec.name)
+        if job.gen is None:
+            job.device = job.device or self._device.name
             try:
-                job.gen = iter(job.spec.factory(JobContext(job.job_id, self._device.name, self._interactive)))
+                job.gen = iter(job.spec.factory(JobContext(job.job_id, job.device, self._interactive)))
             except Exception as exc:
-                self._jobs.remove(job)
-                self._emit.failed(job.job_id, *describe_error(exc))
+                self._job_failed(job, exc)
                 return
         every = job.spec.progress == "every"
         deadline = time.perf_counter() + slice_s
@@ -358,12 +391,14 @@ class Scheduler:
                 self._emit.finished(job.job_id, stop.value if stop.value is not None else job.last)
                 return
             except Exception as exc:
-                self._jobs.remove(job)
-                self._emit.failed(job.job_id, *describe_error(exc))
+                self._job_failed(job, exc)
                 return
             if snapshot is not None:  # None: a preemption point only (see vaeviz.core.jobs)
                 job.last = snapshot
-                if every:
+                job.yielded += 1
+                if job.yielded <= job.replayed:
+                    pass  # a retry catching up with what the first attempt reported
+                elif every:
                     self._emit.progress(job.job_id, snapshot)
                 else:
                     fresh = True
@@ -371,6 +406,24 @@ class Scheduler:
                 break
         if fresh:
             self._emit.progress(job.job_id, job.last)
+
+    def _job_failed(self, job: _LongJob, exc: Exception) -> None:
+        """End a long job with its failure, or, after its first backend failure on a device, restart it on
+        the CPU (from its factory, on its next turn)."""
+        if not job.retried and is_backend_error(exc, job.device):
+            self._retry_notice(job.job_id, job.spec.name, job.device, exc)
+            self._close(job)
+            job.retried, job.gen, job.device = True, None, "cpu"
+            job.replayed, job.yielded = job.yielded, 0
+            return
+        self._jobs.remove(job)
+        self._emit.failed(job.job_id, *describe_error(exc))
+
+    def _retry_notice(self, job_id: int, name: str, device: str, exc: Exception) -> None:
+        message = f"{name} failed on {device} ({error_reason(exc)}); retried on the CPU"
+        log_failure("job retried on the CPU", message,
+                    "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+        self._emit.notice(job_id, bounded_message(message))
 
     def _describe_state(self) -> str:
         if not self._jobs:
@@ -405,3 +458,17 @@ class Scheduler:
         for job_id, _ in pending:
             self._emit.cancelled(job_id)
         self._set_state("stopped")
+
+
+def _run_request(spec: JobSpec, ctx: JobContext) -> Any:
+    """Run a request's job to its end: its return value, else its last snapshot (``None`` yields are
+    preemption points, not results)."""
+    gen = spec.factory(ctx)
+    result = None
+    while True:
+        try:
+            snapshot = next(gen)
+        except StopIteration as stop:
+            return stop.value if stop.value is not None else result
+        if snapshot is not None:
+            result = snapshot

@@ -11,6 +11,7 @@ from PySide6.QtCore import QEvent, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QIcon, QKeySequence, QShowEvent
 from PySide6.QtWidgets import QApplication, QMainWindow, QMenu, QStyle, QTabWidget, QToolBar
 
+from vaeviz.core.limits import bounded_message
 from vaeviz.core.resources import resource_path
 from vaeviz.runtime import freeze_long_lived_objects
 from vaeviz.ui.dialogs import ShortcutsDialog, error_box, show_about
@@ -26,6 +27,7 @@ from vaeviz.workers.compute_worker import ComputeWorker
 EXPOSE_TIMEOUT_MS = 500  # start the compute thread by then even if the window never reports being exposed
 DEVICE_CHOICES = [("auto", "&Automatic (cuda → mps → cpu)"), ("cuda", "&CUDA"), ("mps", "&MPS"),
                   ("cpu", "C&PU")]
+DEVICE_REASON_CHARS = 60  # of a greyed device's reason in its menu entry; the tooltip has all of it
 THEME_CHOICES = [("system", "Follow &system"), ("light", "&Light"), ("dark", "&Dark")]
 
 
@@ -66,6 +68,7 @@ class MainWindow(QMainWindow):
         self.status = ComputeStatusBar(self.bridge, self)
         self.setStatusBar(self.status)
         self.status.error_details_requested.connect(self._on_error_details)
+        self.bridge.devices_checked.connect(self._on_devices_checked)
         self._build_menus()
         self._restore_layout()
         self.set_theme(self.settings.theme)
@@ -163,8 +166,9 @@ class MainWindow(QMainWindow):
         self.cancel_action = self._action("&Cancel all jobs", self.bridge.worker.cancel_all, "Ctrl+.")
         compute.addAction(self.pause_action)
         compute.addAction(self.cancel_action)
-        self.device_actions = self._radio_menu(compute.addMenu("&Device"), DEVICE_CHOICES,
-                                               self.settings.device,
+        device_menu = compute.addMenu("&Device")
+        device_menu.setToolTipsVisible(True)  # a greyed device's tooltip says why
+        self.device_actions = self._radio_menu(device_menu, DEVICE_CHOICES, self.settings.device,
                                                self.set_device)
 
         help_menu = self.menuBar().addMenu("&Help")
@@ -227,6 +231,22 @@ class MainWindow(QMainWindow):
         for value, action in self.device_actions.items():
             action.setChecked(value == preference)
         self.worker.set_device(preference)
+
+    @Slot(object)
+    def _on_devices_checked(self, checks: tuple) -> None:
+        """Grey out the devices that are absent or failed the worker's probe, saying why."""
+        labels = dict(DEVICE_CHOICES)
+        for check in checks:
+            action = self.device_actions.get(check.name)
+            if action is None:
+                continue
+            reason = check.reason
+            action.setEnabled(not reason)
+            short = bounded_message(reason, DEVICE_REASON_CHARS).replace("&", "&&")
+            action.setText(f"{labels[check.name]} — {short}" if reason else labels[check.name])
+            tip = reason or f"torch device '{check.name}' (passed a test computation)"
+            action.setToolTip(tip)
+            action.setStatusTip(tip)
 
     @Slot(bool)
     def _on_pause_toggled(self, paused: bool) -> None:

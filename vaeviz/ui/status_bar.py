@@ -50,6 +50,7 @@ class ComputeStatusBar(QStatusBar):
         bridge.job_finished.connect(self.on_job_ended)
         bridge.job_cancelled.connect(self.on_job_ended)
         bridge.job_failed.connect(self.on_job_failed)
+        bridge.job_notice.connect(self.on_job_notice)
 
     @Slot(str, str, str)
     def on_device_changed(self, name: str, description: str, note: str) -> None:
@@ -95,6 +96,10 @@ class ComputeStatusBar(QStatusBar):
         self.error_button.setText(f"⚠ {short}")
         self.error_button.show()
         self.showMessage(f"Job failed: {readable_message}", 10000)
+
+    @Slot(int, str)
+    def on_job_notice(self, _job_id: int, message: str) -> None:
+        self.showMessage(message, 15000)
 
     def last_error(self) -> tuple[str, str]:
         return self._error

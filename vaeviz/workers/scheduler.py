@@ -15,9 +15,10 @@ not reported) to let it through sooner, so a drag stays responsive while trainin
 At start the loop probes every device (:func:`vaeviz.core.device.check_devices`, reported through
 ``Emitter.devices``) and chooses among those that passed. A job that fails on a device for a backend reason
 (:func:`vaeviz.core.device.is_backend_error`) is run again once, from its factory, on the CPU, with a
-``notice``; its ``started`` is not repeated, and snapshots the first attempt yielded are replayed silently
-(the labs' jobs are functions of their inputs, so the CPU's first snapshots stand for those already
-reported: an EM run's frames are not appended twice).
+``notice``; its ``started`` is not repeated, and as many snapshots as the first attempt yielded are replayed
+silently. An EM run is a function of its inputs, so the CPU's first frames stand for those already reported
+and none is appended twice; a job whose retry takes a shorter path (the VAE set-up finds the data its first
+attempt loaded) may have later snapshots skipped too, but its result carries its final state.
 """
 
 from __future__ import annotations

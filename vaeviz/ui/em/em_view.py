@@ -120,6 +120,7 @@ class EmView(pg.PlotWidget):
         self.probe.setZValue(100)
         self._probe_colour = text_colour
         self.title = title
+        self._title_shown: tuple | None = None
         self.enlarged_notes: list[pg.TextItem] = []  # "drawn enlarged" beside a component too small to see
         self._dark = False
         self._legend_items = self._make_legend(plot)
@@ -168,6 +169,9 @@ class EmView(pg.PlotWidget):
     def set_caption(self, text: str) -> None:
         """What the scatter shows now, after its title (a collapsed component, the floor holding one)."""
         title = f"{self.title} — {text}" if text else self.title
+        if (title, self._dark) == self._title_shown:  # (every frame asks; a new title re-lays out the plot)
+            return
+        self._title_shown = (title, self._dark)
         self.getPlotItem().setTitle(title, size="10pt", color=plot_colours(self._dark)["foreground"])
 
     def caption(self) -> str:

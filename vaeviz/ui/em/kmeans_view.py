@@ -27,10 +27,8 @@ from vaeviz.ui.theme import plot_colours, rgb
 
 
 def kmeans_colours(state: KMeansState | None, gmm: GaussianMixture | None) -> np.ndarray | None:
-    """The colour index of each k-means cluster: the GMM component matched to its centre (None: by index).
-
-    K ≤ 20 components: the matching costs well under a millisecond.
-    """
+    """The colour index of each k-means cluster: the GMM component matched to its centre (None: by index)."""
+    # (K ≤ 20: a Hungarian matching this small is cheap enough for every frame in the GUI thread)
     if state is None or gmm is None or state.centres.shape != gmm.means.shape:
         return None
     if not (np.all(np.isfinite(state.centres)) and np.all(np.isfinite(gmm.means))):

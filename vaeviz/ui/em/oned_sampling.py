@@ -3,7 +3,7 @@
 histogram next to the marginal p(x).
 
 The first draws come one per tick, so the two stages can be followed; then the batches grow, so the
-histogram approaches p(x) within a few seconds. New mixture values start the samples again.
+histogram approaches p(x) after a few dozen ticks. New mixture values start the samples again.
 """
 
 from __future__ import annotations

@@ -95,6 +95,26 @@ def test_vae_training_and_decoding_keep_to_the_rules():
     assert np.isfinite(grid).all()
 
 
+def _fit_kl(device: str):
+    from vaeviz.core.kl.fit import fit_steps
+    from vaeviz.core.kl.targets import Gaussian, Mixture
+
+    p = Mixture.of([0.5, 0.5], [[-2.0, 0.0], [2.0, 0.0]], [0.5 * np.eye(2), 0.5 * np.eye(2)])
+    ends = []
+    for objective in ("reverse", "forward", "alpha"):
+        *_, last = fit_steps(p, Gaussian([0.5, 0.0], np.eye(2)), "full", objective, n_samples=200, steps=5,
+                             device=device)
+        ends.append(last)
+    return ends
+
+
+def test_kl_fits_keep_to_the_rules():
+    with DeviceRules() as rules:
+        ends = _fit_kl("cpu")
+    assert rules.violations == []
+    assert all(end.stopped is None and np.isfinite(end.objective) for end in ends)
+
+
 @pytest.mark.device
 @pytest.mark.parametrize("device", real_devices() or [pytest.param("none", marks=pytest.mark.skip(
     reason="no CUDA or MPS device on this machine"))])
@@ -103,3 +123,4 @@ def test_device_paths_run_on_the_real_device(device):
     on_device = _run_fast_em(device, True)
     assert on_device[-1].log_likelihood == pytest.approx(cpu[-1].log_likelihood, rel=1e-5)
     assert np.isfinite(_train_and_decode(device)).all()
+    assert all(end.stopped is None for end in _fit_kl(device))

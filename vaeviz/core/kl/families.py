@@ -1,0 +1,90 @@
+"""The simple family q is fitted from: a Gaussian with full, diagonal or isotropic covariance.
+
+Parameterised for unconstrained gradient descent: the mean, the log of the Cholesky factor's diagonal
+(so every variance stays > 0 whatever the step) and, for "full", its strictly lower entries.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from vaeviz.core.kl.targets import Gaussian
+
+FAMILIES = ("full", "diag", "isotropic")
+_LOG_2PI = math.log(2.0 * math.pi)
+
+
+def check_family(family: str) -> str:
+    if family not in FAMILIES:
+        raise ValueError(f"unknown family {family!r} (known: {', '.join(FAMILIES)})")
+    return family
+
+
+def initial_parameters(start: Gaussian, family: str) -> np.ndarray:
+    """The flat parameter vector of ``start`` projected into the family (diag: its variances; isotropic:
+    their mean)."""
+    check_family(family)
+    d = start.dim
+    if family == "full":
+        chol = np.linalg.cholesky(start.cov)
+        return np.concatenate([start.mean, np.log(np.diag(chol)), chol[np.tril_indices(d, -1)]])
+    variances = np.diag(start.cov)
+    if family == "diag":
+        return np.concatenate([start.mean, 0.5 * np.log(variances)])
+    return np.concatenate([start.mean, [0.5 * math.log(float(variances.mean()))]])
+
+
+class GaussianFamily:
+    """Torch views of a flat parameter vector: sampling, log-density, entropy, and back to numpy."""
+
+    def __init__(self, family: str, dim: int) -> None:
+        self.family = check_family(family)
+        self.dim = dim
+
+    def cholesky(self, params):
+        """(d, d) lower-triangular factor L of the covariance (Σ = L Lᵀ) as a torch tensor."""
+        import torch
+
+        d = self.dim
+        log_diag = params[d:] if self.family != "full" else params[d: 2 * d]
+        if self.family == "isotropic":
+            log_diag = log_diag.expand(d)
+        chol = torch.diag_embed(log_diag.exp())
+        if self.family == "full" and d > 1:
+            rows, cols = torch.tril_indices(d, d, -1)
+            chol = chol.index_put((rows, cols), params[2 * d:])
+        return chol
+
+    def sample(self, params, eps):
+        """z = μ + L ε for standard-normal ε (n, d): the reparameterisation trick."""
+        return params[: self.dim] + eps @ self.cholesky(params).T
+
+    def log_prob(self, params, z):
+        """log q(z) for points (n, d)."""
+        import torch
+
+        chol = self.cholesky(params)
+        diff = (z - params[: self.dim]).T
+        solved = torch.linalg.solve_triangular(chol, diff, upper=False)
+        log_det = torch.log(torch.diagonal(chol)).sum()
+        return -0.5 * (solved * solved).sum(dim=0) - log_det - 0.5 * self.dim * _LOG_2PI
+
+    def entropy(self, params):
+        """H(q) = ½ log |2πe Σ|, in closed form."""
+        import torch
+
+        return torch.log(torch.diagonal(self.cholesky(params))).sum() + 0.5 * self.dim * (1.0 + _LOG_2PI)
+
+    def to_gaussian(self, params) -> Gaussian:
+        """The q these parameters describe, as a numpy :class:`Gaussian` (float64, on the host)."""
+        flat = params.detach().cpu().numpy().astype(np.float64)
+        d = self.dim
+        log_diag = flat[d:] if self.family != "full" else flat[d: 2 * d]
+        if self.family == "isotropic":
+            log_diag = np.repeat(log_diag, d)
+        chol = np.diag(np.exp(log_diag))
+        if self.family == "full":
+            chol[np.tril_indices(d, -1)] = flat[2 * d:]
+        return Gaussian(flat[:d], chol @ chol.T)

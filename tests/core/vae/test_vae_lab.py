@@ -329,3 +329,31 @@ def test_recognisability_is_read_from_metadata_only_when_it_holds_numbers():
     for bad in ("0.9", None, float("nan"), True, [1]):
         assert recognisability_figure({"recognisability": {**good, "ratio": bad}}) is None
     assert recognisability_figure({"recognisability": [good]}) is None
+
+
+# ----- the lecture's views (#12): ε, log p(x), holes --------------------------------------------------------
+def test_resampling_returns_the_eps_behind_each_z(lab):
+    s = lab_views.resample(lab, "vae", 3, k=8, seed=5)
+    assert s.eps.shape == s.z.shape
+    np.testing.assert_allclose(s.z, s.mu[None] + s.sigma[None] * s.eps, rtol=1e-6)
+
+
+def test_likelihood_of_a_vae_and_none_for_an_autoencoder(options):
+    lab = _ready(options, ("vae", "ae"))[0]
+    lik = lab_views.likelihood(lab, "vae", 4, k=200)
+    assert lik.defined and lik.counts[0] == 1 and lik.counts[-1] == 200 and lik.index == 4
+    assert math.isfinite(lik.elbo) and all(math.isfinite(v) for v in lik.log_px)
+    ae = lab_views.likelihood(lab, "ae", 4)
+    assert not ae.defined and math.isnan(ae.elbo)
+
+
+def test_holes_are_measured_once_per_weights_and_again_after_training(lab):
+    first = lab_views.holes(lab, "vae", n=7)
+    h, w = lab.image_shape
+    assert first.mosaic.shape == (7 * h, 7 * w) and first.holes.shape == (7, 7)
+    assert first.fraction == pytest.approx(first.holes.mean())
+    assert lab_views.holes(lab, "vae", n=7) is first  # cached: the same weights and data
+    assert lab_views.holes(lab, "vae", n=9) is not first  # another grid
+    config = lab.model("vae").config
+    list(train(lab, config, TrainConfig(lr=1e-3, batch_size=32, epochs=1, max_steps=2), fresh=False))
+    assert lab_views.holes(lab, "vae", n=7) is not first  # the weights moved: measured again

@@ -78,6 +78,17 @@ def prior_job(ref: LabRef, role: str, k: int, seed: int) -> JobFactory:
     return _view(ref, lambda views, lab: views.prior(lab, role, k=k, seed=seed))
 
 
+def likelihood_job(ref: LabRef, role: str, source, k: int = 1000, seed: int = 0) -> JobFactory:
+    """Importance-sampled log p(x) of one image for K = 1…k beside its ELBO: a :class:`Likelihood`."""
+    return _view(ref, lambda views, lab: views.likelihood(lab, role, source, k=k, seed=seed))
+
+
+def holes_job(ref: LabRef, role: str, n: int = 15) -> JobFactory:
+    """The slot's holes over its own codes, measured and decoded (~1 s, cached per weights): a
+    :class:`HoleView`."""
+    return _view(ref, lambda views, lab: views.holes(lab, role, n))
+
+
 def snapshot_job(ref: LabRef, role: str) -> JobFactory:
     """The scatter re-encoded with the slot's model: a :class:`LatentSnapshot`."""
     return _view(ref, lambda views, lab: views.snapshot(lab, role))

@@ -143,6 +143,45 @@ class Strip:
     images: np.ndarray  # (K, H, W)
     mu: np.ndarray | None = None  # "samples": the μ and σ the z were drawn around
     sigma: np.ndarray | None = None
+    eps: np.ndarray | None = None  # "samples": the (K, D) ε drawn, z = μ + σ ⊙ ε
+
+
+@dataclass(frozen=True)
+class Likelihood:
+    """log p(x) of one image by importance sampling beside its ELBO (nats; see
+    :mod:`vaeviz.core.vae.likelihood`). An autoencoder has none: ``counts`` is empty."""
+
+    role: str
+    data_version: int
+    index: int | None  # data set index, or None for a drawing
+    counts: tuple[int, ...]  # K, the samples from q(z|x) behind each estimate
+    log_px: tuple[float, ...]  # log p̂_K(x) for each K
+    stderr: tuple[float, ...]  # its standard error (NaN for K = 1)
+    elbo: float  # nan for an autoencoder
+    elbo_stderr: float
+
+    @property
+    def defined(self) -> bool:
+        return bool(self.counts)
+
+
+@dataclass(frozen=True)
+class HoleView:
+    """Holes of one model (:func:`vaeviz.core.vae.holes.hole_fraction`) with the grid they were counted on.
+
+    The grid spans the model's own codes (``z_range``, per axis); a tile is a hole when its decoding is
+    farther from every reference training image than ``threshold``.
+    """
+
+    role: str
+    data_version: int
+    fraction: float  # of the n × n grid's decodings
+    prior_fraction: float  # of n × n decoded z ~ N(0, I)
+    n: int
+    z_range: tuple[tuple[float, float], tuple[float, float]]  # (low, high) of z₁ and of z₂
+    threshold: float
+    mosaic: np.ndarray  # (n*H, n*W) the grid's decodings, row 0 at the top (highest z₂)
+    holes: np.ndarray  # (n, n) bool, the tiles counted as holes, in the mosaic's order
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ in the compute thread only (from job factories). A "source" is a data set index 
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Callable, Generator
 
 import numpy as np
@@ -22,8 +23,10 @@ from vaeviz.core.vae.lab_types import (
     DragWalk,
     Evaluation,
     GridImage,
+    HoleView,
     Inspection,
     LatentSnapshot,
+    Likelihood,
     Strip,
 )
 from vaeviz.core.vae.loss import elbo_terms, kl_divergence, reconstruction_nll
@@ -122,7 +125,7 @@ def resample(lab: LatentLab, role: str, source: Source, k: int = 8, seed: int = 
     z = mu[None] + sigma[None] * eps
     images = decode_points(lab.model(role), z)
     what = "σ = 0 for an autoencoder: every draw is μ" if not sigma.any() else f"{k} draws of ε ~ N(0, I)"
-    return Strip(role, "samples", f"z = μ + σ ⊙ ε — {what}", z, images, mu=mu, sigma=sigma)
+    return Strip(role, "samples", f"z = μ + σ ⊙ ε — {what}", z, images, mu=mu, sigma=sigma, eps=eps)
 
 
 def interpolation_path(lab: LatentLab, role: str, a: Source, b: Source, steps: int) -> np.ndarray:
@@ -161,6 +164,53 @@ def evaluate(lab: LatentLab, role: str, n: int = 500, seed: int = 0) -> Evaluati
     if not all(math.isfinite(v) for v in values):
         raise LabError("the model's ELBO is not finite on this data")
     return Evaluation(role, len(x), terms["recon"], terms["kl"], terms["elbo"], model.config.beta)
+
+
+def likelihood(lab: LatentLab, role: str, source: Source, k: int = 1000, seed: int = 0) -> Likelihood:
+    """Importance-sampled log p(x) for K = 1…k beside the ELBO; an autoencoder's has no counts."""
+    from vaeviz.core.vae.likelihood import importance_log_px
+
+    model = lab.model(role)
+    index = int(source) if isinstance(source, (int, np.integer)) else None
+    if not model.config.variational:
+        return Likelihood(role, lab.data_version, index, (), (), (), math.nan, math.nan)
+    est = importance_log_px(model, _image_of(lab, source), k=k, seed=seed)
+    return Likelihood(role, lab.data_version, index, est.counts, est.log_px, est.stderr, est.elbo,
+                      est.elbo_stderr)
+
+
+# Hole figures by model: ~1 s each, so measured once per set of weights and data (a weak key: a replaced
+# model's entry goes with it). Parameters' version counters grow with every in-place update (an
+# optimiser step, a loaded state), so trained weights are measured again.
+_HOLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _weights_version(model) -> tuple[int, ...]:
+    return tuple(p._version for p in model.parameters())
+
+
+def holes(lab: LatentLab, role: str, n: int = 15) -> HoleView:
+    """The model's holes on the data set (see :mod:`vaeviz.core.vae.holes`), with the grid decoded."""
+    from vaeviz.core.vae.holes import hole_fraction
+
+    model = lab.model(role)
+    if lab.dataset is None:
+        raise LabError("the data set is still loading; measure the holes when it is ready")
+    key = (_weights_version(model), lab.data_version, int(n))
+    cached = _HOLES.get(model)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    figure = hole_fraction(model, lab.dataset.images, n=int(n))
+    (x0, x1), (y0, y1) = figure.z_range
+    cols, rows = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y1, y0, n))  # row 0: highest z₂
+    z = np.zeros((n * n, model.config.latent_dim), np.float32)
+    z[:, 0], z[:, 1] = cols.ravel(), rows.ravel()
+    tiles = decode_points(model, z)
+    is_hole = (figure.distances > figure.threshold).reshape(n, n)
+    view = HoleView(role, lab.data_version, figure.fraction, figure.prior_fraction, int(n), figure.z_range,
+                    figure.threshold, mosaic(tiles, n, n), is_hole)
+    _HOLES[model] = (key, view)
+    return view
 
 
 def drag_walk(lab: LatentLab, role: str, a: Source, b: Source, frames: int = 24) -> DragWalk:

@@ -15,15 +15,19 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from vaeviz.core.vae.state import LatentPoints, LatentState, ViewSettings
+from vaeviz.core.vae.lab_data import DataSource
+from vaeviz.core.vae.state import Checkpoints, LatentPoints, LatentState, ModelChoice, ViewSettings
 
-# What cannot be pure state, run after the models are in (vaeviz.ui.vae.presets.FOLLOW_UPS):
+# What cannot be pure state, run after the models are in (vaeviz.ui.vae.presets.FOLLOW_UPS). Every one
+# picks a data point, so no exported figure has an empty x, reconstruction or log p(x) box.
 FOLLOW_UPS = {
-    "prior-samples": "new prior samples under the plot",
+    "prior-samples": "pick the data point nearest ⊕; new prior samples under the plot",
     "between-two-classes": "pick A and B in the two classes furthest apart; ⊕ half-way between them",
-    "emptiest-point": "pick A and B as above; each model's ⊕ at the emptiest point of its latent space",
-    "reparameterise": "pick the widest q(z|x) near the centre, draw ε, zoom onto it",
+    "holes": "pick the data point nearest the codes' median; each model's ⊕ at the emptiest point of its "
+             "latent space; prior samples under each plot",
+    "reparameterise": "pick a wide q(z|x) on a class boundary and draw ε: the ε and z panels",
 }
+BETA4_CHECKPOINT = "mnist10k-vae-beta4.safetensors"  # shipped: trained with β = 4 on the MNIST test split
 
 
 @dataclass(frozen=True)
@@ -36,10 +40,17 @@ class LatentPreset:
     state: LatentState
     train_steps: int = 0
     follow_up: str | None = None
+    checkpoint: str | None = None  # a shipped VAE checkpoint the preset loads, on the data it was trained on
 
     def state_for(self, current: LatentState) -> LatentState:
-        """The preset's state on the data (and checkpoint files) the dock uses now."""
-        return replace(self.state, data=current.data, checkpoints=current.checkpoints)
+        """The preset's state on the data (and checkpoint files) the dock uses now; a preset with its own
+        shipped ``checkpoint`` brings that model and the shipped MNIST it was trained on."""
+        if self.checkpoint is None:
+            return replace(self.state, data=current.data, checkpoints=current.checkpoints)
+        from vaeviz.core.resources import resource_path
+
+        path = str(resource_path("checkpoints", self.checkpoint))
+        return replace(self.state, data=DataSource(), checkpoints=Checkpoints(vae=path))
 
 
 def _state(mode: str, manifold: str = "off", n: int = 15, r: float = 3.0, fit: bool = False,
@@ -54,12 +65,20 @@ PRESETS: tuple[LatentPreset, ...] = (
     LatentPreset("latent-explorer", "The latent point dragged between clusters, decoded beside the scatter",
                  _state("vae", "underlay"), follow_up="between-two-classes"),
     LatentPreset("manifold-grid", "The decoded manifold: a 15×15 grid of decodings over [−3, 3]²",
-                 _state("vae", "grid", 15, 3.0)),
-    LatentPreset("ae-vs-vae", "Autoencoder vs VAE side by side: the AE's latent space has holes",
-                 _state("both", "underlay", 12, 3.0, fit=True), follow_up="emptiest-point"),
+                 _state("vae", "grid", 15, 3.0), follow_up="prior-samples"),
+    LatentPreset("ae-vs-vae",
+                 "Autoencoder vs VAE side by side, each grid over its own codes with its holes measured and "
+                 "outlined, N(0, I) and decoded prior samples",
+                 _state("both", "grid", 15, 3.0, fit=True), follow_up="holes"),
     LatentPreset("reparameterisation",
-                 "A data point's q(z|x) (2σ ellipse) and eight z = μ + σ ⊙ ε decoded",
+                 "ε-space beside z-space: eight ε ~ N(0, I), the z = μ + σ ⊙ ε they become around a data "
+                 "point's q(z|x), and their decodings",
                  _state("vae"), follow_up="reparameterise"),
+    LatentPreset("reparameterisation-beta4",
+                 "The reparameterisation with the shipped β = 4 VAE, whose σ is large: the eight draws "
+                 "decode to visibly different images",
+                 replace(_state("vae"), model=ModelChoice(beta=4.0)), follow_up="reparameterise",
+                 checkpoint=BETA4_CHECKPOINT),
 )
 
 
@@ -104,8 +123,24 @@ def widest_near_centre(mu: np.ndarray, sigma: np.ndarray) -> int:
     return int(np.argmax(area))
 
 
-def zoom_around(mu: np.ndarray, sigma: np.ndarray) -> tuple:
-    """A view range (x0, x1, y0, y1) that q(z|x) and its draws fill (in ``mu``'s precision)."""
-    half = max(5.0 * float(sigma[:2].max()), 0.5)
-    x, y = mu[:2]
-    return x - half, x + half, y - half, y + half
+def draws_across_classes(mu: np.ndarray, sigma: np.ndarray, labels: np.ndarray | None) -> int:
+    """Row of a q(z|x) whose draws decode to visibly different images: among the widest tenth near the
+    centre, the one whose 2σ ellipse holds the most codes of other classes (it sits on a boundary).
+    Unlabelled data: :func:`widest_near_centre`."""
+    if labels is None:
+        return widest_near_centre(mu, sigma)
+    xy, s = mu[:, :2], np.maximum(sigma[:, :2], 1e-12)
+    area = np.where(np.linalg.norm(xy, axis=1) < 2.5, s.prod(axis=1), -1.0)
+    candidates = np.argsort(area)[::-1][:max(1, len(area) // 10)]
+    candidates = candidates[area[candidates] > 0]
+    if not len(candidates):
+        return widest_near_centre(mu, sigma)
+    inside = np.linalg.norm((xy[None] - xy[candidates, None]) / s[candidates, None], axis=2) < 2.0
+    others = (inside & (labels[None] != labels[candidates, None])).sum(axis=1)
+    return int(candidates[np.argmax(others)])
+
+
+def nearest_code(mu: np.ndarray, point) -> int:
+    """Row of the encoded mean nearest ``point`` in the first two latent dimensions."""
+    xy = np.nan_to_num(mu[:, :2], nan=np.inf)
+    return int(np.argmin(np.linalg.norm(xy - np.asarray(point, np.float64)[None, :2], axis=1)))

@@ -43,6 +43,7 @@ one thread is slower but steady.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Iterator
 
@@ -84,20 +85,29 @@ def _exact_features(xs: np.ndarray, pairs: list[tuple[int, int]]) -> np.ndarray:
     return phi
 
 
+@functools.lru_cache(maxsize=8)
+def _magnitude_map(pairs: tuple[tuple[int, int], ...], d: int) -> np.ndarray:
+    """(F, F) matrix A with magnitude_moments(mom) = mom @ A (the bounds are linear in the moments)."""
+    p = len(pairs)
+    n_feat = p + d + 1
+    square = {i: f for f, (i, j) in enumerate(pairs) if i == j}
+    a = np.zeros((n_feat, n_feat))
+    for f, (i, j) in enumerate(pairs):
+        a[square[i], f] += 0.5
+        a[square[j], f] += 0.5
+    for i in range(d):
+        a[n_feat - 1, p + i] = 0.5
+        a[square[i], p + i] = 0.5
+    a[n_feat - 1, n_feat - 1] = 1.0
+    return a
+
+
 def magnitude_moments(mom: np.ndarray, pairs: list[tuple[int, int]], d: int) -> np.ndarray:
     """Upper bounds of Σ_n r_nk |φ_f(x_n)| from the moments Σ_n r_nk φ_f(x_n), shape (K, F).
 
     The squares are their own bound; |x_i x_j| ≤ (x_i² + x_j²)/2 and |x_i| ≤ (1 + x_i²)/2.
     """
-    p = len(pairs)
-    square = {i: mom[:, f] for f, (i, j) in enumerate(pairs) if i == j}
-    out = np.empty_like(mom)
-    for f, (i, j) in enumerate(pairs):
-        out[:, f] = mom[:, f] if i == j else 0.5 * (square[i] + square[j])
-    for i in range(d):
-        out[:, p + i] = 0.5 * (mom[:, -1] + square[i])
-    out[:, -1] = mom[:, -1]
-    return out
+    return mom @ _magnitude_map(tuple(pairs), d)
 
 
 def rounding_estimate(coef: np.ndarray, mom: np.ndarray, pairs: list[tuple[int, int]], d: int,
@@ -173,8 +183,8 @@ def _estimate_from_moments(mom: np.ndarray, pairs, d: int, covariance_type: str,
             diag = np.repeat(diag.mean(axis=1, keepdims=True), d, axis=1)
         return nk / nk.sum(), means, to_full(diag, "diag", k, d) / outer_scale
     data_units = cov * outer_scale
-    w, v = np.linalg.eigh(0.5 * (data_units + data_units.transpose(0, 2, 1)))
-    if w.min() < 0:  # float32 noise in a (nearly) singular scatter matrix
+    if np.linalg.eigvalsh(data_units).min() < 0:  # float32 noise in a (nearly) singular scatter matrix
+        w, v = np.linalg.eigh(0.5 * (data_units + data_units.transpose(0, 2, 1)))
         data_units = (v * np.maximum(w, 0.0)[:, None, :]) @ v.transpose(0, 2, 1)
     data_units[:, np.arange(d), np.arange(d)] += reg
     return nk / nk.sum(), means, data_units / outer_scale

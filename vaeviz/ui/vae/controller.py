@@ -17,19 +17,46 @@ from PySide6.QtCore import QObject, Signal, Slot
 from vaeviz.core.vae.lab_jobs import (
     decode_job,
     grid_job,
+    holes_job,
     inspect_job,
     interpolate_job,
+    likelihood_job,
     prior_job,
     resample_job,
 )
-from vaeviz.core.vae.lab_types import Decoded, GridImage, Inspection, LatentSnapshot, ModelInfo, Strip
+from vaeviz.core.vae.lab_types import (
+    Decoded,
+    GridImage,
+    HoleView,
+    Inspection,
+    LatentSnapshot,
+    Likelihood,
+    ModelInfo,
+    Strip,
+    role_of,
+)
 from vaeviz.core.vae.state import ViewSettings
 from vaeviz.ui.vae.gif import gif_job
+from vaeviz.ui.vae.holes_overlay import hole_caption
+from vaeviz.ui.vae.likelihood_plot import gap_caption
 from vaeviz.ui.vae.pane import DECODED_TITLE
 from vaeviz.ui.vae.session import LabSession
 
 STRIP_SIZE = 8  # ε draws and prior samples per strip
 PATH_POINTS = 10  # decodings along A → B
+LIKELIHOOD_K = 1000  # samples from q(z|x) behind the largest log p(x) estimate (~15 ms)
+
+
+def model_title(info: ModelInfo, data_name: str) -> str:
+    """A pane's title: which model (β, latent size, architecture), on which data, and its origin."""
+    if role_of(info.kind) == "vae":
+        head = f"<b>VAE</b>, β = {info.beta:g}, latent {info.latent_dim}"
+    else:
+        head = f"<b>Autoencoder</b> (no β), latent {info.latent_dim}"
+    data = f" · {data_name}" if data_name else ""
+    dims = (f"<br>showing z₁, z₂ of {info.latent_dim} (decoding puts the others at 0)"
+            if info.latent_dim > 2 else "")
+    return (f"{head}{data}{dims}<br><span style='font-size:8pt'>{info.kind}, {info.origin}</span>")
 
 
 @dataclass(frozen=True, eq=False)
@@ -61,6 +88,8 @@ class LatentController(QObject):
         self.selected: Pick | None = None
         self.picks: list[Pick] = []  # the last two selected: A and B
         self.inspections: dict[str, Inspection] = {}
+        self.likelihoods: dict[str, Likelihood] = {}
+        self.holes: dict[str, HoleView] = {}  # holes measured on the fit-to-the-data grid, by slot
         self.strips: dict[str, Strip] = {}
         self.last_strip: Strip | None = None
         self.eps_seed = 0
@@ -96,6 +125,9 @@ class LatentController(QObject):
         self.picks = []
         self.picks_changed.emit()
         self.inspections.clear()
+        self.likelihoods.clear()
+        self.holes.clear()
+        self.explain.show_holes({})
         self.strips.clear()
         self.last_strip = None
         self.explore.canvas.target_shape = tuple(info.image_shape)
@@ -108,12 +140,8 @@ class LatentController(QObject):
     @Slot(object)
     def _on_model_changed(self, info: ModelInfo) -> None:
         pane = self.figure.panes[info.role]
-        role = "VAE" if info.role == "vae" else "Autoencoder"
-        beta = f", β = {info.beta:g}" if info.role == "vae" else ""
-        dims = (f" — showing z₁, z₂ of {info.latent_dim} (decoding puts the others at 0)"
-                if info.latent_dim > 2 else "")
-        pane.set_title(f"<b>{role}</b>: {info.kind}, latent {info.latent_dim}{beta}{dims}"
-                       f"<br><span style='font-size:8pt'>{info.origin}</span>")
+        pane.set_title(model_title(info, self.session.data.name if self.session.data else ""))
+        self._forget_holes(info.role)
         self._update_explain()
 
     @Slot(object)
@@ -169,19 +197,60 @@ class LatentController(QObject):
         r = float(self.view.grid_range)
         return -r, r
 
+    def measures_holes(self, role: str) -> bool:
+        """Whether the grid of ``role`` is the holes' grid: "fit to the data" spans the model's own codes,
+        which is where its holes are measured (2-D latents, all the data in, not while training: a
+        measurement takes about a second of the worker's time)."""
+        info = self.session.models.get(role)
+        return (self.view.grid_fit and info is not None and info.latent_dim == 2 and self.session.data_ready
+                and not self.session.training)
+
     def refresh_grid(self, role: str | None = None) -> None:
         for r in [role] if role else self.roles():
             if r not in self.session.models:
                 continue
             if self.view.manifold == "off":
                 self.figure.panes[r].set_grid(None, mode="off")
+                self._forget_holes(r)
+                continue
+            if self.measures_holes(r):
+                job = holes_job(self.session.ref, r, self.view.grid_n)
+                self.session.request_view(("grid", r), job, self._on_holes)
                 continue
             low, high = self.grid_extent(r)
             job = grid_job(self.session.ref, r, self.view.grid_n, low, high)
             self.session.request_view(("grid", r), job, self._on_grid)
 
+    def refresh_holes(self) -> None:
+        """Measure the holes a fit grid drawn during a set-up could not (the data was not all in)."""
+        for role in self.roles():
+            if self.view.manifold != "off" and role not in self.holes and self.measures_holes(role):
+                self.refresh_grid(role)
+
     def _on_grid(self, g: GridImage) -> None:
         self.figure.panes[g.role].set_grid(g.mosaic, g.low, g.high, g.n, self.view.manifold)
+        self._forget_holes(g.role)
+
+    def _on_holes(self, h: HoleView) -> None:
+        data = self.session.data
+        if data is None or h.data_version != data.data_version or self.view.manifold == "off":
+            return
+        pane = self.figure.panes[h.role]
+        (x0, x1), y_range = h.z_range
+        pane.set_grid(h.mosaic, x0, x1, h.n, self.view.manifold, y_range=y_range)
+        pane.holes.show(h)
+        strip = self.strips.get(h.role)
+        pane.holes.set_prior(strip.z if strip is not None and strip.kind == "prior" else None)
+        pane.set_caption(hole_caption(h))
+        self.holes[h.role] = h
+        self.explain.show_holes(self.holes)
+
+    def _forget_holes(self, role: str) -> None:
+        pane = self.figure.panes[role]
+        pane.holes.clear()
+        pane.set_caption("")
+        if self.holes.pop(role, None) is not None:
+            self.explain.show_holes(self.holes)
 
     # ----- the latent point ------------------------------------------------------------------------------
     @Slot(str, float, float)
@@ -223,6 +292,7 @@ class LatentController(QObject):
     def select(self, pick: Pick, interpolate: bool = False) -> None:
         """Show a pick's q(z|x) and reconstruction; it becomes B, the previous pick A."""
         self.selected = pick
+        self.likelihoods.clear()
         self.picks = (self.picks[-1:] + [pick])[-2:]
         self.picks_changed.emit()
         for role in self.roles():
@@ -240,6 +310,21 @@ class LatentController(QObject):
         if self.selected is not None and role in self.session.models:
             job = inspect_job(self.session.ref, role, self.selected.source)
             self.session.request_view(("inspect", role), job, self._on_inspected)
+            if role_of(self.session.models[role].kind) == "vae":
+                job = likelihood_job(self.session.ref, role, self.selected.source, LIKELIHOOD_K)
+                self.session.request_view(("likelihood", role), job, self._on_likelihood)
+            else:
+                self.figure.panes[role].likelihood.show_no_px()
+
+    def _on_likelihood(self, lik: Likelihood) -> None:
+        data = self.session.data
+        if data is None or lik.data_version != data.data_version or self.selected is None:
+            return
+        self.likelihoods[lik.role] = lik
+        self.figure.panes[lik.role].likelihood.show_likelihood(lik)
+        insp = self.inspections.get(lik.role)
+        if insp is not None and insp.index == lik.index:
+            self._show_numbers(insp)
 
     def _on_inspected(self, insp: Inspection) -> None:
         data = self.session.data
@@ -250,10 +335,9 @@ class LatentController(QObject):
             name = "your drawing"
         else:
             name = f"{insp.label} #{insp.index}" if insp.label else f"#{insp.index}"
-        what = "x"
-        numbers = f"{name}<br>−log p(x|z) {insp.recon_nll:.1f} · KL {insp.kl:.1f}"
         self.figure.panes[insp.role].set_inspection(insp.original, insp.reconstruction, insp.mu, insp.sigma,
-                                                    what, numbers)
+                                                    "x", "")
+        self._show_numbers(insp)
         self._show_picks(insp.role)
         if insp.role == self.figure.roles()[0]:
             sigma = ", ".join(f"{s:.2f}" for s in insp.sigma[:2])
@@ -262,6 +346,20 @@ class LatentController(QObject):
                 f"−log p(x|z) = {insp.recon_nll:.1f} at one z = μ + σ·ε, KL = {insp.kl:.2f}, so this image's "
                 f"ELBO ≈ {-(insp.recon_nll + insp.kl):.1f} nats.")
         self.inspected.emit(insp.role)
+
+    def _show_numbers(self, insp: Inspection) -> None:
+        """Under x and its reconstruction: the image, its ELBO terms (an AE has no KL: "—") and, for a
+        VAE, log p(x) against its ELBO once estimated."""
+        name = "your drawing" if insp.index is None else (
+            f"{insp.label} #{insp.index}" if insp.label else f"#{insp.index}")
+        variational = role_of(self.session.models[insp.role].kind) == "vae" if insp.role in \
+            self.session.models else True
+        kl = f"{insp.kl:.1f}" if variational else "—"
+        lines = [name, f"−log p(x|z) {insp.recon_nll:.1f} · KL {kl}"]
+        lik = self.likelihoods.get(insp.role)
+        if variational and lik is not None and lik.defined and lik.index == insp.index:
+            lines.append(gap_caption(lik))
+        self.figure.panes[insp.role].numbers.setText("<br>".join(lines), size="8pt")
 
     def _show_picks(self, role: str) -> None:
         """Mark A and B where they are encoded (data points by the scatter, drawings by their q)."""
@@ -315,11 +413,15 @@ class LatentController(QObject):
 
     def _on_strip(self, s: Strip) -> None:
         pane = self.figure.panes[s.role]
+        title = f"{'VAE' if s.role == 'vae' else 'AE'} — {s.title}"
         if s.kind == "samples":
-            pane.set_samples(s.z)
-        elif s.kind == "interpolation":
-            pane.set_path(s.z)
-        pane.set_strip(s.images, f"{'VAE' if s.role == 'vae' else 'AE'} — {s.title}")
+            pane.show_reparameterisation(s, f"{title}; decodings numbered as the draws")
+        else:
+            pane.set_samples(None)
+            if s.kind == "interpolation":
+                pane.set_path(s.z)
+            pane.set_strip(s.images, title)
+        pane.holes.set_prior(s.z if s.kind == "prior" else None)
         self.strips[s.role] = s
         self.last_strip = s
         self.strip_shown.emit(s.role, s.kind)

@@ -261,6 +261,7 @@ class LatentDock(LabDock):
             self.session.prepare(role, self.lab_state.model)
         if self.session.task != "setup":
             self.controller.fill_empty_strips()
+            self.controller.refresh_holes()
 
     @Slot()
     @Slot(str, str, str)

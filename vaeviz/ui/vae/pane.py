@@ -5,7 +5,17 @@ Layout (a pyqtgraph GraphicsLayout, so the whole figure exports as one scene)::
     title ............................................
     latent plot (scatter, grid, ⊕)   | decoded at z
                                      | x | reconstruction
+                                     | log p(x) against K
     strip (ε draws, A → B, prior) ....................
+
+While the strip holds ε draws the pane shows the reparameterisation instead (:mod:`~vaeviz.ui.vae.
+reparam_view`): the ε panel and the z panel take the places of the decoding at ⊕ and of log p(x), and the
+strip's decodings are numbered like the draws::
+
+    title ..............................................
+    latent plot          | ε panel      | z panel
+                         | x | reconstruction ........
+    strip: decodings 1 … 8 ............................
 
 The pane only draws what it is given and reports what the user does (``point_moved``,
 ``point_clicked``); :mod:`vaeviz.ui.vae.controller` decides what to compute.
@@ -25,18 +35,23 @@ from vaeviz.ui.items.plot_grid import setup_data_plot
 from vaeviz.ui.items.point_raster import PointRaster
 from vaeviz.ui.theme import plot_colours
 from vaeviz.ui.vae.gif import label_colour
+from vaeviz.ui.vae.holes_overlay import HoleOverlay
 from vaeviz.ui.vae.images import ImageBox
+from vaeviz.ui.vae.likelihood_plot import LikelihoodPlot
+from vaeviz.ui.vae.reparam_view import ReparamView
 
 ELLIPSE_COLOUR = "#d62728"
 POINT_PX = 5.0
 POINT_ALPHA = 200
 GREY = (90, 90, 90)  # points without a label
 PICK_NAMES = ("A", "B")
-ORIGINAL_TITLE = "x: click a data point"  # shown while nothing is picked
+ORIGINAL_TITLE = "x"
 RECON_TITLE = "decoded at μ"
+NOTHING_PICKED = "click a data point"
+CLICK_RADIUS_PX = 8.0  # a click picks the nearest point this close (the dots are ~5 px wide)
 DECODED_TITLE = "decoded at<br>z = …"
 # the longest the decoded image's title gets while dragging (sized once: no re-layout per image)
-DECODED_WIDEST = "decoded at<br>z = (−888.88, −888.88, 0, …)"
+DECODED_WIDEST = "decoded at<br>z = (−88.88, −88.88, 0, …)"
 
 
 class LatentPane(pg.GraphicsLayout):
@@ -49,37 +64,96 @@ class LatentPane(pg.GraphicsLayout):
         super().__init__()
         self.role = role
         self.layout.setContentsMargins(2, 2, 2, 2)
-        self.title = self.addLabel("", row=0, col=0, colspan=2, size="10pt")
+        self.title = pg.LabelItem("", size="10pt")
+        self._title_text = ""
+        self._caption = ""
         self.plot = plot if plot is not None else pg.PlotItem()
-        self.addItem(self.plot, row=1, col=0, rowspan=2)
+        self.addItem(self.plot, row=1, col=0, rowspan=3)
         self.decoded = ImageBox(DECODED_TITLE, title_size="10pt", widest_title=DECODED_WIDEST)
-        self.addItem(self.decoded, row=1, col=1)
-        pair = pg.GraphicsLayout()
-        pair.layout.setHorizontalSpacing(6)
-        self.original = ImageBox(ORIGINAL_TITLE, title_size="8pt")
-        self.reconstruction = ImageBox(RECON_TITLE, title_size="8pt")
-        pair.addItem(self.original, row=0, col=0)
-        pair.addItem(self.reconstruction, row=0, col=1)
-        self.numbers = pair.addLabel("", row=1, col=0, colspan=2, size="8pt")
-        self.addItem(pair, row=2, col=1)
+        self.pair = pg.GraphicsLayout()
+        self.pair.layout.setHorizontalSpacing(6)
+        # x and its reconstruction: the same title width and the same share of the row, so the two
+        # thumbnails are drawn at the same size
+        self.original = ImageBox(ORIGINAL_TITLE, title_size="8pt", widest_title=RECON_TITLE)
+        self.reconstruction = ImageBox(RECON_TITLE, title_size="8pt", widest_title=RECON_TITLE)
+        self.pair.addItem(self.original, row=0, col=0)
+        self.pair.addItem(self.reconstruction, row=0, col=1)
+        for col in (0, 1):
+            self.pair.layout.setColumnStretchFactor(col, 1)
+            self.pair.layout.setColumnPreferredWidth(col, 60)
+        self.numbers = self.pair.addLabel("", row=1, col=0, colspan=2, size="8pt")
+        self.likelihood = LikelihoodPlot()
+        self.likelihood.setPreferredHeight(110)
         self.strip = ImageBox("")
         self.strip.setMaximumHeight(118)
-        self.addItem(self.strip, row=3, col=0, colspan=2)
-        # The latent plot is the figure; the images beside it get a third of the width at most. Stretch
-        # factors only share space beyond the preferred widths, so those are set small for the images.
-        for col, stretch, preferred in ((0, 5, 420), (1, 2, 170)):
-            self.layout.setColumnStretchFactor(col, stretch)
-            self.layout.setColumnPreferredWidth(col, preferred)
+        self.strip_numbers: list[pg.TextItem] = []
+        self.reparam = ReparamView()
+        self.arrangement = ""
         for box in (self.decoded, self.original, self.reconstruction):
             box.setPreferredWidth(70)
         self.plot.setPreferredWidth(420)
-        for row, stretch in ((1, 3), (2, 2), (3, 1)):
-            self.layout.setRowStretchFactor(row, stretch)
+        # Labels are not shrunk by the layout: without a floor the latent plot (aspect-locked) would be
+        # what gives way when side by side leaves a pane half the width.
+        self.plot.setMinimumWidth(260)
+        self.likelihood.setMinimumWidth(140)
+        self.arrange("explore")
         self._build_plot()
+        self.holes = HoleOverlay(self.plot)
         self.indices = np.empty(0, np.int64)
         self.labels: np.ndarray | None = None
         self._names: list[str] | None = None
         self._fitted = False
+        self._picked = False
+        self.numbers.setText(NOTHING_PICKED, size="8pt")
+
+    def arrange(self, arrangement: str) -> None:
+        """Lay the pane out for exploring ("explore") or for the reparameterisation ("reparameterise")."""
+        if arrangement == self.arrangement:
+            return
+        self.arrangement = arrangement
+        movable = (self.title, self.decoded, self.pair, self.likelihood, self.strip, *self.reparam.items())
+        for item in movable:
+            if item in self.items:
+                self._take_out(item)
+        reparam = arrangement == "reparameterise"
+        cols = 3 if reparam else 2
+        self.addItem(self.title, row=0, col=0, colspan=cols)
+        if reparam:
+            eps_plot, z_plot = self.reparam.items()
+            self.addItem(eps_plot, row=1, col=1, rowspan=2)
+            self.addItem(z_plot, row=1, col=2, rowspan=2)
+            self.addItem(self.pair, row=3, col=1, colspan=2)
+        else:
+            self.addItem(self.decoded, row=1, col=1)
+            self.addItem(self.pair, row=2, col=1)
+            self.addItem(self.likelihood, row=3, col=1)
+        self.addItem(self.strip, row=4, col=0, colspan=cols)
+        # The latent plot is the figure; the images beside it get a third of the width at most. Stretch
+        # factors only share space beyond the preferred widths, so those are set small for the images.
+        widths = ((0, 5, 420), (1, 2, 170), (2, 0, 0)) if not reparam else ((0, 4, 330), (1, 3, 200),
+                                                                            (2, 3, 200))
+        for col, stretch, preferred in widths:
+            self.layout.setColumnStretchFactor(col, stretch)
+            self.layout.setColumnPreferredWidth(col, preferred)
+        heights = ((1, 3), (2, 2), (3, 2), (4, 1)) if not reparam else ((1, 3), (2, 2), (3, 3), (4, 2))
+        for row, stretch in heights:
+            self.layout.setRowStretchFactor(row, stretch)
+        self.strip.setMaximumHeight(150 if reparam else 118)
+        for label in self.strip_numbers:
+            label.setVisible(reparam and label.isVisible())
+
+    def _take_out(self, item) -> None:
+        """GraphicsLayout.removeItem, also while the pane is off the scene (a hidden model slot)."""
+        self.layout.removeAt(self.itemIndex(item))
+        for r, c in self.items.pop(item):
+            del self.rows[r][c]
+        item.geometryChanged.disconnect(self._updateItemBorder)
+        for graphic in (self.itemBorders.pop(item), item):
+            scene = graphic.scene()
+            graphic.setParentItem(None)
+            if scene is not None:
+                scene.removeItem(graphic)
+        self.layout.updateGeometry()
 
     def _build_plot(self) -> None:
         plot = self.plot
@@ -104,7 +178,9 @@ class LatentPane(pg.GraphicsLayout):
                                     symbol="o", symbolSize=5, symbolBrush="#444444", symbolPen=None)
         self.ellipse = pg.PlotCurveItem(pen=pg.mkPen(ELLIPSE_COLOUR, width=2))
         self.mu = BoundsCachedScatter(size=12, symbol="+", pen=pg.mkPen(ELLIPSE_COLOUR, width=2))
-        self.samples = BoundsCachedScatter(size=10, symbol="x", pen=pg.mkPen(ELLIPSE_COLOUR, width=2))
+        # the z = μ + σ ⊙ ε draws: stars in the foreground colour, like the ε panel's (no class uses it)
+        self.samples = BoundsCachedScatter(size=12, symbol="star", pen=pg.mkPen("#ffffff", width=0.8),
+                                           brush=pg.mkBrush("#111111"))
         dashed = pg.mkPen((120, 120, 120), width=1, style=Qt.PenStyle.DashLine)
         self.vline = pg.InfiniteLine(angle=90, movable=False, pen=dashed)
         self.hline = pg.InfiniteLine(angle=0, movable=False, pen=dashed)
@@ -155,12 +231,25 @@ class LatentPane(pg.GraphicsLayout):
         self.hline.show()
 
     def _on_points_clicked(self, x: float, y: float, event) -> bool:
-        """A click on the points' raster: the data point drawn there, if any (else the click is not ours)."""
-        i = self.points.point_at(x, y)
-        if i is None or i >= len(self.indices):
+        """A click on the plot: the nearest data point within ``CLICK_RADIUS_PX`` (else the click is not
+        ours)."""
+        i = self.nearest_point(x, y)
+        if i is None:
             return False
         self.click_point(int(self.indices[i]), bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier))
         return True
+
+    def nearest_point(self, x: float, y: float, radius_px: float = CLICK_RADIUS_PX) -> int | None:
+        """Row of the shown point nearest (x, y) (view coordinates) if it is within ``radius_px`` on
+        screen, else None (points hidden behind the grid cannot be clicked)."""
+        if not self._points_visible or not len(self._xy):
+            return None
+        px, py = self.plot.getViewBox().viewPixelSize()  # view units per screen pixel
+        if not (px > 0 and py > 0):
+            return None
+        d2 = ((self._xy[:, 0] - x) / px) ** 2 + ((self._xy[:, 1] - y) / py) ** 2
+        i = int(np.argmin(d2))
+        return i if d2[i] <= radius_px ** 2 and i < len(self.indices) else None
 
     def click_point(self, index: int, shift: bool = False) -> None:
         """What a click on the data point with data set index ``index`` does (tests call it too)."""
@@ -185,7 +274,17 @@ class LatentPane(pg.GraphicsLayout):
 
     # ----- what the pane is given -------------------------------------------------------------
     def set_title(self, text: str) -> None:
-        self.title.setText(text, size="10pt")
+        self._title_text = text
+        self._show_title()
+
+    def set_caption(self, text: str) -> None:
+        """A line of numbers under the title (the holes measured in this model's latent space)."""
+        self._caption = text
+        self._show_title()
+
+    def _show_title(self) -> None:
+        caption = f"<br><span style='font-size:8pt'>{self._caption}</span>" if self._caption else ""
+        self.title.setText(self._title_text + caption, size="10pt")
 
     def set_range(self, x0: float, x1: float, y0: float, y1: float) -> None:
         # Python floats: float32 bounds overflow in pyqtgraph's checks against its ±1e307 limits
@@ -243,8 +342,9 @@ class LatentPane(pg.GraphicsLayout):
         self.legend.setVisible(bool(names))
 
     def set_grid(self, mosaic: np.ndarray | None, low: float = 0, high: float = 0, n: int = 1,
-                 mode: str = "off") -> None:
-        """The decoded manifold behind the points ("underlay"), instead of them ("grid") or not at all."""
+                 mode: str = "off", y_range: tuple[float, float] | None = None) -> None:
+        """The decoded manifold behind the points ("underlay"), instead of them ("grid") or not at all.
+        The grid's points run from ``low`` to ``high`` on z₁, and on z₂ too unless ``y_range`` is given."""
         show = mosaic is not None and mode != "off"
         self.grid_image.setVisible(show)
         self._points_visible = mode != "grid"
@@ -254,8 +354,10 @@ class LatentPane(pg.GraphicsLayout):
             return
         # flip: image row 0 is the top (highest z₂) but the plot's y axis points up
         self.grid_image.setImage(np.flipud(mosaic), levels=(0.0, 1.0), autoLevels=False)
-        step = (high - low) / (n - 1) if n > 1 else 1.0
-        self.grid_image.setRect(QRectF(low - step / 2, low - step / 2, high - low + step, high - low + step))
+        y0, y1 = (low, high) if y_range is None else y_range
+        dx = (high - low) / (n - 1) if n > 1 else 1.0
+        dy = (y1 - y0) / (n - 1) if n > 1 else 1.0
+        self.grid_image.setRect(QRectF(low - dx / 2, y0 - dy / 2, high - low + dx, y1 - y0 + dy))
         self.grid_image.setOpacity(0.45 if mode == "underlay" else 1.0)
 
     def set_decoded(self, image: np.ndarray, z: np.ndarray) -> None:
@@ -271,6 +373,7 @@ class LatentPane(pg.GraphicsLayout):
         """One image's q(z|x): its μ, its 2σ ellipse, the image and its reconstruction."""
         self.original.set_image(original, what)
         self.reconstruction.set_image(reconstruction, RECON_TITLE)
+        self._picked = True
         self.numbers.setText(numbers, size="8pt")
         m = np.zeros(2, np.float32)
         m[:min(2, len(mu))] = mu[:2]
@@ -300,13 +403,40 @@ class LatentPane(pg.GraphicsLayout):
                 label.setPos(*points[k])
 
     def set_strip(self, images: np.ndarray | None, title: str = "") -> None:
+        """A strip of decodings in the explore layout (A → B, prior samples)."""
+        self.arrange("explore")
         self.strip.set_image(strip(images) if images is not None else None, title)
+        self._number_strip(0)
+
+    def show_reparameterisation(self, s, title: str) -> None:
+        """ε draws (a "samples" :class:`~vaeviz.core.vae.lab_types.Strip`): the ε and z panels and the
+        numbered decodings."""
+        self.arrange("reparameterise")
+        self.reparam.show(s)
+        self.set_samples(s.z)
+        self.strip.set_image(strip(s.images), title)
+        self._number_strip(len(s.images), s.images.shape[2])
+
+    def _number_strip(self, count: int, width: int = 0) -> None:
+        """Numbers 1 … count on the strip's tiles (the ε draws' numbers); none for other strips."""
+        while len(self.strip_numbers) < count:
+            label = pg.TextItem("", anchor=(0, 0), color="#ffffff")
+            label.setZValue(5)
+            self.strip.view.addItem(label)
+            self.strip_numbers.append(label)
+        for k, label in enumerate(self.strip_numbers):
+            label.setVisible(k < count)
+            if k < count:
+                label.setText(str(k + 1))
+                label.setPos(k * (width + 2), 0)  # strip(): 2 grey pixels between tiles
 
     def clear_selection(self) -> None:
         """Forget everything tied to particular images (new data or a new model)."""
         self.original.set_image(None, ORIGINAL_TITLE)
         self.reconstruction.set_image(None, RECON_TITLE)
-        self.numbers.setText("", size="8pt")
+        self.numbers.setText(NOTHING_PICKED, size="8pt")
+        self.likelihood.show_hint()
+        self._picked = False
         self.mu.setData(pos=[])
         self.ellipse.setData([], [])
         self.set_samples(None)
@@ -333,3 +463,7 @@ class LatentPane(pg.GraphicsLayout):
             label.setColor(fg)
         self.legend.setBrush(pg.mkBrush(27, 29, 33, 190) if dark else pg.mkBrush(255, 255, 255, 170))
         self.legend.setLabelTextColor(fg)
+        self.samples.setBrush(pg.mkBrush(fg))
+        self.samples.setPen(pg.mkPen(colours["background"], width=0.8))
+        self.likelihood.apply_theme(dark)
+        self.reparam.apply_theme(dark)

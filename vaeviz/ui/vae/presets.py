@@ -18,10 +18,10 @@ import numpy as np
 from vaeviz.core.vae.presets import (
     PRESETS,
     LatentPreset,
+    draws_across_classes,
     emptiest_point,
+    nearest_code,
     two_classes,
-    widest_near_centre,
-    zoom_around,
 )
 from vaeviz.ui.docks.base import Preset
 
@@ -56,7 +56,14 @@ def apply_preset(dock, preset: LatentPreset, steps: int | None, done: Done | Non
 
 
 # ----- follow-ups: what depends on the trained model ---------------------------------------------------
+def _click_nearest(dock, role: str, point) -> None:
+    snap = dock.session.snapshots[role]
+    dock.click(int(snap.indices[nearest_code(snap.mu, point)]))
+
+
 def prior_samples(dock, finish: Done) -> None:
+    role = dock.figure.roles()[0]
+    _click_nearest(dock, role, dock.figure.panes[role].target_xy())  # x, its reconstruction, log p(x)
     dock.controller.prior()
     finish()
 
@@ -82,30 +89,27 @@ def between_two_classes(dock, finish: Done) -> None:
     dock.session.when_idle(between)
 
 
-def emptiest_points(dock, finish: Done) -> None:
-    _pick_two_classes(dock)
-    for role in ("vae", "ae"):  # what each model decodes where it has seen no data
+def holes(dock, finish: Done) -> None:
+    """One typical image picked, ⊕ where each model has seen no data, prior samples under each grid."""
+    snap = dock.session.snapshots["vae"]
+    _click_nearest(dock, "vae", np.nanmedian(snap.mu[:, :2], axis=0))
+    for role in dock.figure.roles():  # what each model decodes where it has seen no data
         dock.figure.panes[role].set_target(*emptiest_point(dock.session.snapshots[role].mu))
-    finish()
+    dock.controller.prior()
+    dock.session.when_idle(finish)
 
 
 def reparameterise(dock, finish: Done) -> None:
     snap = dock.session.snapshots["vae"]
-    dock.click(int(snap.indices[widest_near_centre(snap.mu, snap.sigma)]))
+    dock.click(int(snap.indices[draws_across_classes(snap.mu, snap.sigma, snap.labels)]))
     dock.controller.resample()
-
-    def zoom() -> None:  # the inspection and the ε strip are in
-        seen = dock.controller.inspections["vae"]
-        dock.figure.panes["vae"].set_range(*zoom_around(seen.mu, seen.sigma))
-        finish()
-
-    dock.session.when_idle(zoom)
+    dock.session.when_idle(finish)
 
 
 FOLLOW_UPS: dict[str, Callable[[object, Done], None]] = {
     "prior-samples": prior_samples,
     "between-two-classes": between_two_classes,
-    "emptiest-point": emptiest_points,
+    "holes": holes,
     "reparameterise": reparameterise,
 }
 

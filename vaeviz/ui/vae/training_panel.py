@@ -257,8 +257,9 @@ class TrainingPanel(QWidget):
                 self.curves[name].setData(steps, values)
 
     def show_loading(self, message: str, fraction: float) -> None:
-        """Progress of a set-up (data, download, quick model): no curves and no ETA of its own."""
-        self.progress.setValue(int(1000 * min(max(fraction, 0.0), 1.0)))
+        """Progress of a set-up (data, download, quick model): no curves and no ETA of its own. A set-up
+        that is over leaves the bar empty: the lab is idle, nothing is in progress."""
+        self.progress.setValue(0 if fraction >= 1.0 else int(1000 * max(fraction, 0.0)))
         self.eta.setText("")
         self.status.setText(message)
 

@@ -23,8 +23,9 @@ from vaeviz.ui.vae.widgets import dspin, spin
 VIEW_MODES = [("vae", "VAE"), ("ae", "AE"), ("both", "VAE | AE side by side")]
 MANIFOLD_MODES = [("off", "Off"), ("underlay", "Underlay behind the points"), ("grid", "Grid only")]
 
-HELP = ("Drag <b>⊕</b> to decode any z. <b>Click</b> a point: its q(z|x) (2σ ellipse) and "
-        "reconstruction. <b>Shift-click</b> another: the path A → B.")
+HELP = ("Drag <b>⊕</b> to decode any z. <b>Click</b> a point: its q(z|x) (2σ ellipse), reconstruction and "
+        "log p(x) against K beside its ELBO. <b>Shift-click</b> another: the path A → B. <b>Resample ε</b>: "
+        "ε-space beside z-space. A manifold <b>fit to the data</b> measures and outlines the holes.")
 
 
 def _combo(items: list[tuple[str, str]], name: str) -> QComboBox:
@@ -71,8 +72,9 @@ class ExplorePanel(QWidget):
         self.grid_range.setPrefix("± ")
         self.grid_range.setToolTip("The grid spans [−r, r] on z₁ and z₂")
         self.grid_fit = QCheckBox("fit to the data", objectName="latentGridFit")
-        self.grid_fit.setToolTip("Span each model's own points instead (an autoencoder's codes can be far "
-                                 "from 0)")
+        self.grid_fit.setToolTip("Span each model's own codes instead (an autoencoder's can be far from 0), "
+                                 "and measure its holes: the tiles decoding unlike any training image are "
+                                 "outlined, the fractions in the title")
         grid_row = QHBoxLayout()
         grid_row.addWidget(self.grid_n)
         grid_row.addWidget(self.grid_range)

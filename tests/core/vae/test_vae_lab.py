@@ -357,3 +357,30 @@ def test_holes_are_measured_once_per_weights_and_again_after_training(lab):
     config = lab.model("vae").config
     list(train(lab, config, TrainConfig(lr=1e-3, batch_size=32, epochs=1, max_steps=2), fresh=False))
     assert lab_views.holes(lab, "vae", n=7) is not first  # the weights moved: measured again
+
+
+def test_the_beta4_preset_brings_its_shipped_checkpoint_and_the_data_it_was_trained_on():
+    from pathlib import Path
+
+    from vaeviz.core.vae.presets import find_preset
+    from vaeviz.core.vae.state import LatentState
+
+    mine = LatentState(data=DataSource("shapes")).with_checkpoint("ae", "/a.safetensors")
+    applied = find_preset("reparameterisation-beta4").state_for(mine)
+    assert applied.data == DataSource() and applied.model.beta == 4.0
+    assert Path(applied.checkpoints.vae).name == "mnist10k-vae-beta4.safetensors"
+    assert Path(applied.checkpoints.vae).is_file() and applied.checkpoints.ae is None
+    applied.validate()
+    applied.check_files()
+
+
+def test_the_eps_view_picks_a_wide_q_on_a_class_boundary():
+    from vaeviz.core.vae.presets import draws_across_classes
+
+    rng = np.random.default_rng(0)
+    mu = np.concatenate([rng.normal(-1, 0.2, (100, 2)), rng.normal(1, 0.2, (100, 2)), [[0.0, 0.0]]])
+    labels = np.array([0] * 100 + [1] * 100 + [0])
+    sigma = np.full((201, 2), 0.1)
+    sigma[:100] = 0.3  # wide, but among their own class only
+    sigma[200] = 0.6  # between the two clusters: its draws reach both
+    assert draws_across_classes(mu, sigma, labels, candidates=150) == 200

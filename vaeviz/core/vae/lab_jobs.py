@@ -89,6 +89,12 @@ def holes_job(ref: LabRef, role: str, n: int = 15) -> JobFactory:
     return _view(ref, lambda views, lab: views.holes(lab, role, n))
 
 
+def boundary_pick_job(ref: LabRef, role: str) -> JobFactory:
+    """The data set index of an image on a class boundary with a wide q(z|x) (the ε view's pick): an
+    ``int``."""
+    return _view(ref, lambda views, lab: views.boundary_pick(lab, role))
+
+
 def snapshot_job(ref: LabRef, role: str) -> JobFactory:
     """The scatter re-encoded with the slot's model: a :class:`LatentSnapshot`."""
     return _view(ref, lambda views, lab: views.snapshot(lab, role))

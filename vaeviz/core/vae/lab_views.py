@@ -179,6 +179,15 @@ def likelihood(lab: LatentLab, role: str, source: Source, k: int = 1000, seed: i
                       est.elbo_stderr)
 
 
+def boundary_pick(lab: LatentLab, role: str) -> int:
+    """Data set index of a scatter image whose ε draws decode to different images (see
+    :func:`vaeviz.core.vae.presets.draws_across_classes`), from a fresh encoding of the scatter."""
+    from vaeviz.core.vae.presets import draws_across_classes
+
+    snap = snapshot(lab, role)
+    return int(snap.indices[draws_across_classes(snap.mu, snap.sigma, snap.labels)])
+
+
 # Hole figures by model: ~1 s each, so measured once per set of weights and data (a weak key: a replaced
 # model's entry goes with it). Parameters' version counters grow with every in-place update (an
 # optimiser step, a loaded state), so trained weights are measured again.

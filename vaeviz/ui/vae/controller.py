@@ -177,6 +177,9 @@ class LatentController(QObject):
     def set_mode(self, mode: str, choice) -> None:
         self.figure.set_mode(mode)
         for role in self.figure.roles():
+            strip = self.strips.get(role)
+            if strip is not None and strip.kind == "samples":  # ε panels alone, only stars side by side
+                self._on_strip(strip)
             if role in self.session.models:
                 self.draw_snapshot(role, fit=True)
                 self.decode(role)
@@ -414,14 +417,17 @@ class LatentController(QObject):
     def _on_strip(self, s: Strip) -> None:
         pane = self.figure.panes[s.role]
         title = f"{'VAE' if s.role == 'vae' else 'AE'} — {s.title}"
-        if s.kind == "samples":
+        if s.kind == "samples" and len(self.figure.roles()) == 1:
             pane.show_reparameterisation(s, f"{title}; decodings numbered as the draws")
+        elif s.kind == "samples":  # side by side: no room for two more panels per model
+            pane.show_samples(s, title)
         else:
             pane.set_samples(None)
             if s.kind == "interpolation":
                 pane.set_path(s.z)
             pane.set_strip(s.images, title)
         pane.holes.set_prior(s.z if s.kind == "prior" else None)
+        self.figure.fit_to_view()  # the pane may have dropped its ε panels
         self.strips[s.role] = s
         self.last_strip = s
         self.strip_shown.emit(s.role, s.kind)

@@ -43,6 +43,13 @@ class LatentFigure(pg.PlotWidget):
         for col, role in enumerate(MODES[mode]):
             self.root.addItem(self.panes[role], row=0, col=col)
             self.root.layout.setColumnStretchFactor(col, 1)
+        self.fit_to_view()
+
+    def fit_to_view(self) -> None:
+        """Lay the panes out in the view again. Qt grows a layout to its items' minimum sizes but never
+        shrinks it back: after a pane drops its ε panels the figure would stay too wide for the view."""
+        if self.centralWidget is not None:
+            self.centralWidget.setGeometry(self.range)
 
     def roles(self) -> tuple[str, ...]:
         """The model slots on show."""

@@ -94,8 +94,8 @@ class LatentPane(pg.GraphicsLayout):
         self.plot.setPreferredWidth(420)
         # Labels are not shrunk by the layout: without a floor the latent plot (aspect-locked) would be
         # what gives way when side by side leaves a pane half the width.
-        self.plot.setMinimumWidth(260)
-        self.likelihood.setMinimumWidth(140)
+        self.plot.setMinimumWidth(200)
+        self.likelihood.setMinimumWidth(120)
         self.arrange("explore")
         self._build_plot()
         self.holes = HoleOverlay(self.plot)
@@ -413,6 +413,13 @@ class LatentPane(pg.GraphicsLayout):
         numbered decodings."""
         self.arrange("reparameterise")
         self.reparam.show(s)
+        self.set_samples(s.z)
+        self.strip.set_image(strip(s.images), title)
+        self._number_strip(len(s.images), s.images.shape[2])
+
+    def show_samples(self, s, title: str) -> None:
+        """ε draws without the ε and z panels (side by side): the stars on the scatter, numbered decodings."""
+        self.arrange("explore")
         self.set_samples(s.z)
         self.strip.set_image(strip(s.images), title)
         self._number_strip(len(s.images), s.images.shape[2])

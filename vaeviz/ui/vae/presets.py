@@ -15,15 +15,16 @@ from collections.abc import Callable
 
 import numpy as np
 
+from vaeviz.core.vae.lab_jobs import boundary_pick_job
 from vaeviz.core.vae.presets import (
     PRESETS,
     LatentPreset,
-    draws_across_classes,
     emptiest_point,
     nearest_code,
     two_classes,
 )
 from vaeviz.ui.docks.base import Preset
+from vaeviz.ui.lab.controller import user_message
 
 Done = Callable[[], None]
 
@@ -100,10 +101,17 @@ def holes(dock, finish: Done) -> None:
 
 
 def reparameterise(dock, finish: Done) -> None:
-    snap = dock.session.snapshots["vae"]
-    dock.click(int(snap.indices[draws_across_classes(snap.mu, snap.sigma, snap.labels)]))
-    dock.controller.resample()
-    dock.session.when_idle(finish)
+    """Pick an image whose draws reach other classes (chosen in the worker: ~15 ms), then draw ε."""
+    def picked(index: int) -> None:
+        dock.click(index)
+        dock.controller.resample()
+        dock.session.when_idle(finish)
+
+    def failed(message: str, _details: str) -> None:
+        dock.session.report(f"Could not pick an image for the ε view: {user_message(message)}")
+        finish()
+
+    dock.session.request_view(("boundary-pick",), boundary_pick_job(dock.session.ref, "vae"), picked, failed)
 
 
 FOLLOW_UPS: dict[str, Callable[[object, Done], None]] = {

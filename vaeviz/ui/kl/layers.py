@@ -1,0 +1,97 @@
+"""The KL lab's work for the compute thread: p's heatmap and contours, and the KL values by quadrature.
+
+Colouring pixels belongs to the UI (core holds no colours), but a 200 × 200 heatmap costs more than a GUI
+frame may, so these factories run in the worker, through :class:`~vaeviz.ui.kl.controller.KlController`
+requests, and hand back packed pixels and contour lines ready to draw. Nothing here touches a widget.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from vaeviz.core.contours import contour_segments, segments_to_xy
+from vaeviz.core.jobs import JobFactory, single
+from vaeviz.core.kl.lab import density
+from vaeviz.core.kl.quadrature import grid_kl
+from vaeviz.core.kl.targets import Gaussian, Target
+from vaeviz.ui.items.pixels import pack_rgb32
+from vaeviz.ui.theme import plot_colours, rgb
+
+HEAT_CELLS = 200  # per axis: finer than a plot's pixels at the dock's usual size
+QUADRATURE_CELLS = 400  # per axis, for grid_kl: the midpoint rule is within 1e-3 of the closed forms here
+CONTOUR_FRACTIONS = (0.7, 0.4, 0.15, 0.04)  # of p's peak: the contours drawn over the heatmap
+HEAT_COLOUR = {False: "#3b6fb6", True: "#7fb0ff"}  # the density's colour at its peak, per theme (dark?)
+
+
+@dataclass(frozen=True)
+class Heat:
+    """p drawn: packed pixels (rows from the top, y high to low) over ``rect`` and contour lines."""
+
+    pixels: np.ndarray
+    rect: tuple[float, float, float, float]
+    contour_x: np.ndarray
+    contour_y: np.ndarray
+
+
+def heat_of(target: Target, extent: tuple[tuple[float, float], ...], dark: bool,
+            n: int = HEAT_CELLS) -> Heat:
+    """p's density as a heatmap (background at 0, :data:`HEAT_COLOUR` at the peak) and its contours; in
+    1-D no pixels and the density's curve as (``contour_x``, ``contour_y``)."""
+    if len(extent) == 1:
+        (x0, x1), = extent
+        values = np.exp(density(target, extent, 4 * n).log_density)
+        xs = np.linspace(x0, x1, 4 * n, endpoint=False) + (x1 - x0) / (8 * n)
+        return Heat(np.zeros((0, 0), np.uint32), (x0, 0.0, x1, 0.0), xs, np.nan_to_num(values))
+    grid = density(target, extent, n)  # log p, rows: x₂ from low to high
+    log_p = np.where(np.isfinite(grid.log_density), grid.log_density, -np.inf)
+    top = float(log_p.max())
+    shade = np.exp(log_p - top) if math.isfinite(top) else np.zeros_like(log_p)
+    shade = np.sqrt(shade)  # the tails stay visible
+    background = np.asarray(rgb(plot_colours(dark)["background"]), dtype=np.float64)
+    colour = np.asarray(rgb(HEAT_COLOUR[dark]), dtype=np.float64)
+    pixels = background + shade[..., None] * (colour - background)
+    packed = pack_rgb32(np.clip(pixels[::-1], 0, 255).astype(np.uint8))  # row 0 at the top
+    (x0, x1), (y0, y1) = extent
+    if math.isfinite(top):
+        levels = [top + math.log(f) for f in CONTOUR_FRACTIONS]
+        field = log_p.T  # contour_segments wants field[i, j] at (x_i, y_j)
+        x, y = segments_to_xy(contour_segments(field, levels), (x0, y0, x1, y1), field.shape)
+    else:
+        x = y = np.empty(0)
+    return Heat(packed, (x0, y0, x1, y1), x, y)
+
+
+def heat_job(target: Target, extent, dark: bool) -> JobFactory:
+    """Latest-wins request: :func:`heat_of` (a few ms: too much for a GUI frame while dragging)."""
+    return single(lambda ctx: heat_of(target, extent, dark))
+
+
+@dataclass(frozen=True)
+class GridValues:
+    """KL(p‖q) and KL(q‖p) by quadrature, one pair per q asked about (NaN where a q is missing)."""
+
+    forward: tuple[float, ...]
+    reverse: tuple[float, ...]
+
+
+def grid_values(p: Target, qs: tuple[Gaussian | None, ...], extent, n: int = QUADRATURE_CELLS) -> GridValues:
+    forward, reverse = [], []
+    for q in qs:
+        if q is None:
+            forward.append(math.nan)
+            reverse.append(math.nan)
+            continue
+        # q's own mass must be inside the grid for KL(q‖p): widen the box to hold q's 5σ as well
+        box = tuple((min(lo, m - 5 * s), max(hi, m + 5 * s))
+                    for (lo, hi), m, s in zip(extent, q.mean, np.sqrt(np.diag(q.cov)), strict=True))
+        forward.append(grid_kl(p, q, extent, n))
+        reverse.append(grid_kl(q, p, box, n))
+    return GridValues(tuple(forward), tuple(reverse))
+
+
+def grid_job(p: Target, qs: tuple[Gaussian | None, ...], extent) -> JobFactory:
+    """Latest-wins request: :func:`grid_values` (tens of ms: always in the worker)."""
+    return single(lambda ctx: grid_values(p, qs, extent))

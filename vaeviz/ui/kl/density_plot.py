@@ -94,13 +94,17 @@ class DensityPlot(pg.PlotWidget):
 
     def set_q(self, q: Gaussian | None) -> None:
         """q's 1σ and 2σ ellipses and its mean (nothing for no q, or for one that is not finite)."""
-        if q is None or not (np.all(np.isfinite(q.mean)) and np.all(np.isfinite(q.cov))):
+        try:
+            if q is None or not (np.all(np.isfinite(q.mean)) and np.all(np.isfinite(q.cov))):
+                raise np.linalg.LinAlgError
+            one, two = ellipse(q, 1.0), ellipse(q, 2.0)
+        except np.linalg.LinAlgError:  # (a q that diverged is stopped by the core: this is a safeguard)
             for curve in (self.q_1sigma, self.q_2sigma):
                 curve.setData([], [])
             self.q_mean.setData([], [])
             return
-        self.q_1sigma.setData(*ellipse(q, 1.0))
-        self.q_2sigma.setData(*ellipse(q, 2.0))
+        self.q_1sigma.setData(*one)
+        self.q_2sigma.setData(*two)
         self.q_mean.setData([q.mean[0]], [q.mean[1]])
 
     def set_starts(self, starts: tuple[Gaussian, ...], ends: tuple[Gaussian, ...]) -> None:

@@ -102,13 +102,11 @@ class Drags(QObject):
         if j >= len(target.means):
             return
         sigma, clamped = cov_from_handle(target.means[j], target.covariances[j], x, y)
-        if clamped:
-            self.lab.controller.report(CLAMP_MESSAGE, "info")
         covs = list(target.covariances)
         covs[j] = sigma
-        self._moved(replace(target, covariances=tuple(covs)), finished)
+        self._moved(replace(target, covariances=tuple(covs)), finished, CLAMP_MESSAGE if clamped else None)
 
-    def _moved(self, target: TargetChoice, finished: bool) -> None:
+    def _moved(self, target: TargetChoice, finished: bool, note: str | None = None) -> None:
         try:
             p = target.build()
         except (TargetError, ValueError) as err:  # (cannot happen with the clamps; refused all the same)
@@ -119,7 +117,9 @@ class Drags(QObject):
             self.preview = None
             self.lab.apply_state(replace(self.lab.state, target=target))
             self.show_handles()
-            return
-        self.preview = target
-        self.show_handles(target)
-        self.lab.view.request_heat(p, drag=True)
+        else:
+            self.preview = target
+            self.show_handles(target)
+            self.lab.view.request_heat(p, drag=True)
+        if note is not None:  # after apply_state, which clears the last message
+            self.lab.controller.report(note, "info")

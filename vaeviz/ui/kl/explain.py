@@ -48,7 +48,7 @@ def explain_html(mode: str, step: int | None, rows: list[Row], grid: list[tuple[
         now.append(f"<p>log p(x) = {fmt(evidence)} = ELBO {fmt(elbo)} + KL {fmt(kl)}</p>")
     for i, row in enumerate(rows):
         forward_grid, reverse_grid = grid[i] if i < len(grid) else (float("nan"), float("nan"))
-        now.append(f"<p><b>{row.label}</b>: {q_text(row.q)}<br>KL(p‖q) = {estimate_text(row.forward)} "
+        now.append(f"<p><b>{row.label}</b>: μ; σ = {q_text(row.q)}<br>KL(p‖q) = {estimate_text(row.forward)} "
                    f"(grid {fmt(forward_grid)}), KL(q‖p) = {estimate_text(row.reverse)} "
                    f"(grid {fmt(reverse_grid)})</p>")
     return "".join(now) + "".join(parts)

@@ -95,6 +95,8 @@ class KlLab(QWidget):
         self.messages.clear("message")
         self.controls.show_state(state)
         self.figure.set_mode(state.mode, state.show_alpha)
+        if old is not None and old.mode != state.mode:
+            self.view.frame = None  # the last frame is of another mode's kind
         self.figure.plots["alpha"].set_title(alpha_title(state.fit.alpha))
         if old is None or old.mode != state.mode or old.target != state.target or old.vi != state.vi:
             self.view.set_extent(extent_of(state))

@@ -13,7 +13,8 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTab
 from vaeviz.core.kl.fit import KLEstimate
 from vaeviz.core.kl.targets import Gaussian
 
-COLUMNS = ("q: μ; σ", "KL(p‖q) Monte Carlo", "grid", "KL(q‖p) Monte Carlo", "grid")
+# q's parameters are in each row's tooltip and the Explain pane: the table keeps to the numbers compared
+COLUMNS = ("KL(p‖q) Monte Carlo", "grid", "KL(q‖p) Monte Carlo", "grid")
 
 
 def fmt(value: float, digits: int = 3) -> str:
@@ -22,7 +23,8 @@ def fmt(value: float, digits: int = 3) -> str:
         return "—"
     if math.isinf(value):
         return "+∞" if value > 0 else "−∞"
-    return f"{value:.{digits}f}"
+    text = f"{value:.{digits}f}"
+    return text.lstrip("-") if float(text) == 0 else text  # a KL of −1e-17 is 0, not "−0.000"
 
 
 def estimate_text(estimate: KLEstimate | None) -> str:
@@ -74,9 +76,9 @@ class KLTable(QTableWidget):
             self.grid = [(math.nan, math.nan)] * len(rows)
         self.rows = rows
         for i, row in enumerate(rows):
-            self._set(i, 0, q_text(row.q), Qt.AlignmentFlag.AlignLeft)
-            self._set(i, 1, estimate_text(row.forward))
-            self._set(i, 3, estimate_text(row.reverse))
+            self.verticalHeaderItem(i).setToolTip(f"q: μ; σ = {q_text(row.q)}")
+            self._set(i, 0, estimate_text(row.forward))
+            self._set(i, 2, estimate_text(row.reverse))
         self._show_grid()
 
     def set_grid(self, forward: tuple[float, ...], reverse: tuple[float, ...]) -> None:
@@ -86,8 +88,8 @@ class KLTable(QTableWidget):
 
     def _show_grid(self) -> None:
         for i, (forward, reverse) in enumerate(self.grid):
-            self._set(i, 2, fmt(forward))
-            self._set(i, 4, fmt(reverse))
+            self._set(i, 1, fmt(forward))
+            self._set(i, 3, fmt(reverse))
 
     def value(self, row: int, column: int) -> str:
         item = self.item(row, column)

@@ -7,15 +7,24 @@ callback, so under the export CLI's InlineRunner the preset has finished when ``
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from vaeviz.core.kl.presets import KL_PRESETS, KLPreset
 from vaeviz.ui.docks.base import Preset
 
 
 def apply_preset(dock, preset: KLPreset, steps: int | None) -> None:
+    """Apply ``preset``; ``steps`` (the export CLI's ``--steps``): fit that many steps instead of the
+    preset's own (the fit then ends there, so a short export is quick)."""
     lab = dock.lab
-    shown = preset.steps if steps is None else min(steps, preset.state.fit.max_steps)
+    state = preset.state
+    shown = preset.steps
+    if steps is not None:
+        shown = max(1, min(steps, state.fit.max_steps))
+        state = replace(state, fit=replace(state.fit, max_steps=shown,
+                                           steps_per_frame=min(state.fit.steps_per_frame, shown)))
     lab.runner.pause()
-    if not lab.apply_state(preset.state, restart=False):
+    if not lab.apply_state(state, restart=False):
         return
     lab.restart()
 

@@ -63,7 +63,7 @@ KL_PRESETS: tuple[KLPreset, ...] = (
              KLLabState(target=TWO_MODES, fit=_fit(start=(0.8, 1.5))), steps=300),
     KLPreset("several-starts", "Reverse KL from random starts lands on different modes; forward KL has "
              "one optimum", KLLabState(target=THREE_MODES, fit=_fit(start=(0.0, 0.0), max_steps=200,
-                                                                     starts=6)),
+                                                                     starts=6, lr=0.1)),
              steps=200, follow_up="several-starts"),
     KLPreset("alpha-divergence", "D_α between the two: α = 0.5 sits between mode-seeking (α → 0) and "
              "mass-covering (α → 1)",
@@ -74,7 +74,7 @@ KL_PRESETS: tuple[KLPreset, ...] = (
              KLLabState(mode="1d", target=ONE_D, fit=_fit(start=(0.0,))), steps=300),
     KLPreset("elbo-gap", "Variational inference: log p(x) = ELBO + KL(q ‖ p(z|x)); the KL part shrinks "
              "as q improves",
-             KLLabState(mode="vi", vi=VIChoice(), fit=_fit(start=(0.0, 0.0), max_steps=300)), steps=300),
+             KLLabState(mode="vi", vi=VIChoice(), fit=_fit(start=(1.0, 0.0), max_steps=300)), steps=300),
 )
 
 

@@ -19,7 +19,7 @@ TITLES = {
 
 
 def alpha_title(alpha: float) -> str:
-    return f"q by D_α, α = {alpha:.2f}: mode-seeking (α → 0) … mass-covering (α → 1)"
+    return f"q by D_α, α = {alpha:.2f} (0: seeking, 1: covering)"
 
 
 class KlFigure(QSplitter):
@@ -28,10 +28,7 @@ class KlFigure(QSplitter):
         self.setObjectName("kl-figure")
         self.plots = {role: DensityPlot(role, title) for role, title in TITLES.items()}
         self.plots["alpha"] = DensityPlot("alpha", alpha_title(0.5))
-        # the same p in every plot: pan and zoom them together
-        for role in ("reverse", "alpha"):
-            self.plots[role].setXLink(self.plots["forward"])
-            self.plots[role].setYLink(self.plots["forward"])
+        # (not linked: with locked aspects, plots of different widths linked on x would disagree on y)
         self.page2d = QWidget()
         row = QHBoxLayout(self.page2d)
         row.setContentsMargins(0, 0, 0, 0)
@@ -45,12 +42,12 @@ class KlFigure(QSplitter):
             self.pages.addWidget(page)
         self.trace = TracePlot()
         self.table = KLTable()
-        self.bottom = QSplitter(Qt.Orientation.Horizontal)
-        self.bottom.addWidget(self.trace)
-        self.bottom.addWidget(self.table)
-        self.bottom.setStretchFactor(0, 1)
-        self.bottom.setStretchFactor(1, 2)
-        self.bottom.setChildrenCollapsible(False)
+        # a layout, not a splitter: its stretch holds at any size, so the table's four numbers stay in view
+        self.bottom = QWidget()
+        row = QHBoxLayout(self.bottom)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.trace, 2)
+        row.addWidget(self.table, 3)
         self.addWidget(self.pages)
         self.addWidget(self.bottom)
         self.setStretchFactor(0, 2)

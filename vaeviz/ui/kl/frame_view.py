@@ -99,7 +99,8 @@ class FrameView(QObject):
         elif self.state.mode == "vi":
             self.figure.vi.posterior.set_range(extent)
         else:
-            self.figure.plots["forward"].set_range(extent)
+            for plot in self.figure.plots.values():
+                plot.set_range(extent)
 
     def request_heat(self, target=None, drag: bool = False) -> None:
         """p's heatmap and contours for the state (or ``target``, a drag's preview), from the worker."""

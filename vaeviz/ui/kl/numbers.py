@@ -14,7 +14,7 @@ from vaeviz.core.kl.fit import KLEstimate
 from vaeviz.core.kl.targets import Gaussian
 
 # q's parameters are in each row's tooltip and the Explain pane: the table keeps to the numbers compared
-COLUMNS = ("KL(p‖q) Monte Carlo", "grid", "KL(q‖p) Monte Carlo", "grid")
+COLUMNS = ("KL(p‖q) MC ± se", "grid", "KL(q‖p) MC ± se", "grid")
 
 
 def fmt(value: float, digits: int = 3) -> str:

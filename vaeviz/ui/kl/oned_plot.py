@@ -18,7 +18,7 @@ from vaeviz.ui.kl.density_plot import ROLE_COLOURS, style_plot
 from vaeviz.ui.kl.layers import Heat
 from vaeviz.ui.theme import plot_colours
 
-ROLE_NAMES = {"forward": "q by KL(p‖q)", "reverse": "q by KL(q‖p)", "alpha": "q by D_α"}
+ROLE_NAMES = {"forward": "q by KL(p‖q)", "reverse": "q by KL(q‖p)"}  # (the α fit is 2-D only)
 
 
 class OneDPlot(pg.PlotWidget):
@@ -45,6 +45,7 @@ class OneDPlot(pg.PlotWidget):
             self.q_curves[role] = curve
             self.legend.addItem(curve, name)
         self.xs = np.linspace(-6, 6, 400)
+        self.tops = {"p": 1.0}  # each curve's peak: the y range holds them all
         self.start_handle = pg.TargetItem(size=14, movable=True, symbol="crosshair")
         self.start_handle.setZValue(20)
         plot.addItem(self.start_handle)
@@ -61,17 +62,27 @@ class OneDPlot(pg.PlotWidget):
 
     def set_heat(self, heat: Heat) -> None:
         self.p_curve.setData(heat.contour_x, heat.contour_y)
-        top = float(np.max(heat.contour_y)) if len(heat.contour_y) else 1.0
-        self.getPlotItem().setYRange(0.0, 1.35 * top if math.isfinite(top) and top > 0 else 1.0, padding=0)
+        self.tops["p"] = float(np.max(heat.contour_y)) if len(heat.contour_y) else 1.0
+        self._fit_y()
+
+    def _fit_y(self) -> None:
+        top = max(v for v in self.tops.values() if math.isfinite(v))
+        self.getPlotItem().setYRange(0.0, 1.2 * top if top > 0 else 1.0, padding=0)
 
     def set_q(self, role: str, q: Gaussian | None) -> None:
-        curve = self.q_curves[role]
+        curve = self.q_curves.get(role)
+        if curve is None:
+            return
         if q is None or not np.all(np.isfinite(q.cov)):
             curve.setData([], [])
             curve.setVisible(False)
+            self.tops.pop(role, None)
             return
         curve.setVisible(True)
-        curve.setData(self.xs, np.exp(q.log_prob(self.xs[:, None])))
+        density = np.exp(q.log_prob(self.xs[:, None]))
+        curve.setData(self.xs, density)
+        self.tops[role] = float(np.exp(q.log_prob(q.mean[None, :]))[0])
+        self._fit_y()
 
     def show_handles(self, start: float, means) -> None:
         plot = self.getPlotItem()

@@ -44,12 +44,14 @@ class EvidenceBar(pg.PlotWidget):
         self.apply_theme(False)
 
     def set_values(self, log_evidence: float, elbo: float, first_elbo: float) -> None:
-        """The bar for the shown q; the floor sits below the first frame's ELBO, so the bar grows."""
+        """The bar for the shown q. Its floor sits a fixed distance below log p(x), set by the first frame's
+        KL (at least 2 nats), so the KL part visibly shrinks while the ELBO part grows."""
         if not (math.isfinite(log_evidence) and math.isfinite(elbo)):
             return
-        low = min(first_elbo, elbo) if math.isfinite(first_elbo) else elbo
-        floor = math.floor(low - 0.25 * max(log_evidence - low, 0.5))
+        first_kl = log_evidence - first_elbo if math.isfinite(first_elbo) else log_evidence - elbo
         kl = max(log_evidence - elbo, 0.0)
+        depth = max(2.0, 1.5 * min(first_kl, 6.0), 1.2 * kl)  # (a KL beyond 6 nats fills the bar)
+        floor = math.floor(log_evidence - depth)
         self.elbo_bar.setOpts(y0=[floor], height=[elbo - floor])
         self.kl_bar.setOpts(y0=[elbo], height=[kl])
         self.evidence.setPos(log_evidence)

@@ -19,7 +19,7 @@ TITLES = {
 
 
 def alpha_title(alpha: float) -> str:
-    return f"q by D_α, α = {alpha:.2f} (0: seeking, 1: covering)"
+    return f"q by D_α, α = {alpha:.2f}: between the two"
 
 
 class KlFigure(QSplitter):

@@ -224,3 +224,18 @@ def test_several_starts_draws_one_ellipse_per_start(dock):
 
 def test_self_check_passes(dock, qtbot):
     assert run_self_check(qtbot, dock) == []
+
+
+@pytest.mark.parametrize("name", [p.name for p in KlDock.presets()])
+def test_every_preset_exports_a_non_blank_figure(dock, name):
+    from vaeviz.ui.docks.registry import find_preset
+    from vaeviz.ui.export import export_widget, is_blank
+
+    find_preset("kl", name).apply(dock, 3)  # three fit steps: the preset's own take seconds
+    lab = dock.lab
+    assert lab.runner.frame is not None and lab.runner.frame.step == 3 and not lab.controller.busy
+    figure = dock.figure_widget()
+    figure.resize(800, 560)
+    assert not is_blank(export_widget(figure))
+    if name == "several-starts":
+        assert len(lab.figure.plots["reverse"].start_marks.data) == lab.state.fit.starts

@@ -61,9 +61,9 @@ KL_PRESETS: tuple[KLPreset, ...] = (
     KLPreset("lecture-example-2", "Example 2: p a mixture of two Gaussians, q one Gaussian: forward KL "
              "covers both modes, reverse KL picks one",
              KLLabState(target=TWO_MODES, fit=_fit(start=(0.8, 1.5))), steps=300),
-    KLPreset("several-starts", "Reverse KL from random starts lands on different modes; forward KL has "
-             "one optimum", KLLabState(target=THREE_MODES, fit=_fit(start=(0.0, 0.0), max_steps=200,
-                                                                     starts=6, lr=0.1)),
+    KLPreset("several-starts", "Reverse KL from random starts: local optima on different modes (or "
+             "stretched between two); forward KL has one optimum",
+             KLLabState(target=THREE_MODES, fit=_fit(start=(0.0, 0.0), max_steps=200, starts=6, lr=0.1)),
              steps=200, follow_up="several-starts"),
     KLPreset("alpha-divergence", "D_α between the two: α = 0.5 sits between mode-seeking (α → 0) and "
              "mass-covering (α → 1)",

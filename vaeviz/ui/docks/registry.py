@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from vaeviz.ui.docks.base import LabDock, Preset
 from vaeviz.ui.docks.density_dock import DensityDock
-from vaeviz.ui.kl.dock import KlDock
 from vaeviz.ui.em.dock import EmDock
+from vaeviz.ui.kl.dock import KlDock
 from vaeviz.ui.vae.dock import LatentDock
 
 DOCK_CLASSES: list[type[LabDock]] = [DensityDock, EmDock, KlDock, LatentDock]

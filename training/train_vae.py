@@ -122,7 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _check_combination(args: argparse.Namespace) -> None:
     files = {"--images": args.images, "--labels": args.labels, "--npz": args.npz}
-    allowed = {"mnist": (), "shapes": (), "mnist-idx": ("--images", "--labels"), "npz": ("--npz",)}[args.dataset]
+    allowed = {"mnist": (), "shapes": (), "mnist-idx": ("--images", "--labels"),
+               "npz": ("--npz",)}[args.dataset]
     stray = [opt for opt, value in files.items() if value is not None and opt not in allowed]
     if stray:
         raise UsageError(f"{' and '.join(stray)} cannot be used with --dataset {args.dataset}")

@@ -113,7 +113,7 @@ def test_presets_are_valid_states_with_known_follow_ups():
     from vaeviz.core.vae.presets import FOLLOW_UPS
 
     assert [p.name for p in PRESETS] == ["overview", "latent-explorer", "manifold-grid", "ae-vs-vae",
-                                         "reparameterisation"]
+                                         "reparameterisation", "reparameterisation-beta4"]
     for preset in PRESETS:
         preset.state.validate()
         assert preset.follow_up is None or preset.follow_up in FOLLOW_UPS

@@ -57,6 +57,12 @@ GOALS: dict[str, dict[str, Goal]] = {
         # importance_log_px(model, image, k=1000) in the worker, median of 30 (issue #12).
         "iw_logpx_1000_ms": Goal("<=", 20.0, "ms"),
     },
+    "kl": {
+        # One Adam step of the reverse fit, 1,000 samples, in the worker's thread count (issue #15).
+        "kl_step_ms_1000_samples": Goal("<=", 0.6, "ms"),
+        # lecture-example-2: both fits within 0.01 nats of their optimum at the preset's learning rate.
+        "kl_fit_converge_s_example2": Goal("<=", 0.5, "s"),
+    },
     "robustness": {
         # Bad input files across every reader, each opened the way the app opens it (issue #13).
         "bad_inputs_tried": Goal(">=", 100, ""),

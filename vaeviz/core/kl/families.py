@@ -57,15 +57,16 @@ class GaussianFamily:
             chol = chol.index_put((rows, cols), params[2 * d:])
         return chol
 
-    def sample(self, params, eps):
-        """z = μ + L ε for standard-normal ε (n, d): the reparameterisation trick."""
-        return params[: self.dim] + eps @ self.cholesky(params).T
+    def sample(self, params, eps, chol=None):
+        """z = μ + L ε for standard-normal ε (n, d): the reparameterisation trick (``chol``: L, if made)."""
+        chol = self.cholesky(params) if chol is None else chol
+        return params[: self.dim] + eps @ chol.T
 
-    def log_prob(self, params, z):
-        """log q(z) for points (n, d)."""
+    def log_prob(self, params, z, chol=None):
+        """log q(z) for points (n, d) (``chol``: L, if made)."""
         import torch
 
-        chol = self.cholesky(params)
+        chol = self.cholesky(params) if chol is None else chol
         diff = (z - params[: self.dim]).T
         solved = torch.linalg.solve_triangular(chol, diff, upper=False)
         log_det = torch.log(torch.diagonal(chol)).sum()
@@ -73,9 +74,21 @@ class GaussianFamily:
 
     def entropy(self, params):
         """H(q) = ½ log |2πe Σ|, in closed form."""
+        d = self.dim
+        if self.family == "full":
+            log_diag = params[d: 2 * d]
+        else:
+            log_diag = params[d:].expand(d) if self.family == "isotropic" else params[d:]
+        return log_diag.sum() + 0.5 * d * (1.0 + _LOG_2PI)  # log |L| = Σ log L_ii, the parameters themselves
+
+    def usable(self, params) -> bool:
+        """Whether the parameters still describe a q float32 can hold: finite, and every standard
+        deviation between e⁻³⁰ and e³⁰ (beyond, the covariance under- or overflows)."""
         import torch
 
-        return torch.log(torch.diagonal(self.cholesky(params))).sum() + 0.5 * self.dim * (1.0 + _LOG_2PI)
+        d = self.dim
+        log_diag = params[d:] if self.family != "full" else params[d: 2 * d]
+        return bool(torch.isfinite(params).all() and (log_diag.abs() < 30.0).all())
 
     def to_gaussian(self, params) -> Gaussian:
         """The q these parameters describe, as a numpy :class:`Gaussian` (float64, on the host)."""

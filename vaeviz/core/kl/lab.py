@@ -71,7 +71,7 @@ def known_optima(p: Target, family: str) -> Optima:
 def _fits(state: KLLabState, p: Target, device: str, start: Gaussian | None = None, seed: int | None = None):
     f = state.fit
     common = dict(family=f.family, lr=f.lr, n_samples=f.samples, steps=f.max_steps,
-                  seed=f.seed if seed is None else seed, device=device)
+                  seed=f.seed if seed is None else seed, device=device, report_every=f.steps_per_frame)
     start = f.start() if start is None else start
     gens = {"forward": fit_steps(p, start, objective="forward", **common),
             "reverse": fit_steps(p, start, objective="reverse", **common)}
@@ -81,20 +81,24 @@ def _fits(state: KLLabState, p: Target, device: str, start: Gaussian | None = No
 
 
 def fit_frames(state: KLLabState, device: str = "cpu") -> Iterator[PairFrame]:
-    """Both fits in lockstep; a frame at step 0 and every ``steps_per_frame`` steps, and at the end."""
+    """Both fits in lockstep; a frame at step 0, every ``steps_per_frame`` steps, and at the end (a fit
+    that stopped early keeps showing its last q)."""
     p = state.target.build()
     gens = _fits(state, p, device)
     latest: dict[str, FitStep] = {}
-    for step in range(state.fit.max_steps + 1):
+    while True:
+        moved = False
         for name, gen in gens.items():
             fit = next(gen, None)
             if fit is not None:
-                latest[name] = fit
+                latest[name], moved = fit, True
+        if not moved:
+            return
+        step = max(fit.step for fit in latest.values())
         frame = PairFrame(step, latest["forward"], latest["reverse"], latest.get("alpha"))
-        last = step == state.fit.max_steps or frame.stopped is not None
-        if last or step % state.fit.steps_per_frame == 0:
-            yield PairFrame(frame.step, frame.forward, frame.reverse, frame.alpha, done=last)
-        if last:
+        done = step == state.fit.max_steps or frame.stopped is not None
+        yield PairFrame(frame.step, frame.forward, frame.reverse, frame.alpha, done=done)
+        if done:
             return
 
 
@@ -134,11 +138,13 @@ def several_starts_job(state: KLLabState) -> JobFactory:
         ends = []
         for j, start in enumerate(starts):
             *_, last = fit_steps(p, start, state.fit.family, "reverse", state.fit.lr, state.fit.samples,
-                                 state.fit.max_steps, state.fit.seed + j, device=ctx.device)
+                                 state.fit.max_steps, state.fit.seed + j, device=ctx.device,
+                                 report_every=state.fit.max_steps)  # only its end is shown
             ends.append(last)
             yield (j + 1) / (len(starts) + 1)
         *_, forward = fit_steps(p, state.fit.start(), state.fit.family, "forward", state.fit.lr,
-                                state.fit.samples, state.fit.max_steps, state.fit.seed, device=ctx.device)
+                                state.fit.samples, state.fit.max_steps, state.fit.seed, device=ctx.device,
+                                report_every=state.fit.max_steps)
         return StartsResult(starts, tuple(ends), forward)
 
     return factory
@@ -168,12 +174,11 @@ def vi_job(state: KLLabState, report_samples: int = 4000) -> JobFactory:
         f = state.fit
         last = None
         for fit in fit_steps(posterior, f.start(), f.family, "reverse", f.lr, f.samples, f.max_steps, f.seed,
-                             device=ctx.device):
+                             device=ctx.device, report_every=f.steps_per_frame):
             done = fit.step == f.max_steps or fit.stopped is not None
-            if done or fit.step % f.steps_per_frame == 0:
-                elbo, err = elbo_monte_carlo(model, fit.q, report_samples, rng)
-                last = VIFrame(fit.step, fit.q, posterior.log_evidence, elbo, err, done)
-                yield last
+            elbo, err = elbo_monte_carlo(model, fit.q, report_samples, rng)
+            last = VIFrame(fit.step, fit.q, posterior.log_evidence, elbo, err, done)
+            yield last
         return last
 
     return factory

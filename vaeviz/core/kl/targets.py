@@ -60,14 +60,24 @@ class Gaussian:
         y = np.linalg.solve(chol, (x - self.mean).T)
         return -0.5 * (y * y).sum(axis=0) - np.log(np.diag(chol)).sum() - 0.5 * self.dim * _LOG_2PI
 
-    def log_prob_torch(self, x):
+    def _torch_constants(self, dtype, device):
+        """(mean, precision, normaliser) as tensors on the fit's device, made once per device: a fit asks
+        every step."""
         import torch
 
-        mean = torch.as_tensor(self.mean, dtype=x.dtype, device=x.device)
-        precision = torch.as_tensor(np.linalg.inv(self.cov), dtype=x.dtype, device=x.device)
+        cache = self.__dict__.setdefault("_torch_cache", {})
+        key = (dtype, str(device))
+        if key not in cache:
+            log_det = float(np.linalg.slogdet(self.cov)[1])
+            cache[key] = (torch.as_tensor(self.mean, dtype=dtype, device=device),
+                          torch.as_tensor(np.linalg.inv(self.cov), dtype=dtype, device=device),
+                          -0.5 * (log_det + self.dim * _LOG_2PI))
+        return cache[key]
+
+    def log_prob_torch(self, x):
+        mean, precision, normaliser = self._torch_constants(x.dtype, x.device)
         diff = x - mean
-        log_det = float(np.linalg.slogdet(self.cov)[1])
-        return -0.5 * ((diff @ precision) * diff).sum(dim=1) - 0.5 * (log_det + self.dim * _LOG_2PI)
+        return -0.5 * ((diff @ precision) * diff).sum(dim=1) + normaliser
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         return rng.multivariate_normal(self.mean, self.cov, size=n)
@@ -111,12 +121,30 @@ class Mixture:
         top = parts.max(axis=0)
         return top + np.log(np.exp(parts - top).sum(axis=0))
 
+    def _torch_constants(self, dtype, device):
+        """Batched (means (K, d), precisions (K, d, d), log π_k + normalisers (K, 1)) of the components with
+        weight, made once per device."""
+        import torch
+
+        cache = self.__dict__.setdefault("_torch_cache", {})
+        key = (dtype, str(device))
+        if key not in cache:
+            used = [(w, c) for w, c in zip(self.weights, self.components, strict=True) if w > 0]
+            means = np.stack([c.mean for _, c in used])
+            precisions = np.stack([np.linalg.inv(c.cov) for _, c in used])
+            offsets = np.array([math.log(w) - 0.5 * (np.linalg.slogdet(c.cov)[1] + self.dim * _LOG_2PI)
+                                for w, c in used])
+            cache[key] = tuple(torch.as_tensor(a, dtype=dtype, device=device)
+                               for a in (means, precisions, offsets[:, None]))
+        return cache[key]
+
     def log_prob_torch(self, x):
         import torch
 
-        parts = torch.stack([math.log(w) + c.log_prob_torch(x)
-                             for w, c in zip(self.weights, self.components, strict=True) if w > 0])
-        return torch.logsumexp(parts, dim=0)
+        means, precisions, offsets = self._torch_constants(x.dtype, x.device)
+        diff = x[None, :, :] - means[:, None, :]  # (K, n, d): all components in one batched product
+        quad = (torch.bmm(diff, precisions) * diff).sum(dim=2)
+        return torch.logsumexp(offsets - 0.5 * quad, dim=0)
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         counts = rng.multinomial(n, self.weights)

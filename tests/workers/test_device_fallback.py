@@ -175,14 +175,14 @@ def test_a_request_failing_on_the_device_is_retried_on_the_cpu(on_mps):
     h, devices = on_mps, []
 
     def compute(ctx):
-        devices.append(ctx.device)
+        devices.append((ctx.device, ctx.retry))
         if ctx.device == "mps":
             raise RuntimeError("MPS backend out of memory")
         return 42
 
     job_id = h.s.request(req(compute, key="decode", name="decode"))
     assert h.rec.terminal(job_id) == ("finished", job_id, 42)
-    assert devices == ["mps", "cpu"]
+    assert devices == [("mps", False), ("cpu", True)]  # the retry knows it is one (views move the models)
     assert _notices(h) == [("notice", job_id, "decode failed on mps (RuntimeError: MPS backend out of "
                                               "memory); retried on the CPU")]
 

@@ -44,6 +44,7 @@ class JobContext:
     job_id: int
     device: str = "cpu"
     urgent: Callable[[], bool] = field(default=_never, compare=False, repr=False)
+    retry: bool = False  # this run is the CPU retry after a backend failure on the chosen device
 
     def torch_device(self):
         """Return ``torch.device(self.device)``; torch is imported lazily, in the calling thread."""

@@ -336,7 +336,7 @@ class Scheduler:
             device = self._device.name
             while True:
                 try:
-                    result = _run_request(spec, JobContext(job_id, device))
+                    result = _run_request(spec, JobContext(job_id, device, retry=device != self._device.name))
                 except Exception as exc:
                     if is_backend_error(exc, device):  # never on the CPU: this loops at most twice
                         self._retry_notice(job_id, spec.name, device, exc)
@@ -375,7 +375,8 @@ class Scheduler:
         if job.gen is None:
             job.device = job.device or self._device.name
             try:
-                job.gen = iter(job.spec.factory(JobContext(job.job_id, job.device, self._interactive)))
+                job.gen = iter(job.spec.factory(JobContext(job.job_id, job.device, self._interactive,
+                                                           retry=job.retried)))
             except Exception as exc:
                 self._job_failed(job, exc)
                 return

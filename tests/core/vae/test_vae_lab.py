@@ -384,3 +384,25 @@ def test_the_eps_view_picks_a_wide_q_on_a_class_boundary():
     sigma[:100] = 0.3  # wide, but among their own class only
     sigma[200] = 0.6  # between the two clusters: its draws reach both
     assert draws_across_classes(mu, sigma, labels, candidates=150) == 200
+
+
+def test_a_view_requests_cpu_retry_moves_the_models_there_and_back(options, monkeypatch):
+    from vaeviz.core.jobs import JobContext
+
+    ref = LabRef(options)
+    run_to_end(setup_job(ref, DataSource("shapes"), ["vae"]))
+    lab = ref.get()
+    moves = []
+    original = type(lab).use_device
+
+    def recording(self, name):
+        moves.append(name)
+        original(self, "cpu")  # this machine has only the CPU: record the move, stay there
+        self.device = name
+
+    monkeypatch.setattr(type(lab), "use_device", recording)
+    lab.device = "mps"  # as if the models lived on an Apple GPU
+    decoded = run_to_end(decode_job(ref, "vae", (0.0, 0.0)), JobContext(job_id=1, device="cpu"))
+    assert moves == [] and decoded is not None  # not a retry: views run where the models are
+    run_to_end(decode_job(ref, "vae", (0.5, 0.5)), JobContext(job_id=2, device="cpu", retry=True))
+    assert moves == ["cpu", "mps"] and lab.device == "mps"  # the retry: to the CPU and back

@@ -43,7 +43,17 @@ def _view(ref: LabRef, compute: Callable[[Any, Any], Any]) -> JobFactory:
 
         if False:  # a generator without snapshots: the return value is the result
             yield None
-        return compute(lab_views, ref.get())
+        lab = ref.get()
+        home = lab.device
+        if not ctx.retry or ctx.device == home:  # views run where the models are
+            return compute(lab_views, lab)
+        # The CPU retry of a request that failed on the models' device: they go to the CPU for this answer
+        # and back afterwards, between two slices of any training, whose optimiser state stays where it was.
+        lab.use_device(ctx.device)
+        try:
+            return compute(lab_views, lab)
+        finally:
+            lab.use_device(home)
 
     return factory
 

@@ -14,6 +14,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from tests.device_rules import DeviceRules  # noqa: E402
+from vaeviz.core.device import available_devices  # noqa: E402
 from vaeviz.core.em.algorithm import em_fast_steps, init_random  # noqa: E402
 from vaeviz.core.vae.decoding import decode_grid, decode_points, encode_dataset  # noqa: E402
 from vaeviz.core.vae.likelihood import importance_log_px  # noqa: E402
@@ -22,13 +23,7 @@ from vaeviz.core.vae.train import TrainConfig, train_steps  # noqa: E402
 
 
 def real_devices() -> list[str]:
-    names = []
-    if torch.cuda.is_available():
-        names.append("cuda")
-    mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
-        names.append("mps")
-    return names
+    return [name for name in available_devices() if name != "cpu"]
 
 
 def test_the_rules_catch_each_kind_of_violation():

@@ -21,6 +21,11 @@ def make_dock(qtbot, compute=None) -> EmDock:
     return dock
 
 
+def apply_preset(dock, name: str) -> None:
+    """Apply one of the dock's presets, as the export CLI does."""
+    next(p for p in dock.presets() if p.name == name).apply(dock, None)
+
+
 def visible_texts(lab) -> list[str]:
     """Every number-bearing text the user can see in the lab."""
     return [lab.messages.text(), lab.transport.position.text(), *lab.numbers.texts(),

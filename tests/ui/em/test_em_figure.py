@@ -7,7 +7,7 @@ import itertools
 
 import numpy as np
 import pytest
-from em_helpers import make_dock
+from em_helpers import apply_preset, make_dock
 from PySide6.QtWidgets import QGraphicsTextItem
 
 from vaeviz.ui.em.dock import EmDock
@@ -19,10 +19,6 @@ def dock(qtbot):
     d = make_dock(qtbot)
     yield d
     d.shutdown()
-
-
-def apply_preset(dock, name: str) -> None:
-    next(p for p in dock.presets() if p.name == name).apply(dock, None)
 
 
 def figure_texts(lab) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from em_helpers import make_dock
+from em_helpers import apply_preset, make_dock
 from PySide6.QtCore import QEvent, QPointF
 
 from vaeviz.core.em.problems import curves_1d
@@ -18,10 +18,6 @@ def dock(qtbot):
     d = make_dock(qtbot)
     yield d
     d.shutdown()
-
-
-def apply_preset(dock, name: str) -> None:
-    next(p for p in dock.presets() if p.name == name).apply(dock, None)
 
 
 def test_the_two_lecture_presets_state_their_mixture_in_the_title(dock):

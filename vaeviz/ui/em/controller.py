@@ -13,7 +13,6 @@ from typing import Any
 
 from PySide6.QtCore import QObject
 
-from vaeviz.core.jobs import JobFactory
 from vaeviz.ui.lab.controller import LabController
 from vaeviz.ui.lab.message_bar import MessageBar
 
@@ -25,18 +24,3 @@ class EmController(LabController):
 
     def __init__(self, compute: Any, messages: MessageBar, parent: QObject | None = None) -> None:
         super().__init__(compute, LAB_ID, messages, parent)
-
-    @staticmethod
-    def replace_job(channel, factory: JobFactory, progress: str = "latest") -> int:
-        """Submit ``factory`` on ``channel`` in place of its running job.
-
-        The running job is cancelled without its ``cancelled`` signal: that signal makes the lab check
-        whether it is idle, and between the two jobs it would be, so "when idle" callbacks would run
-        before the new job's results.
-        """
-        quiet = channel.blockSignals(True)
-        try:
-            channel.cancel()
-        finally:
-            channel.blockSignals(quiet)
-        return channel.submit(factory, progress=progress)

@@ -13,7 +13,6 @@ from typing import Any
 
 from PySide6.QtCore import QObject
 
-from vaeviz.core.jobs import JobFactory
 from vaeviz.ui.lab.controller import LabController
 from vaeviz.ui.lab.message_bar import MessageBar
 
@@ -29,15 +28,3 @@ class KlController(LabController):
     def fit_channel(self, on_progress: Callable, on_finished: Callable, on_failed: Callable):
         """The channel of the fits (frames arrive one by one: ``progress="every"`` on submit)."""
         return self.channel("fit", on_progress=on_progress, on_finished=on_finished, on_failed=on_failed)
-
-    @staticmethod
-    def replace_job(channel, factory: JobFactory, progress: str = "every") -> int:
-        """Submit ``factory`` on ``channel`` in place of its running job, without the old job's
-        ``cancelled`` signal: between the two jobs the lab would look idle and "when idle" callbacks would
-        run before the new job's frames."""
-        quiet = channel.blockSignals(True)
-        try:
-            channel.cancel()
-        finally:
-            channel.blockSignals(quiet)
-        return channel.submit(factory, progress=progress)

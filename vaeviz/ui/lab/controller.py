@@ -131,6 +131,21 @@ class LabController(QObject):
         """An interactive request (one of a stream the user makes by dragging): see the module notes."""
         return self.request(name, factory, on_result, on_failed, wait_s=INTERACTIVE_WAIT_S)
 
+    @staticmethod
+    def replace_job(channel, factory: JobFactory, progress: str = "latest") -> int:
+        """Submit ``factory`` on ``channel`` in place of its running job.
+
+        The running job is cancelled without its ``cancelled`` signal: that signal makes the lab check
+        whether it is idle, and between the two jobs it would be, so "when idle" callbacks would run
+        before the new job's results.
+        """
+        quiet = channel.blockSignals(True)
+        try:
+            channel.cancel()
+        finally:
+            channel.blockSignals(quiet)
+        return channel.submit(factory, progress=progress)
+
     # ----- waiting without nested event loops ----------------------------------------------------
     @property
     def busy(self) -> bool:

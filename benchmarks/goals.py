@@ -62,6 +62,10 @@ GOALS: dict[str, dict[str, Goal]] = {
         "kl_step_ms_1000_samples": Goal("<=", 0.6, "ms"),
         # lecture-example-2: both fits within 0.01 nats of their optimum at the preset's learning rate.
         "kl_fit_converge_s_example2": Goal("<=", 0.5, "s"),
+        # The real dock on the real worker: one fit frame shown and painted (median of 100) and one move of
+        # p's mean until its heatmap, contours and both KL values are painted (median of 100 moves).
+        "kl_dock_frame_ms": Goal("<=", 16.0, "ms"),
+        "kl_drag_p_frame_ms": Goal("<=", 16.0, "ms"),
     },
     "robustness": {
         # Bad input files across every reader, each opened the way the app opens it (issue #13).

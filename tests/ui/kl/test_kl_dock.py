@@ -112,6 +112,28 @@ def test_dragging_a_mean_previews_then_commits(dock):
     assert lab.state.target.means[1] == (3.5, 1.0) and lab.drags.preview is None
 
 
+def test_a_mean_drag_updates_both_kl_values_of_the_q_on_show(dock):
+    from vaeviz.core.kl.quadrature import grid_kl
+
+    lab = dock.lab
+    table = lab.figure.table
+    lab.runner.goto_step(12)
+    q = lab.runner.frame.forward.q
+    before = (float(table.value(0, 1)), float(table.value(0, 3)))
+    lab.figure.plots["forward"].mean_dragged.emit(1, 4.5, -2.0, False)
+    moved = lab.drags.preview.build()
+    during = (float(table.value(0, 1)), float(table.value(0, 3)))
+    # the grid values are the shown q's against the dragged p: they change, and match a fine quadrature
+    assert during != before
+    box = ((-12.0, 12.0), (-12.0, 12.0))
+    assert during[0] == pytest.approx(grid_kl(moved, q, box, 600), abs=2e-3)
+    assert during[1] == pytest.approx(grid_kl(q, moved, box, 600), abs=2e-3)
+    # the fits' Monte Carlo values were of the p before the drag: not shown until the release refits
+    assert table.value(0, 0) == "—" and table.value(0, 2) == "—"
+    lab.figure.plots["forward"].mean_dragged.emit(1, 4.5, -2.0, True)
+    assert table.value(0, 0) != "—"
+
+
 def test_dragging_q_start_restarts_the_fit_there(dock):
     lab = dock.lab
     lab.figure.plots["forward"].start_dragged.emit(-1.0, 2.0, True)

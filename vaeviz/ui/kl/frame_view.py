@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import math
+from dataclasses import replace
 
 import numpy as np
 from PySide6.QtCore import QObject, Slot
@@ -82,6 +83,7 @@ class FrameView(QObject):
         self.optima: list[Row] = []
         self.frame = None
         self._grid_for: tuple | None = None
+        self._grid_target = None
 
     @property
     def figure(self):
@@ -151,7 +153,7 @@ class FrameView(QObject):
                     self.figure.oned.set_q(role, q)
                 else:
                     self.figure.plots[role].set_q(q)
-            self.figure.trace.set_frames(shown, self.state.fit.alpha)
+            self.figure.trace.set_frames(shown, self.state.fit.alpha, runner.frames)
         stopped = getattr(frame, "stopped", None)
         if stopped:
             self.lab.controller.report(html.escape(stopped, quote=False))
@@ -173,10 +175,13 @@ class FrameView(QObject):
         self._request_grid()
         self.update_explain()
 
-    def _request_grid(self) -> None:
+    def _request_grid(self, target=None) -> None:
+        """Both KL values of every row's q by quadrature, against p (or ``target``, a drag's preview of p:
+        streamed, so the table follows the drag)."""
         state, extent = self.state, self.extent
         qs = tuple(r.q for r in self.rows)
-        key = (state, tuple(None if q is None else (q.mean.tobytes(), q.cov.tobytes()) for q in qs))
+        shown = tuple(None if q is None else (q.mean.tobytes(), q.cov.tobytes()) for q in qs)
+        key = (state, id(target), shown)
         if key == self._grid_for:
             return
         self._grid_for = key
@@ -186,8 +191,25 @@ class FrameView(QObject):
             q, evidence = self.frame.q, self.frame.log_evidence
             factory = single(lambda ctx: vi_grid(state, q, evidence))
         else:
-            factory = grid_job(state.target.build(), qs, extent)
-        self.lab.controller.request("grid", factory, self._on_grid)
+            factory = grid_job(target if target is not None else state.target.build(), qs, extent)
+        self._grid_target = target  # kept alive, so its id stays its own while the key holds it
+        if target is not None:
+            self.lab.controller.stream(("grid", "drag"), factory, self._on_drag_grid)
+        else:
+            self.lab.controller.request("grid", factory, self._on_grid)
+
+    @Slot(object)
+    def _on_drag_grid(self, values: GridValues) -> None:
+        if self._grid_target is not None:  # a late answer to a drag that has been released is not shown
+            self._on_grid(values)
+
+    def preview_target(self, target) -> None:
+        """A drag moves p: its heatmap and the table's KL values for the q's on show follow it."""
+        self.request_heat(target, drag=True)
+        if self.state.mode != "vi":
+            # the fits' Monte Carlo values are of the p before the drag: "—" until its release refits
+            self.figure.table.set_rows([replace(r, forward=None, reverse=None) for r in self.rows])
+            self._request_grid(target)
 
     @Slot(object)
     def _on_grid(self, values: GridValues) -> None:

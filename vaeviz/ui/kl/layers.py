@@ -15,13 +15,16 @@ import numpy as np
 from vaeviz.core.contours import contour_segments, segments_to_xy
 from vaeviz.core.jobs import JobFactory, single
 from vaeviz.core.kl.lab import density
-from vaeviz.core.kl.quadrature import grid_kl
-from vaeviz.core.kl.targets import Gaussian, Target
+from vaeviz.core.kl.quadrature import grid_kl, grid_points
+from vaeviz.core.kl.targets import Gaussian, Mixture, Target
 from vaeviz.ui.items.pixels import pack_rgb32
 from vaeviz.ui.theme import plot_colours, rgb
 
 HEAT_CELLS = 200  # per axis: finer than a plot's pixels at the dock's usual size
-QUADRATURE_CELLS = 400  # per axis, for grid_kl: the midpoint rule is within 1e-3 of the closed forms here
+# Cells per axis for the table's quadrature: the midpoint rule on smooth, decaying integrands converges
+# fast; 150 cells are within 1e-5 nats of a 1,200-cell reference on every 2-D preset.
+QUADRATURE_CELLS = 150
+Q_BOX_SIGMAS = 7.0  # KL(q‖p) is integrated over q's mean ± this many of its standard deviations
 CONTOUR_FRACTIONS = (0.7, 0.4, 0.15, 0.04)  # of p's peak: the contours drawn over the heatmap
 HEAT_COLOUR = {False: "#3b6fb6", True: "#7fb0ff"}  # the density's colour at its peak, per theme (dark?)
 
@@ -77,18 +80,34 @@ class GridValues:
     reverse: tuple[float, ...]
 
 
+def _own_box(g: Gaussian) -> tuple[tuple[float, float], ...]:
+    return tuple((m - Q_BOX_SIGMAS * s, m + Q_BOX_SIGMAS * s)
+                 for m, s in zip(g.mean, np.sqrt(np.diag(g.cov)), strict=True))
+
+
+def mass_box(p: Target, extent) -> tuple[tuple[float, float], ...]:
+    """The plotted box, widened to every Gaussian part of p's own box (a dragged mean may take p's mass
+    beyond the plot, which stays put while dragging)."""
+    parts = [p] if isinstance(p, Gaussian) else [c for w, c in zip(p.weights, p.components, strict=True)
+                                                   if w > 0] if isinstance(p, Mixture) else []
+    boxes = [extent] + [_own_box(g) for g in parts]
+    return tuple((min(b[i][0] for b in boxes), max(b[i][1] for b in boxes)) for i in range(len(extent)))
+
+
 def grid_values(p: Target, qs: tuple[Gaussian | None, ...], extent, n: int = QUADRATURE_CELLS) -> GridValues:
+    """KL(p‖q) on a box holding p's mass (p's log-density computed once for every q) and KL(q‖p) on q's own
+    ±:data:`Q_BOX_SIGMAS` σ box, where all of q's mass is, so a narrow q is resolved as well as a wide one."""
+    points, cell = grid_points(mass_box(p, extent), n)
+    log_p = p.log_prob(points)
+    p_weight = np.exp(log_p)
     forward, reverse = [], []
     for q in qs:
         if q is None:
             forward.append(math.nan)
             reverse.append(math.nan)
             continue
-        # q's own mass must be inside the grid for KL(q‖p): widen the box to hold q's 5σ as well
-        box = tuple((min(lo, m - 5 * s), max(hi, m + 5 * s))
-                    for (lo, hi), m, s in zip(extent, q.mean, np.sqrt(np.diag(q.cov)), strict=True))
-        forward.append(grid_kl(p, q, extent, n))
-        reverse.append(grid_kl(q, p, box, n))
+        forward.append(float(np.sum(p_weight * (log_p - q.log_prob(points))) * cell))
+        reverse.append(grid_kl(q, p, _own_box(q), n))
     return GridValues(tuple(forward), tuple(reverse))
 
 

@@ -46,13 +46,17 @@ class TracePlot(pg.PlotWidget):
             plot.addItem(curve)
             self.curves[role] = curve
             self.legend.addItem(curve, name)
+        self._range: tuple | None = None  # the ranges set for the fit's frames (None: automatic)
+        self._extent_for: tuple | None = None  # which frames the ranges were set for
         self.evidence = pg.InfiniteLine(angle=0, movable=False)
         self.evidence.setVisible(False)
         plot.addItem(self.evidence)
         self.apply_theme(False)
 
-    def set_frames(self, frames, alpha: float) -> None:
-        """The traces up to the shown frame (a NaN value is left out, never drawn)."""
+    def set_frames(self, frames, alpha: float, every=None) -> None:
+        """The traces up to the shown frame (a NaN value is left out, never drawn), in axes that fit
+        ``every`` frame of the fit (all frames that have arrived): the curves grow into a still frame
+        while the fit plays, and the axes are not laid out again for each frame."""
         steps = np.array([f.step for f in frames], dtype=float)
         for role, curve in self.curves.items():
             values = np.array([objective_of(f, role, alpha) for f in frames], dtype=float)
@@ -60,9 +64,32 @@ class TracePlot(pg.PlotWidget):
             curve.setData(steps[keep], values[keep])
             curve.setVisible(bool(keep.any()))
             self._show_in_legend(curve, bool(keep.any()))
+        every = every or frames
+        key = (id(every[0]) if every else None, len(every), alpha)
+        if key != self._extent_for:  # the whole fit's extent: computed again only when frames arrive
+            self._extent_for = key
+            whole = np.array([[objective_of(f, role, alpha) for role in self.curves] for f in every], float)
+            whole = whole[np.isfinite(whole)]
+            last = max([f.step for f in every], default=0)
+            self._set_range((0.0, float(max(last, 1))),
+                            (float(whole.min()), float(whole.max())) if whole.size else None)
+
+    def _set_range(self, x: tuple[float, float], y: tuple[float, float] | None) -> None:
+        if y is not None and y[1] - y[0] < 1e-9:
+            y = (y[0] - 0.5, y[1] + 0.5)  # a flat trace still gets a readable axis
+        wanted = (x, y)
+        if wanted == self._range:
+            return
+        self._range = wanted
+        view = self.getPlotItem().getViewBox()
+        view.setXRange(*x, padding=0.02)
+        if y is not None:
+            view.setYRange(*y, padding=0.06)
 
     def set_vi(self, frames) -> None:
         """The VI view: the ELBO per step below the dashed line log p(x)."""
+        self._range = self._extent_for = None
+        self.getPlotItem().getViewBox().enableAutoRange()
         for role, curve in self.curves.items():
             curve.setVisible(role == "reverse")
         steps = np.array([f.step for f in frames], dtype=float)

@@ -1,0 +1,147 @@
+"""The KL benchmark's frame figures on the real KL dock (figures 3 and 4 of :mod:`benchmarks.kl`).
+
+A :class:`~vaeviz.ui.kl.dock.KlDock` on the real compute worker, shown at ``DOCK_SIZE`` with the
+``lecture-example-2`` preset (its two fits, its table of four KL values per q).
+
+- A fit frame: the time from the runner's Step (the next frame: both q's ellipses, the traces, the table's
+  Monte Carlo values, the grid values asked of the worker) until the event loop has delivered what was
+  posted — the paint of every changed view (each paints once) and the answers that arrived meanwhile (the
+  previous frame's grid values): what one frame of Run costs the GUI.
+- A drag of p's mean: the time from a move of the mean (as the plot's drag signal gives it) until the
+  worker's answers for that move, p's heatmap with its contours and both KL values of every q on show, are
+  in the dock and it has painted them. Each move waits for its answers before the next one, so every
+  figure is one move's whole round trip (a real drag drops the answers it overtakes).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import time
+
+from benchmarks._qt_wait import spin
+
+DOCK_SIZE = (1280, 760)
+FRAMES = 100
+MOVES = 100
+TIMEOUT_S = 60.0
+
+
+def _ms(values: list[float]) -> dict:
+    ordered = sorted(values)
+    return {"median_ms": round(statistics.median(values) * 1000, 3),
+            "p90_ms": round(ordered[int(0.9 * (len(ordered) - 1))] * 1000, 3),
+            "max_ms": round(ordered[-1] * 1000, 3), "n": len(values)}
+
+
+def open_dock(bridge):
+    """The KL dock on ``bridge`` with ``lecture-example-2``'s fits computed to their end, shown."""
+    from dataclasses import replace
+
+    from vaeviz.core.kl.presets import preset
+    from vaeviz.ui.kl.dock import KlDock
+
+    state = preset("lecture-example-2").state
+    # one frame per step, so the fit has more than FRAMES frames to show
+    state = replace(state, fit=replace(state.fit, steps_per_frame=1, max_steps=max(state.fit.max_steps,
+                                                                                   FRAMES + 20)))
+    dock = KlDock(bridge)
+    dock.resize(*DOCK_SIZE)
+    dock.show()
+    dock.ensure_built()
+    lab = dock.lab
+    lab.apply_state(state)
+    if not spin(lambda: lab.runner.frames and lab.runner.frames[-1].done, TIMEOUT_S):
+        raise RuntimeError("the KL dock's fit did not finish")
+    spin(lambda: False, 0.3)  # first layout, heatmaps and paints
+    return dock
+
+
+def frame_times(dock) -> list[float]:
+    from PySide6.QtWidgets import QApplication
+
+    lab = dock.lab
+    lab.runner.goto_step(0)
+    QApplication.processEvents()
+    times = []
+    for _ in range(FRAMES):
+        t0 = time.perf_counter()
+        lab.runner.step()
+        QApplication.processEvents()  # the posted updates: every view paints its new frame once
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def drag_times(dock) -> list[float]:
+    from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    lab = dock.lab
+    view = lab.view
+    arrived = {"heat": 0, "grid": 0}
+    want = [(0, 0)]
+    loop = QEventLoop()
+    on_heat, on_grid = view._on_heat, view._on_drag_grid
+
+    def check() -> None:  # the wait ends the moment the second answer is in (no polling delay)
+        if (arrived["heat"], arrived["grid"]) >= want[0]:
+            loop.quit()
+
+    def heat(value) -> None:
+        on_heat(value)
+        arrived["heat"] += 1
+        check()
+
+    def grid(value) -> None:
+        on_grid(value)
+        arrived["grid"] += 1
+        check()
+
+    # the view asks for them by attribute at each request: these wrappers note each answer's arrival
+    view._on_heat, view._on_drag_grid = heat, grid
+    plot = lab.figure.plots["forward"]
+    x0, y0 = lab.state.target.means[0]
+    times = []
+    try:
+        for i in range(MOVES):
+            angle = 2 * math.pi * i / MOVES
+            x, y = x0 + 1.5 * math.sin(angle), y0 + 1.0 - math.cos(angle)
+            want[0] = (arrived["heat"] + 1, arrived["grid"] + 1)
+            t0 = time.perf_counter()
+            plot.mean_dragged.emit(0, x, y, False)
+            timeout = QTimer()
+            timeout.setSingleShot(True)
+            timeout.timeout.connect(loop.quit)
+            timeout.start(int(TIMEOUT_S * 1000))
+            if (arrived["heat"], arrived["grid"]) < want[0]:
+                loop.exec()
+            timeout.stop()
+            if (arrived["heat"], arrived["grid"]) < want[0]:
+                raise RuntimeError("a drag move's heatmap or KL values did not arrive")
+            dock.repaint()
+            times.append(time.perf_counter() - t0)
+        plot.mean_dragged.emit(0, x0, y0, True)
+        QApplication.processEvents()
+    finally:
+        view._on_heat, view._on_drag_grid = on_heat, on_grid
+    return times
+
+
+def close_dock(dock) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    dock.shutdown()
+    dock.close()
+    dock.deleteLater()
+    QApplication.processEvents()
+
+
+def measure(bridge) -> dict:
+    """Both figures on one dock: ``{"frame": stats, "drag": stats}`` in milliseconds."""
+    dock = open_dock(bridge)
+    try:
+        frames = frame_times(dock)
+        drags = drag_times(dock)
+    finally:
+        close_dock(dock)
+    return {"frame": _ms(frames), "drag": _ms(drags)}

@@ -10,14 +10,16 @@ importance sampling with finite K has (Jensen), worst far from the data where q(
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 from sklearn.datasets import make_moons
 
+from vaeviz.core.density.estimators import DensityInputError
 from vaeviz.core.density.point_vae import (
     MapsProgress,
-    PointVaeInputError,
     PointVaeMaps,
     PointVaeModel,
     PointVaeProgress,
@@ -229,20 +231,20 @@ def test_samples_follow_the_data(model, moons):
     ([["a", "b"], ["c", "d"]], "not numbers"),
 ])
 def test_bad_points_are_refused_with_a_clear_message(points, words):
-    with pytest.raises(PointVaeInputError, match=words) as caught:
+    with pytest.raises(DensityInputError, match=words) as caught:
         train_point_vae_job(points)
     assert isinstance(caught.value, ValueError)
 
 
 def test_bad_settings_and_arguments_are_refused(model):
     for bad in ({"latent_size": 3}, {"steps": 0}, {"lr": float("nan")}, {"batch_size": 1.5}):
-        with pytest.raises(PointVaeInputError):
+        with pytest.raises(DensityInputError):
             PointVaeSettings(**bad)
-    with pytest.raises(PointVaeInputError, match="K"):
+    with pytest.raises(DensityInputError, match="K"):
         point_log_px(model, [[0.0, 0.0]], k=0)
-    with pytest.raises(PointVaeInputError, match="rectangle"):
+    with pytest.raises(DensityInputError, match="rectangle"):
         density_maps_job(model, (1.0, 0.0, 0.0, 1.0), 8)
-    with pytest.raises(PointVaeInputError, match="resolution"):
+    with pytest.raises(DensityInputError, match="resolution"):
         density_maps_job(model, (0.0, 0.0, 1.0, 1.0), 0)
 
 
@@ -252,3 +254,14 @@ def test_points_on_a_line_train_without_nan():
     assert all(np.isfinite(s.elbo) for s in snapshots) and np.isfinite(model.train_elbo)
     log_px, se, elbo = point_log_px(model, line[:5], k=16)
     assert np.isfinite(log_px).all() and np.isfinite(se).all() and np.isfinite(elbo).all()
+
+
+def test_only_the_point_vae_imports_torch():
+    """The rest of the Density lab's core stays usable (and quick to import) without torch."""
+    code = ("import importlib, pkgutil, sys, vaeviz.core.density as d\n"
+            "for m in pkgutil.iter_modules(d.__path__):\n"
+            "    if m.name != 'point_vae':\n"
+            "        importlib.import_module(f'vaeviz.core.density.{m.name}')\n"
+            "print('torch' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

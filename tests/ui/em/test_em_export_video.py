@@ -3,24 +3,11 @@ without it."""
 
 from __future__ import annotations
 
-import sys
-
 import pytest
 from em_helpers import make_dock
 
-from vaeviz.ui.em.export_anim import NO_ENCODER
-
-FAKE_FFMPEG = """
-import sys
-args = sys.argv[1:]
-w, h = map(int, args[args.index("-s") + 1].split("x"))
-data = sys.stdin.buffer.read()
-if not data or len(data) % (w * h * 3):
-    sys.stderr.write("bad input\\n")
-    sys.exit(1)
-with open(args[-1], "w") as fh:
-    fh.write(f"{len(data) // (w * h * 3)} frames of {w}x{h}")
-"""
+from tests.ui.fake_ffmpeg import install_fake_ffmpeg
+from vaeviz.ui.animation import NO_ENCODER
 
 
 @pytest.fixture
@@ -43,10 +30,7 @@ def ask_with(lab, monkeypatch, path) -> list:
 
 
 def test_mp4_export_with_an_encoder(dock, qtbot, tmp_path, monkeypatch):
-    fake = tmp_path / "ffmpeg"
-    fake.write_text(f"#!{sys.executable}\n{FAKE_FFMPEG}")
-    fake.chmod(0o755)
-    monkeypatch.setenv("VAEVIZ_FFMPEG", str(fake))
+    install_fake_ffmpeg(tmp_path, monkeypatch)
     lab = dock.lab
     lab.runner.goto(8)
     video = tmp_path / "out" / "run.mp4"

@@ -242,6 +242,9 @@ def test_several_starts_draws_one_ellipse_per_start(dock):
     x, _ = plot.starts.getData()
     assert np.isnan(x).sum() == 3  # three closed ellipses, separated by NaN (never drawn)
     assert "different optima" in lab.messages.text()
+    assert "3 random starts" in plot.getPlotItem().titleLabel.text  # the figure says it too (exports)
+    lab.restart()  # a new fit clears them, title included
+    assert plot.note == "" and len(plot.start_marks.data) == 0
 
 
 def test_self_check_passes(dock, qtbot):
@@ -261,3 +264,40 @@ def test_every_preset_exports_a_non_blank_figure(dock, name):
     assert not is_blank(export_widget(figure))
     if name == "several-starts":
         assert len(lab.figure.plots["reverse"].start_marks.data) == lab.state.fit.starts
+
+
+def test_the_fit_exports_as_a_gif_and_the_shown_frame_is_put_back(dock, qtbot, tmp_path, monkeypatch):
+    from PIL import Image
+
+    lab = dock.lab
+    dock.resize(1200, 800)  # a figure big enough that each frame's ellipses differ in pixels
+    dock.show()
+    lab.runner.goto_step(6)
+    gif = tmp_path / "fit.gif"
+    monkeypatch.setattr(lab.animation, "ask_save_path", lambda *args: str(gif))
+    lab.controls.export_animation.click()
+    qtbot.waitUntil(lambda: "written" in lab.messages.text(), timeout=20000)
+    with Image.open(gif) as image:
+        assert image.n_frames == len(lab.runner.frames) == 5 and image.width <= 760
+        first = np.asarray(image.convert("RGB"))
+        image.seek(image.n_frames - 1)
+        last = np.asarray(image.convert("RGB"))
+    assert np.abs(first.astype(int) - last).sum() > 0  # the ellipses moved between the first and last
+    assert lab.runner.frame.step == 6
+
+
+def test_the_fit_exports_as_mp4_with_ffmpeg_and_says_so_without(dock, qtbot, tmp_path, monkeypatch):
+    from tests.ui.fake_ffmpeg import install_fake_ffmpeg
+    from vaeviz.ui.animation import NO_ENCODER
+
+    lab = dock.lab
+    video = tmp_path / "fit.mp4"
+    monkeypatch.setattr(lab.animation, "ask_save_path", lambda *args: str(video))
+    monkeypatch.delenv("VAEVIZ_FFMPEG", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    lab.controls.export_animation.click()
+    assert NO_ENCODER in lab.messages.text() and not video.exists()
+    install_fake_ffmpeg(tmp_path, monkeypatch)
+    lab.controls.export_animation.click()
+    qtbot.waitUntil(lambda: "written" in lab.messages.text(), timeout=20000)
+    assert video.read_text().startswith(f"{5 + 7} frames of ")  # five frames, the last held ~1.5 s

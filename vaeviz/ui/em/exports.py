@@ -9,7 +9,8 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QWidget
 
 from vaeviz.core.video import find_mp4_encoder
-from vaeviz.ui.em.export_anim import AnimationExporter, animation_filters, animation_target, write_parameters
+from vaeviz.ui.animation import FrameAnimation, animation_filters, animation_target
+from vaeviz.ui.em.parameters_csv import write_parameters
 from vaeviz.ui.em.raster_layers import RasterLayers
 from vaeviz.ui.em.runner import EmRunner
 
@@ -38,7 +39,7 @@ class Exports(QObject):
         self.compute = compute
         self._ask_save_path = ask_save_path
         self._set_message = set_message
-        self._animation: AnimationExporter | None = None
+        self._animation: FrameAnimation | None = None
 
     def animation_dialog(self) -> None:
         filters = animation_filters(find_mp4_encoder())
@@ -53,8 +54,13 @@ class Exports(QObject):
         if problem:
             self._set_message("io", problem)
             return
-        self._animation = AnimationExporter(self.runner, self.layers, self.figure, self.compute, path, fmt,
-                                            encoder, parent=self)
+        runner, shown = self.runner, self.runner.pos
+        runner.pause()
+        self._animation = FrameAnimation(
+            self.figure, self.compute, path, len(runner.frames),
+            render=lambda i, then: self.layers.render_frame(runner.first + i, then),  # absolute numbers
+            restore=lambda: runner.show(shown), fmt=fmt, ffmpeg=encoder,
+            empty="There is no EM run to animate yet.", parent=self)
         self._animation.done.connect(self._on_animation_done)
         self._set_message("info", "Rendering the animation…")
         self._animation.start()

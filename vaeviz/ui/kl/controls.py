@@ -163,8 +163,12 @@ class KlControls(QWidget):
         self.several_starts.setToolTip("Reverse KL from random starts: one optimum per mode")
         self.q_equals_p = QPushButton("q = p")
         self.q_equals_p.setToolTip("Set q to p (when p is in q's family): both KLs read 0")
+        self.export_animation = QPushButton("Animation…")
+        self.export_animation.setToolTip("The fit, frame by frame, as a GIF — or an MP4 when ffmpeg is "
+                                         "installed")
         transport.addWidget(self.several_starts, 1, 0, 1, 2)
         transport.addWidget(self.q_equals_p, 1, 2, 1, 2)
+        transport.addWidget(self.export_animation, 2, 0, 1, 4)
         column.addLayout(transport)
         column.addStretch(1)
 

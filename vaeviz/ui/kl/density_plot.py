@@ -54,6 +54,7 @@ class DensityPlot(pg.PlotWidget):
         self.role = role
         self.dark = False
         self.caption = title
+        self.note = ""
         plot = self.getPlotItem()
         plot.setTitle(title, size="10pt")
         setup_data_plot(plot, "x₁", "x₂")
@@ -126,7 +127,13 @@ class DensityPlot(pg.PlotWidget):
 
     def set_title(self, text: str) -> None:
         self.caption = text
-        self.getPlotItem().setTitle(text, size="10pt", color=plot_colours(self.dark)["foreground"])
+        shown = f"{text}<br>{self.note}" if self.note else text
+        self.getPlotItem().setTitle(shown, size="10pt", color=plot_colours(self.dark)["foreground"])
+
+    def set_note(self, note: str) -> None:
+        """A second title line (what several starts found), "" for none."""
+        self.note = note
+        self.set_title(self.caption)
 
     # ----- handles --------------------------------------------------------------------------------
     def show_start(self, xy: tuple[float, float] | None) -> None:

@@ -231,12 +231,15 @@ class FrameView(QObject):
     # ----- several starts and q = p ------------------------------------------------------------------
     def clear_starts(self) -> None:
         self.figure.plots["reverse"].set_starts((), ())
+        self.figure.plots["reverse"].set_note("")
 
     @Slot(object)
     def show_starts(self, result: StartsResult) -> None:
         ends = [e.q for e in result.reverse_ends]
         self.figure.plots["reverse"].set_starts(result.starts, tuple(ends))
         found = distinct_optima(ends)
+        self.figure.plots["reverse"].set_note(
+            f"{len(ends)} random starts (●) → {len(found)} different local optima (thin ellipses)")
         means = "; ".join("(" + ", ".join(f"{v:.2f}" for v in q.mean) + ")" for q in found)
         forward = ", ".join(f"{v:.2f}" for v in result.forward_end.q.mean)
         self.lab.controller.report(

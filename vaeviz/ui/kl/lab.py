@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from vaeviz.core.kl.lab import fit_job, several_starts_job, vi_job
 from vaeviz.core.kl.state import KLLabState
+from vaeviz.ui.kl.animation_export import FitAnimationExport
 from vaeviz.ui.kl.controller import KlController
 from vaeviz.ui.kl.controls import KlControls
 from vaeviz.ui.kl.drags import Drags
@@ -40,6 +41,7 @@ class KlLab(QWidget):
         self.dark = False
         self.view = FrameView(self)
         self.drags = Drags(self)
+        self.animation = FitAnimationExport(self)
         self.fit_channel = self.controller.channel("fit", on_progress=self.runner.add,
                                                    on_finished=self._on_fit_finished,
                                                    on_failed=self._on_fit_failed)
@@ -72,6 +74,7 @@ class KlLab(QWidget):
         self.controls.reset.clicked.connect(self.restart)
         self.controls.several_starts.clicked.connect(self.run_several_starts)
         self.controls.q_equals_p.clicked.connect(self.view.show_q_equals_p)
+        self.controls.export_animation.clicked.connect(self.animation.dialog)
         self.runner.shown.connect(self.view.show_frame)
         self.runner.playing_changed.connect(self._on_playing)
         self.tabs.currentChanged.connect(lambda _i: self.view.update_explain())  # GUI-thread signal

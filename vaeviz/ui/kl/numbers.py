@@ -63,7 +63,7 @@ class KLTable(QTableWidget):
         self.verticalHeader().setVisible(True)
         header = self.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        header.setStretchLastSection(False)  # a stretched last column pushes its numbers far right
         self.setObjectName("klTable")
         self.rows: list[Row] = []
         self.grid: list[tuple[float, float]] = []

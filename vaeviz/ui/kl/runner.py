@@ -84,6 +84,11 @@ class FitRunner(QObject):
         index = next((i for i, f in enumerate(self.frames) if f.step >= step), len(self.frames) - 1)
         self._show(index)
 
+    def goto_index(self, index: int) -> None:
+        """Show frame number ``index`` (animations, and putting the shown frame back after one)."""
+        if 0 <= index < len(self.frames):
+            self._show(index)
+
     def _show(self, index: int) -> None:
         self.pos = index
         self.shown.emit(self.frames[index])

@@ -1,15 +1,17 @@
-"""Exports of the lab beyond the figure: the EM run as an animated GIF or MP4, and the parameters as CSV.
+"""Animations of a lab's frames, shared by every lab: GIF (Pillow) or MP4 (ffmpeg when on the PATH).
 
-The animation is made in two stages. Frames must be rendered by the GUI thread (widgets only paint there), so
-the exporter shows each half-step in turn — one per event-loop turn, waiting for the frame's density and
-Voronoi layers when they are on — and grabs the figure. Encoding (palette quantisation of every frame) is
-the slow part, so it runs in the worker with Pillow — or, for an MP4, with ffmpeg when it is on the PATH
-(:mod:`vaeviz.core.video`) — and the file is written atomically: a failed export leaves no half-written file.
+Frames must be rendered by the GUI thread (widgets only paint there), so :class:`FrameAnimation` shows
+each frame in turn through the lab's ``render(index, then)`` — one per event-loop turn; ``then`` runs once
+the frame is drawn, its layers included — and grabs the figure. Encoding (palette quantisation of every
+frame) is the slow part, so it runs in the worker with Pillow — or, for an MP4, with ffmpeg
+(:mod:`vaeviz.core.video`) — and the file is written atomically: a failed export leaves no half-written
+file.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -17,8 +19,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QWidget
 
-from vaeviz.core.atomic import write_bytes_atomic, write_text_atomic
-from vaeviz.core.em.gmm import GaussianMixture
+from vaeviz.core.atomic import write_bytes_atomic
 from vaeviz.core.jobs import JobContext, Progress
 from vaeviz.core.video import encode_mp4_steps
 
@@ -96,45 +97,48 @@ def encode_mp4_job(frames: list[tuple[int, int, bytes]], path: str, duration_ms:
     return lambda ctx: encode_mp4_steps(frames, path, 1000.0 / duration_ms, ffmpeg)
 
 
-class AnimationExporter(QObject):
-    """Drives the frames through the lab, grabs the figure, hands the pictures to the encoder.
+class FrameAnimation(QObject):
+    """Shows ``count`` frames (at most :data:`MAX_FRAMES`, evenly spaced, the last always) through
+    ``render``, grabs ``figure`` after each and hands the pictures to the encoder in the worker.
 
-    ``fmt`` is ``"gif"`` or ``"mp4"`` (which needs ``ffmpeg``). ``done(path, error)``: error is '' on
-    success. ``layers.render_frame`` shows a frame and answers once its raster layers are drawn.
+    ``fmt`` is ``"gif"`` or ``"mp4"`` (which needs ``ffmpeg``). ``restore()`` puts the lab back as it was
+    once every frame is grabbed. ``done(path, error)``: error is '' on success, ``empty`` when there is no
+    frame.
     """
 
     done = Signal(str, str)
 
-    def __init__(self, runner, layers, figure: QWidget, compute, path: str, fmt: str = "gif",
-                 ffmpeg: str | None = None, duration_ms: int = 180, parent: QObject | None = None) -> None:
+    def __init__(self, figure: QWidget, compute, path: str, count: int,
+                 render: Callable[[int, Callable[[], None]], None], restore: Callable[[], None],
+                 fmt: str = "gif", ffmpeg: str | None = None, duration_ms: int = 180,
+                 empty: str = "There is nothing to animate yet.", parent: QObject | None = None) -> None:
         super().__init__(parent)
         if fmt == "mp4" and not ffmpeg:
             raise ValueError(NO_ENCODER)
-        self.runner = runner
-        self.layers = layers
         self.figure = figure
         self.compute = compute
         self.path = path
         self.fmt = fmt
         self.ffmpeg = ffmpeg
         self.duration_ms = duration_ms
-        self.indices = [runner.first + i for i in frame_indices(len(runner.frames))]  # absolute numbers
+        self.indices = frame_indices(count)
         self.images: list[tuple[int, int, bytes]] = []
-        self._restore = runner.pos
+        self._render = render
+        self._restore = restore
+        self._empty = empty
         self._i = 0
 
     def start(self) -> None:
         if not self.indices:
-            self.done.emit(self.path, "There is no EM run to animate yet.")
+            self.done.emit(self.path, self._empty)
             return
-        self.runner.pause()
         QTimer.singleShot(0, self._next)
 
     def _next(self) -> None:
         if self._i >= len(self.indices):
             self._encode()
             return
-        self.layers.render_frame(self.indices[self._i], self._grab)
+        self._render(self.indices[self._i], self._grab)
 
     def _grab(self) -> None:
         self.images.append(qimage_to_rgb(self.figure.grab().toImage()))
@@ -142,7 +146,7 @@ class AnimationExporter(QObject):
         QTimer.singleShot(0, self._next)
 
     def _encode(self) -> None:
-        self.runner.show(self._restore)
+        self._restore()
         if self.fmt == "mp4":
             job = encode_mp4_job(self.images, self.path, self.duration_ms, self.ffmpeg)
         else:
@@ -151,17 +155,3 @@ class AnimationExporter(QObject):
         self.compute.submit(job, f"export {self.fmt.upper()}",
                             on_finished=lambda path: self.done.emit(path, ""),
                             on_failed=lambda message, details: self.done.emit(self.path, message))
-
-
-def parameters_csv(gmm: GaussianMixture) -> str:
-    """One line per component: k, weight, mean and the covariance's three entries."""
-    lines = ["k,weight,mean_x,mean_y,cov_xx,cov_xy,cov_yy"]
-    for k in range(gmm.n_components):
-        m, c = gmm.means[k], gmm.covariances[k]
-        values = (gmm.weights[k], m[0], m[1], c[0, 0], c[0, 1], c[1, 1])
-        lines.append(f"{k + 1}," + ",".join(repr(float(v)) for v in values))  # repr: exact round trip
-    return "\n".join(lines) + "\n"
-
-
-def write_parameters(path: str, gmm: GaussianMixture) -> Path:
-    return write_text_atomic(path, parameters_csv(gmm))

@@ -26,6 +26,7 @@ FORBIDDEN = {
 }
 ALLOWED = {
     ("data/datasets/files.py", "Pillow"),  # decodes the user's image files into grey arrays
+    ("data/density_image.py", "Pillow"),  # decodes the user's image into a density (Density lab)
 }
 
 

@@ -132,10 +132,13 @@ def load_image_density(path: str | os.PathLike, max_side: int = MAX_DENSITY_SIDE
                 note = f"downsampled from {width}x{height} to {target[0]}x{target[1]} pixels"
     except DensityInputError:
         raise
+    except Image.DecompressionBombError:  # Pillow's own, larger limit, met when the header is read
+        raise DensityInputError(f"{name} claims too many pixels; the limit is "
+                                f"{MAX_IMAGE_PIXELS / 1e6:g} megapixels") from None
     except Image.UnidentifiedImageError:
         raise DensityInputError(f"{name} is not an image Pillow can read (PNG, JPEG, …), or it is damaged") \
             from None
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as err:
+    except (OSError, ValueError, SyntaxError, MemoryError) as err:
         raise DensityInputError(f"could not read the image {name}: {reason(err)}") from None
     brightness = np.clip(np.asarray(grey, dtype=np.float64), 0.0, 1.0)
     return density_from_brightness(brightness, (width, height), note)

@@ -113,7 +113,8 @@ def bandwidth_rule(x: np.ndarray, rule: str, diagonal: bool = False) -> np.ndarr
     else:
         raise DensityInputError(f"unknown bandwidth rule {rule!r}; choose one of {', '.join(RULES)} "
                                 "or a number")
-    var = np.array([x[:, j].var(ddof=1) if n > 1 else 0.0 for j in range(d)])
+    # ptp first: the variance of equal values can come out as rounding noise (1e-33), not 0
+    var = np.array([x[:, j].var(ddof=1) if n > 1 and np.ptp(x[:, j]) > 0 else 0.0 for j in range(d)])
     sigma = np.sqrt(var) if diagonal else np.full(d, math.sqrt(var.mean()))
     if not np.all(sigma > 0):
         what = "there is only one point" if n == 1 else "all points are identical" if not np.any(var > 0) \
@@ -333,17 +334,23 @@ def binning_bandwidth(h: float, node: float) -> float:
 
     A point a fraction f of the way between nodes Δ apart is split (1 - f, f): at second order that
     widens its kernel by the variance f (1 - f) Δ², Δ²/6 on average over f. Convolving with a Gaussian of
-    variance h² - Δ²/6 instead of h² cancels that leading error term (Δ ≤ h/2 here, so it stays > 0).
+    variance h² - Δ²/6 instead of h² cancels that leading error term. Nodes wider than h (a grid too
+    coarse for the bandwidth, beyond the subdivision limit) get at most the correction for Δ = h.
     """
-    return math.sqrt(h * h - node * node / 6.0)
+    return math.sqrt(h * h - min(node * node, h * h) / 6.0)
 
 
 def _kernel_line(ax: _Axis, h: float, length: int) -> np.ndarray:
-    """The Gaussian sampled at the node offsets, centred at index 0 and wrapped (for circular FFT)."""
+    """The Gaussian sampled at the node offsets, centred at index 0 and wrapped (for circular FFT).
+
+    Normalised to sum 1 / spacing, so each point keeps its unit mass even on nodes wider than h (there
+    the samples' sum differs from the integral); for spacing ≤ h the two agree to rounding.
+    """
     k = np.zeros(length)
     h = binning_bandwidth(h, ax.step)
     offsets = np.arange(ax.reach + 1) * ax.step / h
-    values = np.exp(-0.5 * offsets * offsets) / (h * math.sqrt(2.0 * math.pi))
+    values = np.exp(-0.5 * offsets * offsets)
+    values /= (values[0] + 2.0 * values[1:].sum()) * ax.step
     k[: ax.reach + 1] = values
     if ax.reach:
         k[-ax.reach:] = values[1:][::-1]

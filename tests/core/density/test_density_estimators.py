@@ -294,3 +294,15 @@ def test_density_sampling_is_deterministic_and_follows_the_density(blobs, settin
     assert a.mean(axis=0) == pytest.approx(blobs.mean(axis=0), abs=0.15)
     assert a.std(axis=0) == pytest.approx(blobs.std(axis=0), rel=0.1)
     assert fitted.sample(0, 1).shape == (0, 2)
+
+
+@pytest.mark.parametrize("settings", [HistogramSettings(bins=17), GmmSettings(3, "full"),
+                                      GmmSettings(2, "tied")], ids=["histogram", "gmm full", "gmm tied"])
+def test_density_specialised_grids_equal_the_pointwise_log_density(blobs, settings):
+    fitted = settings.fit(blobs)
+    rect, res = (-7.0, -5.0, 6.0, 8.0), 73
+    grid = fitted.log_density_grid(rect, res)
+    pointwise = fitted.log_density(_grid_points(rect, res)).reshape(res, res)
+    assert np.array_equal(np.isneginf(grid), np.isneginf(pointwise))
+    finite = np.isfinite(pointwise)
+    np.testing.assert_allclose(grid[finite], pointwise[finite], rtol=1e-10, atol=1e-10)

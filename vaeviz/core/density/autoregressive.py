@@ -72,7 +72,7 @@ class AutoregressiveSettings:
             if value not in FACTORS:
                 raise DensityInputError(f"the {name} factor must be one of {', '.join(FACTORS)}, "
                                         f"got {value!r}")
-        if self.bandwidth == "held-out":
+        if isinstance(self.bandwidth, str) and self.bandwidth == "held-out":
             raise DensityInputError("the autoregressive model's KDE factors take a rule (scott, silverman) "
                                     "or a number, not a held-out search")
         bins = check_bins(self.bins)

@@ -91,7 +91,7 @@ class KdeSettings:
     def fit(self, x) -> FittedKde:
         """The KDE of the points; a "held-out" bandwidth runs :func:`held_out_bandwidth_steps` to the end."""
         pts = check_points(x)
-        if self.bandwidth == "held-out":
+        if isinstance(self.bandwidth, str) and self.bandwidth == "held-out":
             steps = held_out_bandwidth_steps(pts, self)
             while True:
                 try:

@@ -213,6 +213,34 @@ class FittedGmm(FittedDensity):
         """log Σ_k π_k N(x | μ_k, Σ_k), exact (the EM lab's log_prob)."""
         return np.asarray(self.gmm.log_prob(check_points(x, self.dim)), dtype=np.float64)
 
+    def log_density_grid(self, rect: Rect, res: int) -> np.ndarray:
+        """log p on the cell centres, ``out[iy, ix]`` (row = y index), exact.
+
+        Each component's quadratic form is built from per-axis (res,) offsets by broadcasting, which is
+        several times cheaper than evaluating res² points one by one; then a log-sum-exp over K.
+        """
+        self._need(2, "log_density_grid")
+        xs, ys = cell_centres(check_rect(rect), check_res(res))
+        gmm = self.gmm
+        planes = np.empty((gmm.n_components, res, res))
+        for k in range(gmm.n_components):
+            p = np.linalg.inv(gmm.covariances[k])
+            dx = xs - gmm.means[k, 0]
+            dy = ys - gmm.means[k, 1]
+            plane = planes[k]
+            np.multiply((2.0 * p[0, 1]) * dy[:, None], dx[None, :], out=plane)
+            plane += (p[0, 0] * dx * dx)[None, :]
+            plane += (p[1, 1] * dy * dy)[:, None]
+            log_norm = self._log_weights[k] - LOG_2PI + 0.5 * math.log(np.linalg.det(p))
+            plane *= -0.5
+            plane += log_norm
+        top = planes.max(axis=0)
+        safe = np.where(np.isfinite(top), top, 0.0)
+        planes -= safe
+        np.exp(planes, out=planes)
+        with np.errstate(divide="ignore"):
+            return safe + np.log(planes.sum(axis=0))
+
     def sample(self, n: int, rng=None) -> np.ndarray:
         """Ancestral sampling: a component by its weight, then its Gaussian."""
         return self.gmm.sample(check_count(n), to_rng(rng))[1]

@@ -319,11 +319,21 @@ def _linear_bins(values: list[np.ndarray], axes: list[_Axis], mass: np.ndarray |
         flat, weight = np.concatenate([i, i + 1]), np.concatenate([(1.0 if mass is None else mass) - f, f])
     else:
         (i0, i1), (f0, f1) = lower, frac
-        base = i0 * shape[1] + i1
+        n = i0.size
+        # One bincount over the four corners (one pass over one output array, not four), its inputs
+        # written in place rather than concatenated.
+        flat = np.empty(4 * n, dtype=np.intp)
+        weight = np.empty(4 * n)
+        np.multiply(i0, shape[1], out=flat[:n])
+        flat[:n] += i1
+        np.add(flat[:n], 1, out=flat[n:2 * n])
+        np.add(flat[:n], shape[1], out=flat[2 * n:3 * n])
+        np.add(flat[:n], shape[1] + 1, out=flat[3 * n:])
         g0, g1 = 1.0 - f0, 1.0 - f1
-        # One bincount over the four corners: one pass over one output array, not four.
-        flat = np.concatenate([base, base + 1, base + shape[1], base + shape[1] + 1])
-        weight = np.concatenate([g0 * g1, g0 * f1, f0 * g1, f0 * f1])
+        np.multiply(g0, g1, out=weight[:n])
+        np.multiply(g0, f1, out=weight[n:2 * n])
+        np.multiply(f0, g1, out=weight[2 * n:3 * n])
+        np.multiply(f0, f1, out=weight[3 * n:])
     return np.bincount(flat, weights=weight, minlength=math.prod(shape)).reshape(shape)
 
 

@@ -173,8 +173,6 @@ class GenerativeView(QWidget):
         for plot in (self.scatter_plot, self.hist_plot):
             setup_data_plot(plot, "x₁", "x₂")
             plot.setAspectLocked(True)
-        self.hist_plot.setXLink(self.scatter_plot)
-        self.hist_plot.setYLink(self.scatter_plot)
         for plot in (self.bar_plot, self.scatter_plot, self.hist_plot):
             plot.setMenuEnabled(False)
             plot.hideButtons()
@@ -206,6 +204,11 @@ class GenerativeView(QWidget):
         self.x_caption = FixedSizeLabel("x = (-000.00, -000.00) · last 2,000 of 10,000,000 draws",
                                         size="10pt")
         self.hist_caption = FixedSizeLabel("N = 1,000,000 · TV(histogram, p) = 0.000", size="11pt")
+        # both data panels' captions equally wide: the panels (aspect locked) show the same range
+        width = max(self.x_caption.minimumWidth(), self.hist_caption.minimumWidth())
+        for caption in (self.x_caption, self.hist_caption):
+            caption.setMinimumWidth(width)
+            caption.setPreferredWidth(width)
         layout.addItem(self.z_caption, row=1, col=0)
         layout.addItem(self.x_caption, row=1, col=1)
         layout.addItem(self.hist_caption, row=1, col=2)
@@ -269,7 +272,8 @@ class GenerativeView(QWidget):
         self.stream = stream
         self._packed = component_packed(stream.n_components, self.dark)
         x0, y0, x1, y1 = stream.rect
-        self.scatter_plot.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.02)
+        for plot in (self.scatter_plot, self.hist_plot):  # (not linked: no zooming here, and equal sizes)
+            plot.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.02)
         self.bar_plot.setRange(xRange=(-0.6, stream.n_components - 0.4), yRange=(0.0, 1.05 * max(
             float(stream.weights.max()), 0.05)), padding=0)
         self.bar_plot.getAxis("bottom").setTicks([[(k, str(k + 1)) for k in range(stream.n_components)]])
@@ -495,13 +499,16 @@ class GenerativeView(QWidget):
             return
         self._ellipse_key = key
         lines, chol = [], np.linalg.cholesky(stream.covariances)
-        for k in range(stream.n_components):
+        halo = plot_colours(self.dark)["background"]
+        order = [k for k in range(stream.n_components) if k != lit] + ([lit] if lit >= 0 else [])
+        for k in order:  # the lit one last, on top
             colour = component_hex(k, self.dark)
-            width = 3.5 if k == lit else 1.6
             for scale, style in ((1.0, Qt.PenStyle.SolidLine), (2.0, Qt.PenStyle.DashLine)):
-                points = stream.means[k][:, None] + scale * chol[k] @ _CIRCLE
-                lines.append((points.T, pg.mkPen(colour, width=width if scale == 1.0 else width * 0.75,
-                                                 style=style)))
+                width = (3.5 if k == lit else 1.8) * (1.0 if scale == 1.0 else 0.75)
+                points = (stream.means[k][:, None] + scale * chol[k] @ _CIRCLE).T
+                # a halo in the background colour: a line over points of its own colour stays visible
+                lines.append((points, pg.mkPen(halo, width=width + 2.5)))
+                lines.append((points, pg.mkPen(colour, width=width, style=style)))
         self.ellipses.set_lines(lines)
         self.mean_marks.set_data(stream.means)
 

@@ -160,12 +160,12 @@ def test_gif_export_writes_several_frames_and_restores_the_view(view, qtbot, tmp
     path = str(tmp_path / "process.gif")
     animation = view.export_animation(path, lambda p, error: results.append((p, error)),
                                       compute=InlineRunner(), schedule=[1, 2, 3, 300, 3000])
-    assert animation is not None
+    assert animation is not None and not view.play_button.isEnabled()  # no Play while frames are grabbed
     qtbot.waitUntil(lambda: bool(results), timeout=20_000)
     assert results == [(path, "")]
     with Image.open(path) as gif:
         assert gif.format == "GIF" and gif.n_frames > 1 and gif.width <= 760
-    assert view.n_draws == 40  # put back: the same 40 draws
+    assert view.n_draws == 40 and view.play_button.isEnabled()  # put back: the same 40 draws
     np.testing.assert_array_equal(view.snapshot.x, before)
 
 
@@ -174,3 +174,21 @@ def test_export_problems_reach_then(view, tmp_path):
     view.export_animation(str(tmp_path / "a.png"), lambda p, e: results.append(e), compute=InlineRunner())
     view.export_animation(str(tmp_path / "a.gif"), lambda p, e: results.append(e))  # no compute runner
     assert ".png" in results[0] and "compute" in results[1]
+
+
+def test_mp4_export_with_ffmpeg_and_the_message_without(view, qtbot, tmp_path, monkeypatch):
+    from tests.ui.fake_ffmpeg import install_fake_ffmpeg
+    from vaeviz.ui.animation import NO_ENCODER
+
+    results = []
+    video = tmp_path / "process.mp4"
+    monkeypatch.delenv("VAEVIZ_FFMPEG", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    view.export_animation(str(video), lambda p, e: results.append(e), compute=InlineRunner())
+    assert results == [NO_ENCODER] and not video.exists()
+    install_fake_ffmpeg(tmp_path, monkeypatch)
+    view.export_animation(str(video), lambda p, e: results.append(e), compute=InlineRunner(),
+                          schedule=[1, 2, 50])
+    qtbot.waitUntil(lambda: len(results) == 2, timeout=20_000)
+    assert results[1] == "" and video.read_text().split()[0].isdigit()
+    assert int(video.read_text().split()[0]) >= 3  # three frames, the last one held

@@ -125,7 +125,7 @@ def test_the_histogram_converges_on_screen(view):
     view._show_until(100_000, lit=False)
     assert view.snapshot.tv < tv_100 / 4
     assert f"{view.snapshot.tv:.3f}" in view.hist_caption.text and "N = 100,000" in view.hist_caption.text
-    assert "last 2,000 of 100,000" in view.x_caption.text
+    assert f"last {MAX_VISIBLE:,} shown" in view.x_caption.text
 
 
 def test_bad_mixture_is_refused_and_the_old_one_kept(view):

@@ -166,7 +166,6 @@ class GenerativeView(QWidget):
 
         self.bar_plot = layout.addPlot(row=0, col=0, title="z ~ Cat(π)")
         self.bar_plot.setLabel("bottom", "component z")
-        self.bar_plot.setLabel("left", "π")
         self.bars = pg.BarGraphItem(x=[0], height=[1], width=0.7)
         self.frequency_ticks = pg.PlotCurveItem(connect="pairs")
         self.bar_plot.addItem(self.bars)
@@ -204,10 +203,9 @@ class GenerativeView(QWidget):
         self.hist_plot.addItem(self.contours)
 
         # captions under the panels, sized once (a changing plot title would re-lay out the figure per tick)
-        self.z_caption = FixedSizeLabel("drawn: z = 20 (π = 0.000)", size="11pt")
-        self.x_caption = FixedSizeLabel("x = (-000.00, -000.00) · last 2,000 of 10,000,000 draws",
-                                        size="10pt")
-        self.hist_caption = FixedSizeLabel("N = 1,000,000 · TV(histogram, p) = 0.000", size="11pt")
+        self.z_caption = FixedSizeLabel("drawn: z = 20 (π = 0.000)", size="10pt")
+        self.x_caption = FixedSizeLabel("x = (-000.00, -000.00) · last 2,000 shown", size="10pt")
+        self.hist_caption = FixedSizeLabel("N = 10,000,000 · TV(histogram, p) = 0.000", size="10pt")
         # both data panels' captions equally wide: the panels (aspect locked) show the same range
         width = max(self.x_caption.minimumWidth(), self.hist_caption.minimumWidth())
         for caption in (self.x_caption, self.hist_caption):
@@ -546,9 +544,8 @@ class GenerativeView(QWidget):
         else:
             where = "x: none yet"
         shown = end - start
-        count = (f"last {shown:,} of {snap.n_draws:,} draws" if shown < self.shown_until
-                 else f"{shown:,} draw{'s' if shown != 1 else ''}")
-        self.x_caption.setText(f"{where} · {count}", color=fg)
+        capped = f" · last {shown:,} shown" if shown < self.shown_until else ""  # (N is under the histogram)
+        self.x_caption.setText(where + capped, color=fg)
 
     def _draw_histogram(self) -> None:
         stream, snap = self.stream, self.snapshot

@@ -221,6 +221,9 @@ def table_rows(state: DensityLabState, bounds=None) -> list[tuple[str, str, obje
     ]
     if s.bandwidth_rule != "scott":
         rows.append(("kde-scott", "KDE, scott bandwidth", KdeSettings(bandwidth="scott")))
+    for h in state.view.compare_bandwidths:
+        if not (s.bandwidth_rule == "manual" and h == s.bandwidth):
+            rows.append((f"kde-{h:g}", f"KDE, h = {h:g}", KdeSettings(bandwidth=h)))
     rows.append(("gmm", f"Gaussian mixture, K = {s.components}", estimator_of("gmm", s)))
     if state.mode == "2d":
         rows.append(("autoregressive", "Autoregressive p(x₁) p(x₂|x₁)",
@@ -318,7 +321,7 @@ def vae_settings(state: DensityLabState, steps: int | None = None):
     from vaeviz.core.density.point_vae import PointVaeSettings
 
     s = state.settings
-    return PointVaeSettings(latent_size=s.vae_latent, hidden=32, steps=steps or s.vae_steps, batch_size=256,
+    return PointVaeSettings(latent_size=s.vae_latent, hidden=64, steps=steps or s.vae_steps, batch_size=256,
                             lr=5e-3, seed=state.view.split_seed, report_every=50)
 
 

@@ -49,10 +49,10 @@ DENSITY_PRESETS: tuple[DensityPreset, ...] = (
                   "histogram, KDE and GMM fits over the true density",
                   DensityLabState(mode="1d", estimator="kde", data=DataChoice(PRESET_1D, 500, 0),
                                   settings=EstimatorSettings(bins=25, components=2))),
-    DensityPreset("pdata-vs-pmodel", "p_data vs p_model: 1,500 samples from a fitted Gaussian mixture "
-                  "(K = 8) drawn over the training data, same axes",
+    DensityPreset("pdata-vs-pmodel", "p_data vs p_model: the training data beside 1,125 samples from a "
+                  "fitted Gaussian mixture (K = 8), same axes and the same density",
                   DensityLabState(estimator="gmm", data=MOONS, settings=EstimatorSettings(components=8),
-                                  view=ViewChoice(slice_on=False, samples=1500))),
+                                  view=ViewChoice(slice_at=0.5, samples=1125))),
     DensityPreset("autoregressive-slice", "Autoregressive p(x) = p(x₁) p(x₂ | x₁): the slice at x₁ = 1 and "
                   "its conditional, a tractable density",
                   DensityLabState(estimator="autoregressive", data=MOONS,
@@ -61,14 +61,14 @@ DENSITY_PRESETS: tuple[DensityPreset, ...] = (
     DensityPreset("vae-density-vs-elbo", "A small VAE on two moons: log p(x) by importance sampling beside "
                   "its ELBO on the same grid (ELBO ≤ log p(x))",
                   DensityLabState(estimator="vae", data=DataChoice("two moons", 1000, 0),
-                                  settings=EstimatorSettings(vae_latent=1, vae_k=64, vae_steps=800),
+                                  settings=EstimatorSettings(vae_latent=1, vae_k=64, vae_steps=1200),
                                   view=ViewChoice(slice_at=0.5, scale="log")),
                   follow_up="train-vae"),
-    DensityPreset("bandwidth-under-over", "Bandwidth h = 0.03 (under-smoothed, spiky): the held-out "
-                  "table puts it below Scott's rule, and h = 3 (over-smoothed) too",
+    DensityPreset("bandwidth-under-over", "KDE bandwidth h = 0.03 (under-smoothed: spikes on the training "
+                  "points): the held-out table ranks it, and h = 3 (over-smoothed), below Scott's rule",
                   DensityLabState(estimator="kde", data=MOONS,
                                   settings=EstimatorSettings(bandwidth_rule="manual", bandwidth=0.03),
-                                  view=ViewChoice(slice_on=False))),
+                                  view=ViewChoice(slice_at=0.5, compare_bandwidths=(0.03, 3.0)))),
 )
 GENERATIVE = DensityPreset("generative-process", "The mixture's generative process: z ~ Cat(π) lights its "
                            "component, x | z ~ N(μ_z, Σ_z) appears in its colour",

@@ -37,6 +37,7 @@ MAX_SEED = 9999
 MAX_VAE_K = 4096
 MAX_VAE_STEPS = 20_000
 COORDINATE_RANGE = 1e4  # the slice position's bound
+MAX_COMPARED = 4
 
 
 def _number(value: object, what: str, low: float = -math.inf, high: float = math.inf) -> float:
@@ -127,6 +128,7 @@ class ViewChoice:
     samples: int = 0  # points drawn from the fitted model beside the data (0: none)
     held_out: float = 0.25
     split_seed: int = 0
+    compare_bandwidths: tuple[float, ...] = ()  # KDE bandwidths the held-out table lists beside the chosen
 
     def validate(self) -> None:
         _choice(self.scale, SCALES, "scale")
@@ -136,6 +138,10 @@ class ViewChoice:
         _whole(self.samples, 0, MAX_SAMPLES, "the number of samples from the model")
         _number(self.held_out, "the held-out fraction", 0.05, 0.9)
         _whole(self.split_seed, 0, MAX_SEED, "the split's seed")
+        if not isinstance(self.compare_bandwidths, tuple) or len(self.compare_bandwidths) > MAX_COMPARED:
+            raise ValueError(f"at most {MAX_COMPARED} bandwidths can be compared in the table")
+        for h in self.compare_bandwidths:
+            _number(h, "a compared bandwidth", MIN_BANDWIDTH, MAX_BANDWIDTH)
 
 
 @dataclass(frozen=True)
@@ -181,7 +187,8 @@ def state_to_json(state: DensityLabState) -> dict:
         "mode": state.mode,
         "estimator": state.estimator,
         "settings": {f.name: getattr(state.settings, f.name) for f in fields(EstimatorSettings)},
-        "view": {f.name: getattr(state.view, f.name) for f in fields(ViewChoice)},
+        "view": {f.name: (list(v) if isinstance(v := getattr(state.view, f.name), tuple) else v)
+                 for f in fields(ViewChoice)},
         "data": {f.name: getattr(state.data, f.name) for f in fields(DataChoice)},
     }
 
@@ -198,7 +205,8 @@ def _part(cls, raw: dict):
     unknown = sorted(set(raw) - names)
     if unknown:
         raise ValueError(f"unknown setting(s) {', '.join(unknown)}")
-    return replace(cls(), **raw)
+    # (JSON has lists; the state holds tuples)
+    return replace(cls(), **{k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()})
 
 
 def state_from_json(raw: dict) -> DensityLabState:

@@ -1,6 +1,6 @@
 """The registered lab docks, in View-menu order, and their presets for the export CLI.
 
-A lab registers itself by putting its dock class here (replacing its placeholder). Dock classes are
+A lab registers itself by putting its dock class here. Dock classes are
 light: they import pyqtgraph and their lab's modules only in ``build()``.
 """
 
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from vaeviz.ui.density.dock import DensityDock
 from vaeviz.ui.docks.base import LabDock, Preset
-from vaeviz.ui.docks.density_dock import DensityDock
 from vaeviz.ui.em.dock import EmDock
 from vaeviz.ui.kl.dock import KlDock
 from vaeviz.ui.vae.dock import LatentDock

@@ -42,6 +42,8 @@ BLOBS = DataChoice("blobs", 1500, 0)
 START = DensityLabState(estimator="kde", data=BLOBS, view=ViewChoice(slice_at=0.0))
 
 DENSITY_PRESETS: tuple[DensityPreset, ...] = (
+    DensityPreset("overview", "Density estimation: a KDE of three blobs as a heatmap with contours, both "
+                  "marginals, the slice p(x₂ | x₁ = a) and the held-out table (the lab's first view)", START),
     DensityPreset("lecture-2d-density", "2-D density estimation: a KDE of two moons as a heatmap with "
                   "contours, both marginals and the slice p(x₂ | x₁ = a)",
                   DensityLabState(estimator="kde", data=MOONS, view=ViewChoice(slice_at=0.5))),

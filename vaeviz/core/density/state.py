@@ -92,7 +92,7 @@ class EstimatorSettings:
     vae_steps: int = 1500
 
     def validate(self) -> None:
-        if not isinstance(self.bins, int) or isinstance(self.bins, bool) or self.bins < 1:
+        if isinstance(self.bins, int) and not isinstance(self.bins, bool) and self.bins < 1:
             raise ValueError(f"a histogram needs at least 1 bin per axis (got {self.bins!r})")
         _whole(self.bins, 1, MAX_BINS, "the histogram's bins")
         _choice(self.bandwidth_rule, BANDWIDTH_RULES, "bandwidth rule")

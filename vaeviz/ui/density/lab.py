@@ -47,7 +47,7 @@ from vaeviz.ui.density.explain import ExplainPane, explain_html
 from vaeviz.ui.density.figure import DensityFigure
 from vaeviz.ui.density.layers import fit_heat_job, recolour_job, vae_heat_job, vae_recolour_job
 from vaeviz.ui.lab.controller import user_message
-from vaeviz.ui.lab.message_bar import MessageBar
+from vaeviz.ui.lab.message_bar import MESSAGE, MessageBar
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif);;All files (*)"
 IMAGE_RECT = (-4.0, -4.0, 4.0, 4.0)  # the box an image's density covers (its long side)
@@ -149,6 +149,7 @@ class DensityLab(QWidget):
         self.figure.main.box.data_edit.connect(self._on_data_edit)
         self._unsubscribe = points.subscribe(self._on_points_changed)
         self._applied: DensityLabState | None = None
+        self._live = False  # the picture on show is a held slider's quick frame (no numbers, no table)
         self.apply_state(start or self.state)
 
     # ----- the one path of every change -------------------------------------------------------------
@@ -164,8 +165,9 @@ class DensityLab(QWidget):
             self.controls.show_state(self.state)
             return False
         old = self._applied
+        was_live, self._live = self._live, live
         self.state = self._applied = state
-        self.messages.clear("message")
+        self.messages.clear(MESSAGE)
         self.controls.show_state(state)
         self.figure.set_mode(state.mode, "elbo" if state.estimator == "vae"
                              else "samples" if state.view.samples else None)
@@ -192,6 +194,10 @@ class DensityLab(QWidget):
                 self.request_fit(False)
             else:
                 self.request_slice(state.view.slice_at, drag=False)
+        elif old.view.compare_bandwidths != state.view.compare_bandwidths:
+            self.request_table()
+        elif was_live and not live:  # the slider's release: the exact numbers and the table now
+            self.request_fit(False)
         return True
 
     @Slot(object, bool)
@@ -237,7 +243,7 @@ class DensityLab(QWidget):
         elif text:
             self.controller.report(html.escape(text))
         else:
-            self.messages.clear("message")
+            self.messages.clear(MESSAGE)
 
     def refresh(self) -> None:
         """The data changed (or the split): split again, draw the points, refit, recompute the table."""
@@ -255,6 +261,7 @@ class DensityLab(QWidget):
         if self.data_problem:
             self.show_problem(self.data_problem)
             return
+        self.messages.clear(MESSAGE)  # (a problem with the previous data is over)
         self.request_fit(False)
 
     def show_problem(self, text: str) -> None:
@@ -452,7 +459,7 @@ class DensityLab(QWidget):
     def _on_vae_finished(self, vae_heat) -> None:
         self.controls.set_progress(1.0)
         self.vae_heat = vae_heat
-        self.messages.clear("message")
+        self.messages.clear(MESSAGE)
         if self.state.estimator == "vae":
             self._on_vae_heat(vae_heat)
 

@@ -67,6 +67,16 @@ GOALS: dict[str, dict[str, Goal]] = {
         "kl_dock_frame_ms": Goal("<=", 16.0, "ms"),
         "kl_drag_p_frame_ms": Goal("<=", 16.0, "ms"),
     },
+    "density": {
+        # Binned-FFT KDE: N = 1e5 points on 512² cells; the same grid against scikit-learn (issue #14).
+        "kde_grid_512_ms_n1e5": Goal("<=", 20.0, "ms"),
+        "kde_speedup_vs_sklearn": Goal(">=", 100.0, "x"),
+        # The real dock on the real worker: a bandwidth slider move until heatmap, contours and marginals are
+        # painted (median of 100 moves).
+        "density_drag_frame_ms": Goal("<=", 16.0, "ms"),
+        # A K = 10 mixture's 512² heatmap (log-density, colours, contours) redrawn per frame, one mean moving.
+        "gmm_heatmap_512_fps": Goal(">=", 60.0, "fps"),
+    },
     "robustness": {
         # Bad input files across every reader, each opened the way the app opens it (issue #13).
         "bad_inputs_tried": Goal(">=", 100, ""),

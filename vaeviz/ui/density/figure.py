@@ -61,6 +61,23 @@ def style_plot(plot: pg.PlotItem, dark: bool) -> None:
     plot.titleLabel.setText(plot.titleLabel.text, color=fg)
 
 
+def _fit_range(plot: pg.PlotItem, axis: int, top: float) -> None:
+    """Show [0, top] along ``axis`` (0: x, 1: y) with a little room, the range kept while ``top`` stays
+    within it and above half of it (new ticks and a relayout on every drag frame would cost a frame)."""
+    top = max(top, 1e-12)
+    current = plot.getViewBox().viewRange()[axis][1]
+    if not (0.5 * current < top * 1.05 <= current):
+        if axis == 0:
+            plot.setXRange(0, top * 1.1, padding=0)
+        else:
+            plot.setYRange(0, top * 1.1, padding=0)
+
+
+def _set_title(plot: pg.PlotItem, text: str, size: str = "9pt") -> None:
+    if plot.titleLabel.text != text:  # (a title's layout costs: only when it changes)
+        plot.setTitle(text, size=size)
+
+
 class HeldOutTable(QTableWidget):
     """One row per estimator: mean log-likelihood per point on the training and on the held-out points."""
 
@@ -147,7 +164,8 @@ class MainPlot(pg.PlotItem):
 
     def set_note(self, text: str) -> None:
         """A sentence in the middle of the plot (why there is no density), "" for none."""
-        self.note.setText(text)
+        if text != self.note.toPlainText():  # (laying out a text item costs: only when it changes)
+            self.note.setText(text)
         self.note.setVisible(bool(text))
         (x0, x1), (y0, y1) = self.box.viewRange()
         self.note.setPos((x0 + x1) / 2, (y0 + y1) / 2)
@@ -298,8 +316,8 @@ class DensityFigure(QWidget):
         ys = y0 + (np.arange(res) + 0.5) * (y1 - y0) / res
         self.top_curve.setData(xs, np.nan_to_num(mx, posinf=0.0))
         self.right_curve.setData(np.nan_to_num(my, posinf=0.0), ys)
-        self.top.setYRange(0, max(float(np.max(mx)), 1e-12) * 1.1, padding=0)
-        self.right.setXRange(0, max(float(np.max(my)), 1e-12) * 1.1, padding=0)
+        _fit_range(self.top, 1, float(np.max(mx)))
+        _fit_range(self.right, 0, float(np.max(my)))
 
     def set_conditional(self, rect, res: int, a: float | None, values: np.ndarray | None,
                         marginal: np.ndarray | None = None) -> None:
@@ -316,7 +334,7 @@ class DensityFigure(QWidget):
         if not shown:
             self.cond_curve.setData([], [])
             self.cond_outline.setData([], [])
-            self.cond.setTitle("p(x₂|x₁=a): slice off", size="9pt")
+            _set_title(self.cond, "p(x₂|x₁=a): slice off")
             return
         _, y0, _, y1 = rect
         ys = y0 + (np.arange(res) + 0.5) * (y1 - y0) / res
@@ -326,9 +344,9 @@ class DensityFigure(QWidget):
         if marginal is not None:
             self.cond_outline.setData(np.nan_to_num(marginal, posinf=0.0), ys)
             top = max(top, float(np.max(marginal)))
-        self.cond.setXRange(0, max(top, 1e-12) * 1.1, padding=0)
+        _fit_range(self.cond, 0, top)
         empty = "" if top > 0 else " — 0 here (no data in this slice)"
-        self.cond.setTitle(f"p(x₂|x₁={a:.2f}){empty}", size="9pt")
+        _set_title(self.cond, f"p(x₂|x₁={a:.2f}){empty}")
 
     def _slice_moved(self, line) -> None:
         if not self._placing:

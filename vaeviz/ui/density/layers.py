@@ -8,6 +8,7 @@ Nothing here touches a widget. -inf (density 0) is drawn as the background; noth
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -40,30 +41,39 @@ class Heat:
     snapshot: object
 
 
-def _ramp(t: np.ndarray, dark: bool) -> np.ndarray:
+LUT_SIZE = 1024  # colour steps of the ramp: finer than the eye tells apart
+
+
+@functools.lru_cache(maxsize=4)
+def ramp_lut(dark: bool) -> np.ndarray:
+    """The theme's ramp as packed rgb32 colours (LUT_SIZE,): the background at 0, the peak's colour last."""
     stops = np.array([rgb(c) for c in RAMPS[dark]], dtype=np.float64)
     stops[0] = rgb(plot_colours(dark)["background"])
-    t = np.clip(t, 0.0, 1.0)[..., None]
+    t = np.linspace(0.0, 1.0, LUT_SIZE)[:, None]
     low = stops[0] + np.minimum(t, 0.5) * 2 * (stops[1] - stops[0])
-    return np.where(t <= 0.5, low, stops[1] + (t - 0.5) * 2 * (stops[2] - stops[1]))
+    rgb_lut = np.where(t <= 0.5, low, stops[1] + (t - 0.5) * 2 * (stops[2] - stops[1]))
+    lut = pack_rgb32(np.clip(np.rint(rgb_lut), 0, 255).astype(np.uint8)[None])[0]
+    lut.setflags(write=False)
+    return lut
 
 
 def colour_of(log_p: np.ndarray, scale: str, dark: bool,
               peak: float | None = None) -> tuple[np.ndarray, float]:
     """(pixels (res, res) rgb32 with row 0 at the top, the peak used); ``peak`` fixes the scale (two maps
     compared on one scale), else the map's own maximum. Linear: p / p_peak; log: the top ``LOG_RANGE``
-    nats."""
-    finite = np.isfinite(log_p)
-    top = float(log_p[finite].max()) if peak is None and finite.any() else (peak if peak is not None else 0.0)
-    if not finite.any() or not math.isfinite(top):
-        t = np.zeros(log_p.shape)
-    elif scale == "log":
-        t = np.where(finite, (log_p - top + LOG_RANGE) / LOG_RANGE, 0.0)
+    nats. -inf (density 0) gets the background; the colours are one lookup in :func:`ramp_lut`."""
+    flipped = log_p[::-1]  # row 0 at the top
+    top = peak
+    if top is None:
+        top = float(flipped.max()) if flipped.size else -math.inf
+    if not math.isfinite(top):
+        return np.full(log_p.shape, ramp_lut(dark)[0], dtype=np.uint32), top
+    if scale == "log":
+        t = (flipped - (top - LOG_RANGE)) * ((LUT_SIZE - 1) / LOG_RANGE)
     else:
-        with np.errstate(over="ignore"):
-            t = np.where(finite, np.exp(np.minimum(log_p - top, 50.0)), 0.0)
-    pixels = _ramp(t, dark)
-    return pack_rgb32(np.clip(pixels[::-1], 0, 255).astype(np.uint8)), top
+        t = np.exp(np.minimum(flipped - top, 0.0)) * (LUT_SIZE - 1)
+    np.clip(t, 0.0, LUT_SIZE - 1, out=t)  # (-inf → 0, the background; exp(-inf) = 0 too)
+    return ramp_lut(dark)[t.astype(np.intp)], top
 
 
 def contours_of(log_p: np.ndarray, rect: Rect, scale: str, peak: float) -> tuple[np.ndarray, np.ndarray]:

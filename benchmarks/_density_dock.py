@@ -1,0 +1,151 @@
+"""The Density benchmark's dock figures (figures 3 and 4 of :mod:`benchmarks.density`).
+
+- ``density_drag_frame_ms``: a :class:`~vaeviz.ui.density.dock.DensityDock` on the real compute worker,
+  shown at ``DOCK_SIZE`` with two moons (1,500 points) and a KDE whose bandwidth is set by hand. Each move
+  of the held bandwidth slider (h swinging between 0.15 and 0.6, where the binned KDE works at the
+  dock's 200² cells) is timed from the slider's new value until the worker's answer — the KDE refitted,
+  its 200² log-density, both marginals and the conditional, coloured with its contours — is in the dock
+  and the dock has painted it. Each move waits for its answer before the next one, so every figure is
+  one move's whole round trip (a real drag drops the answers it overtakes).
+- ``gmm_heatmap_512_fps``: the dock has no component dragging (its mixture is fitted by EM), so this times
+  what one frame of such a drag would cost in the worker: a K = 10 mixture with one mean moved a little
+  each frame, its log-density on 512² cells (``FittedGmm.log_density_grid``), coloured with its contours
+  (``ui.density.layers``); frames per second = 1000 / the median frame in ms.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import time
+
+import numpy as np
+
+from benchmarks._qt_wait import spin
+
+DOCK_SIZE = (1280, 760)
+MOVES = 100
+TIMEOUT_S = 60.0
+GMM_FRAMES = 60
+
+
+def _ms(values: list[float]) -> dict:
+    ordered = sorted(values)
+    return {"median_ms": round(statistics.median(values) * 1000, 3),
+            "p90_ms": round(ordered[int(0.9 * (len(ordered) - 1))] * 1000, 3),
+            "max_ms": round(ordered[-1] * 1000, 3), "n": len(values)}
+
+
+def open_dock(bridge):
+    """The Density dock on ``bridge``: two moons, a KDE with h = 0.3 by hand, shown and painted."""
+    from dataclasses import replace
+
+    from vaeviz.core.density.presets import preset
+    from vaeviz.ui.density.dock import DensityDock
+
+    state = preset("lecture-2d-density").state
+    state = replace(state, settings=replace(state.settings, bandwidth_rule="manual", bandwidth=0.3))
+    dock = DensityDock(bridge)
+    dock.resize(*DOCK_SIZE)
+    dock.show()
+    dock.ensure_built()
+    lab = dock.lab
+    lab.apply_state(state, reload_data=True)
+    if not spin(lambda: lab.heat is not None and not lab.controller.busy and len(lab.points) == 1500,
+                TIMEOUT_S):
+        raise RuntimeError("the Density dock's first picture did not arrive")
+    spin(lambda: False, 0.3)  # first layout and paints
+    return dock
+
+
+def drag_times(dock) -> list[float]:
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    from vaeviz.ui.density.controls import slider_of_bandwidth
+
+    lab = dock.lab
+    arrived = [0]
+    want = [0]
+    loop = QEventLoop()
+    on_heat = lab._on_heat
+
+    def heat(value) -> None:  # the wait ends the moment the answer is in (no polling delay)
+        on_heat(value)
+        arrived[0] += 1
+        if arrived[0] >= want[0]:
+            loop.quit()
+
+    lab._on_heat = heat  # the lab names it at each request: this wrapper notes each answer's arrival
+    slider = lab.controls.bandwidth
+    slider.setSliderDown(True)
+    low, high = slider_of_bandwidth(0.15), slider_of_bandwidth(0.6)
+    times = []
+    try:
+        for i in range(MOVES):
+            position = round(low + (high - low) * (0.5 + 0.5 * math.sin(2 * math.pi * i / 25)))
+            if position == slider.value():
+                position += 1
+            want[0] = arrived[0] + 1
+            t0 = time.perf_counter()
+            slider.setValue(position)
+            timeout = QTimer()
+            timeout.setSingleShot(True)
+            timeout.timeout.connect(loop.quit)
+            timeout.start(int(TIMEOUT_S * 1000))
+            if arrived[0] < want[0]:
+                loop.exec()
+            timeout.stop()
+            if arrived[0] < want[0]:
+                raise RuntimeError("a bandwidth move's picture did not arrive")
+            dock.repaint()
+            times.append(time.perf_counter() - t0)
+    finally:
+        slider.setSliderDown(False)
+        lab._on_heat = on_heat
+    return times
+
+
+def close_dock(dock) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    dock.shutdown()
+    dock.close()
+    dock.deleteLater()
+    QApplication.processEvents()
+
+
+def measure_drag(bridge) -> dict:
+    dock = open_dock(bridge)
+    try:
+        return _ms(drag_times(dock))
+    finally:
+        close_dock(dock)
+
+
+def gmm_frame_times() -> list[float]:
+    """One K = 10 mixture redrawn on 512² cells per frame, one mean moved each time (see the notes)."""
+    from vaeviz.core.data.density_presets import make_density_preset
+    from vaeviz.core.density.lab import DensitySnapshot, plot_rect
+    from vaeviz.core.density.mixture import FittedGmm, GmmSettings
+    from vaeviz.core.em.gmm import GaussianMixture
+    from vaeviz.ui.density.layers import heat_of
+
+    x = make_density_preset("two moons", 5000, 0).points
+    fitted = GmmSettings(n_components=10, seed=0).fit(x)
+    rect = plot_rect(x)
+    g = fitted.gmm
+    times = []
+    for i in range(GMM_FRAMES + 1):
+        means = g.means.copy()
+        means[0] += 0.5 * np.array([math.cos(i / 5), math.sin(i / 5)])  # the dragged component
+        t0 = time.perf_counter()
+        moved = FittedGmm(GaussianMixture(g.weights, means, g.covariances, g.covariance_type))
+        log_p = moved.log_density_grid(rect, 512)
+        snapshot = DensitySnapshot("gmm", rect, 512, log_p, np.zeros(512), np.zeros(512), None, None,
+                                   np.empty((0, 2)), math.nan, math.nan, 0, 0, "", moved)
+        heat = heat_of(snapshot, "linear", False)
+        elapsed = time.perf_counter() - t0
+        assert np.isfinite(log_p).all() and heat.pixels.shape == (512, 512)
+        if i:  # (the first frame warms the caches)
+            times.append(elapsed)
+    return times

@@ -92,7 +92,6 @@ class HeldOutTable(QTableWidget):
         for j in (1, 2):
             self.horizontalHeader().setSectionResizeMode(j, QHeaderView.ResizeMode.ResizeToContents)
         self.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.setMinimumHeight(120)
         self.verticalHeader().setDefaultSectionSize(22)
         self.rows: list = []
 
@@ -119,6 +118,10 @@ class HeldOutTable(QTableWidget):
                     item.setToolTip(row.problem or "a held-out point fell where the model's density is 0 "
                                     "(an empty bin): log 0 = −∞")
                 self.setItem(i, j, item)
+        # as tall as its rows (an export has no empty table area below them)
+        rows = max(len(self.rows), 1)
+        row_height = self.verticalHeader().defaultSectionSize()
+        self.setFixedHeight(self.horizontalHeader().height() + rows * row_height + 2 * self.frameWidth() + 2)
 
     def value(self, i: int, j: int) -> str:
         item = self.item(i, j)
@@ -252,8 +255,8 @@ class DensityFigure(QWidget):
         row = QHBoxLayout(self.page2d)
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(0)
-        row.addWidget(self.graphics, 3)
-        row.addWidget(self.elbo_widget, 2)
+        row.addWidget(self.graphics, 2)  # (the map beside is aspect-locked: as wide as the main map)
+        row.addWidget(self.elbo_widget, 1)
         self.pages = QStackedWidget()
         self.pages.addWidget(self.page2d)
         self.pages.addWidget(self.oned)
@@ -264,7 +267,6 @@ class DensityFigure(QWidget):
         column.addWidget(self.title)
         column.addWidget(self.pages, 1)
         column.addWidget(self.table)
-        self.table.setMaximumHeight(200)
         self.apply_theme(False)
 
     # ----- layout ---------------------------------------------------------------------------------
@@ -421,5 +423,8 @@ class DensityFigure(QWidget):
             self.oned_curves[key].setPen(pg.mkPen(c[key], width=2))
         self.oned_train.setPen(pg.mkPen(c["train"], width=1))
         self.oned_held.setPen(pg.mkPen(c["held"], width=1))
-        self.oned.getPlotItem().legend.setLabelTextColor(fg)
+        legend = self.oned.getPlotItem().legend
+        legend.setLabelTextColor(fg)
+        for _sample, label in legend.items:  # (pyqtgraph re-colours only labels made afterwards)
+            label.setText(label.text, color=fg)
         self.oned.getPlotItem().legend.setBrush(pg.mkBrush(bg))

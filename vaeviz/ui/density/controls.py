@@ -92,6 +92,7 @@ class DensityControls(QScrollArea):
         super().__init__()
         self.setObjectName("densityControls")
         self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # (it scrolls down only)
         self.state = DensityLabState()
         inner = QWidget()
         self.setWidget(inner)
@@ -192,7 +193,7 @@ class DensityControls(QScrollArea):
         form.addRow("Split seed", self.split_seed)
         column.addWidget(box)
 
-        box = QGroupBox("Data (shared with GMM & EM)")
+        box = QGroupBox("Data (shared with GMM && EM)")
         form = QFormLayout(box)
         self.data_preset = QComboBox()
         for name in (*PRESETS_2D, PRESET_1D):

@@ -76,7 +76,7 @@ def _fit_title(state: DensityLabState, snapshot) -> str:
     data = f"{state.data.preset} data" if state.data.preset != CUSTOM_DATA else "the shared data"
     parts = [f"{name} ({detail}) of {data}, {state.view.scale} scale"]
     if snapshot is not None and state.view.samples and state.estimator != "vae":
-        parts.append(f"× = {state.view.samples:,} samples from p_model over ● p_data")
+        parts.append(f"{state.view.samples:,} samples from p_model (×, right) beside p_data (left)")
     return "; ".join(parts)
 
 
@@ -120,7 +120,8 @@ class DensityLab(QWidget):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.controls, "Lab")
         self.tabs.addTab(self.explain, "Explain")
-        self.tabs.setMinimumWidth(330)
+        # as wide as the side panel's widgets need (it scrolls down only) and its scroll bar
+        self.tabs.setMinimumWidth(max(370, self.controls.widget().minimumSizeHint().width() + 30))
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)
         splitter.addWidget(self.tabs)

@@ -27,6 +27,7 @@ def apply_preset(dock, preset: DensityPreset, steps: int | None) -> None:
 
         state = replace(state, settings=replace(state.settings, vae_steps=max(1, steps)))
     lab.views.setCurrentWidget(lab.figure)
+    lab.controls.preset.setCurrentIndex(lab.controls.preset.findData(preset.name))  # (no signal: a choice)
     if not lab.apply_state(state, reload_data=True):
         return
 

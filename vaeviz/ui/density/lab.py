@@ -51,7 +51,6 @@ from vaeviz.ui.lab.message_bar import MESSAGE, MessageBar
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif);;All files (*)"
 IMAGE_RECT = (-4.0, -4.0, 4.0, 4.0)  # the box an image's density covers (its long side)
-IMAGE_N = 2000
 
 
 def _sample_preset(name: str, n: int, seed: int):
@@ -285,9 +284,11 @@ class DensityLab(QWidget):
         if path:
             self.load_image(path)
 
-    def load_image(self, path: str, n: int = IMAGE_N) -> None:
-        """Sample points from an image's brightness (worker); a bad file changes nothing and says why."""
+    def load_image(self, path: str, n: int | None = None) -> None:
+        """Sample ``n`` points (the data's N by default) from an image's brightness (worker); a bad file
+        changes nothing and says why."""
         seed = self.state.data.seed
+        n = self.state.data.n if n is None else n
 
         def read(ctx):
             try:

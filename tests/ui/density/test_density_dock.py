@@ -276,3 +276,12 @@ def test_every_preset_exports_a_non_blank_figure(dock, name):
         assert lab.figure.elbo.heat.image is not None
     if name == "generative-process":
         assert figure is lab.generative.figure_widget() and lab.generative.n_draws > 0
+
+
+def test_back_from_one_d_the_shared_points_are_kept(dock):
+    lab = dock.lab
+    before = lab.points.points.copy()
+    lab.controls.mode.setCurrentIndex(lab.controls.mode.findData("1d"))
+    lab.controls.mode.setCurrentIndex(lab.controls.mode.findData("2d"))
+    assert lab.state.mode == "2d" and lab.state.data.preset == "custom"
+    assert np.array_equal(lab.points.points, before) and lab.heat is not None

@@ -74,7 +74,8 @@ def switch_mode(state: DensityLabState, mode: str) -> DensityLabState:
     if mode == "1d":
         estimator = state.estimator if state.estimator in ESTIMATORS_1D else "kde"
         return replace(state, mode="1d", estimator=estimator, data=DataChoice(PRESET_1D, 500, 0))
-    return replace(state, mode="2d", data=DataChoice())
+    # back in 2-D the shared points are the data as they are (reloading a preset would replace them)
+    return replace(state, mode="2d", data=DataChoice(CUSTOM_DATA))
 
 
 def _spin(low: int, high: int, step: int = 1) -> QSpinBox:

@@ -328,20 +328,20 @@ def vae_settings(state: DensityLabState, steps: int | None = None):
 def vae_job(state: DensityLabState, train: np.ndarray, held: np.ndarray, rect: Rect,
             res: int = 96) -> JobFactory:
     """Train the point VAE (progress: ``PointVaeProgress``), then its maps on ``res``² cells (progress:
-    ``MapsProgress``); returns a :class:`VaeSnapshot`. Fractions run 0 → 0.8 for training, → 1 for maps."""
-    from vaeviz.core.density.point_vae import (
-        density_maps_job,
-        point_log_px,
-        sample_point_vae,
-        train_point_vae_job,
-    )
-    from vaeviz.core.jobs import Progress
-
-    train_factory = train_point_vae_job(train, vae_settings(state))
+    ``MapsProgress``); returns a :class:`VaeSnapshot`. Fractions run 0 → 0.8 for training, → 1 for maps.
+    torch is imported when the job runs, in the worker's thread (never in the GUI's)."""
     k = state.settings.vae_k
 
     def factory(ctx: JobContext):
-        gen = train_factory(ctx)
+        from vaeviz.core.density.point_vae import (
+            density_maps_job,
+            point_log_px,
+            sample_point_vae,
+            train_point_vae_job,
+        )
+        from vaeviz.core.jobs import Progress
+
+        gen = train_point_vae_job(train, vae_settings(state))(ctx)
         while True:
             try:
                 item = next(gen)

@@ -479,7 +479,7 @@ class DensityLab(QWidget):
         snap = vae_heat.snapshot
         gap = snap.density.held_ll - snap.held_elbo  # at the held-out points: where the data are
         se = float(np.nanmedian(snap.log_px_se))
-        self.figure.elbo.setTitle(f"ELBO ≤ log p(x) ({gap:.2f} nats below at held-out points)", size="10pt")
+        self.figure.elbo.setTitle(f"ELBO ≤ log p(x) (gap {gap:.2f} held out)", size="10pt")
         self.figure.main.setTitle(f"log p(x) by importance sampling, K = {snap.k_samples} "
                                   f"(median SE {se:.2f})",
                                   size="10pt")

@@ -12,7 +12,8 @@ from vaeviz.core.limits import bounded_message
 # Errors whose text is written for the user: shown without the exception's name.
 USER_ERRORS = frozenset({
     "LabError", "DatasetError", "CheckpointError", "CsvError", "SessionError", "DensityInputError",
-    "ValueError", "OSError", "FileNotFoundError", "IsADirectoryError", "NotADirectoryError", "FileExistsError",
+    "ValueError", "OSError", "FileNotFoundError", "IsADirectoryError", "NotADirectoryError",
+    "FileExistsError",
 })
 # Errors whose text is not: shown as what they mean.
 PLAIN_WORDS = {

@@ -18,7 +18,16 @@ from vaeviz.core.kl.posterior import elbo_by_quadrature
 from vaeviz.core.kl.state import KLLabState
 from vaeviz.core.kl.targets import Gaussian
 from vaeviz.ui.kl.explain import explain_html
-from vaeviz.ui.kl.layers import GridValues, grid_job, heat_job, heat_of
+from vaeviz.ui.kl.layers import (
+    DRAG_HEAT_CELLS,
+    DRAG_QUADRATURE_CELLS,
+    HEAT_CELLS,
+    QUADRATURE_CELLS,
+    GridValues,
+    grid_job,
+    heat_job,
+    heat_of,
+)
 from vaeviz.ui.kl.numbers import Row
 
 VI_EXTENT = ((-3.0, 3.0), (-3.0, 3.0))  # the toy posterior's modes lie within ±2
@@ -110,7 +119,8 @@ class FrameView(QObject):
         if state.mode == "vi":
             factory = single(lambda ctx: heat_of(state.vi.model().posterior(), extent, dark))
         else:
-            factory = heat_job(target if target is not None else state.target.build(), extent, dark)
+            factory = heat_job(target if target is not None else state.target.build(), extent, dark,
+                               DRAG_HEAT_CELLS if drag else HEAT_CELLS)
         if drag:
             self.lab.controller.stream(("heat", "drag"), factory, self._on_heat)
         else:
@@ -191,7 +201,8 @@ class FrameView(QObject):
             q, evidence = self.frame.q, self.frame.log_evidence
             factory = single(lambda ctx: vi_grid(state, q, evidence))
         else:
-            factory = grid_job(target if target is not None else state.target.build(), qs, extent)
+            factory = grid_job(target if target is not None else state.target.build(), qs, extent,
+                               QUADRATURE_CELLS if target is None else DRAG_QUADRATURE_CELLS)
         self._grid_target = target  # kept alive, so its id stays its own while the key holds it
         if target is not None:
             self.lab.controller.stream(("grid", "drag"), factory, self._on_drag_grid)

@@ -2,11 +2,12 @@
 
 - ``density_drag_frame_ms``: a :class:`~vaeviz.ui.density.dock.DensityDock` on the real compute worker,
   shown at ``DOCK_SIZE`` with two moons (1,500 points) and a KDE whose bandwidth is set by hand. Each move
-  of the held bandwidth slider (h swinging between 0.15 and 0.6, where the binned KDE works at the
-  dock's 200² cells) is timed from the slider's new value until the worker's answer — the KDE refitted,
-  its 200² log-density, both marginals and the conditional, coloured with its contours — is in the dock
-  and the dock has painted it. Each move waits for its answer before the next one, so every figure is
-  one move's whole round trip (a real drag drops the answers it overtakes).
+  of the held bandwidth slider (h swinging between 0.15 and 0.6, where the binned KDE works at the dock's
+  cells) is timed from the slider's new value until the worker's answer — the KDE refitted, its log-density
+  (128² while the slider is held; 200² on release), both marginals and the conditional, coloured with its
+  contours — is in the dock and the event loop has delivered what that posted: the paint of every view that
+  changed (each paints once; the rest of the dock is not repainted). Each move waits for its answer before
+  the next one, so every figure is one move's whole round trip (a real drag drops the answers it overtakes).
 - ``gmm_heatmap_512_fps``: the dock has no component dragging (its mixture is fitted by EM), so this times
   what one frame of such a drag would cost in the worker: a K = 10 mixture with one mean moved a little
   each frame, its log-density on 512² cells (``FittedGmm.log_density_grid``), coloured with its contours
@@ -60,6 +61,7 @@ def open_dock(bridge):
 
 def drag_times(dock) -> list[float]:
     from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtWidgets import QApplication
 
     from vaeviz.ui.density.controls import slider_of_bandwidth
 
@@ -97,7 +99,7 @@ def drag_times(dock) -> list[float]:
             timeout.stop()
             if arrived[0] < want[0]:
                 raise RuntimeError("a bandwidth move's picture did not arrive")
-            dock.repaint()
+            QApplication.processEvents()  # the posted updates: each changed view paints once
             times.append(time.perf_counter() - t0)
     finally:
         slider.setSliderDown(False)

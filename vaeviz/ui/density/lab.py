@@ -45,7 +45,7 @@ from vaeviz.ui.density.controller import DensityController
 from vaeviz.ui.density.controls import DensityControls
 from vaeviz.ui.density.explain import ExplainPane, explain_html
 from vaeviz.ui.density.figure import DensityFigure
-from vaeviz.ui.density.layers import fit_heat_job, recolour_job, vae_heat_job, vae_recolour_job
+from vaeviz.ui.density.layers import LIVE_RES, fit_heat_job, recolour_job, vae_heat_job, vae_recolour_job
 from vaeviz.ui.lab.controller import user_message
 from vaeviz.ui.lab.message_bar import MESSAGE, MessageBar
 
@@ -336,7 +336,8 @@ class DensityLab(QWidget):
             else:
                 self.show_untrained()
         else:
-            factory = fit_heat_job(state, self.train, self.held, self.rect, self.dark, numbers=not live)
+            factory = fit_heat_job(state, self.train, self.held, self.rect, self.dark, numbers=not live,
+                                   res=LIVE_RES if live else None)
             if live:
                 self.controller.stream(("heat", "drag"), factory, self._on_heat,
                                        on_failed=self._on_fit_failed)

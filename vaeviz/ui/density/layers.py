@@ -27,6 +27,10 @@ LOG_RANGE = 14.0  # nats below the peak shown by the log scale's colours (below:
 # Three-stop colour ramps per theme (dark?): background-ish → mid → peak, readable under black or white dots
 RAMPS = {False: ("#ffffff", "#8fb8e6", "#123c7a"), True: ("#1e1e1e", "#2f6fb0", "#d9ecff")}
 
+# Cells per axis of a held slider's frames: a binned KDE on 128² costs a third of the 200² one, and the
+# release draws the full grid (with the table's exact log-likelihoods) at once.
+LIVE_RES = 128
+
 
 @dataclass(frozen=True, eq=False)
 class Heat:

@@ -140,6 +140,25 @@ def test_csv_round_trip_through_the_data_tools(dock, tmp_path, monkeypatch):
     assert len(lab.points) == 400
 
 
+def test_samples_from_the_model_export_as_csv(dock, tmp_path, monkeypatch):
+    from vaeviz.core.data.pointset_io import import_csv
+
+    lab = dock.lab
+    assert lab.apply_state(replace(lab.state, view=replace(lab.state.view, samples=300)))
+    path = tmp_path / "samples.csv"
+    monkeypatch.setattr(lab, "ask_save_path", lambda *a: str(path))
+    lab.controls.export_samples.click()
+    written = import_csv(path)
+    shown = lab.heat.snapshot.samples
+    assert len(shown) == 300
+    np.testing.assert_array_equal(written[0], shown)  # repr-exact floats: the same samples
+    assert "samples" in lab.messages.text()
+    assert lab.apply_state(replace(lab.state, view=replace(lab.state.view, samples=0)))
+    path.unlink()
+    lab.controls.export_samples.click()
+    assert not path.exists() and "no samples" in lab.messages.text()
+
+
 @pytest.mark.parametrize("points, words", [
     (np.empty((0, 2)), "N = 0"),
     (np.array([[1.0, 1.0]]), "at least 2 points"),

@@ -232,6 +232,9 @@ class DensityControls(QScrollArea):
         form.addRow(grid)
         self.data_box = box
         column.addWidget(box)
+        self.export_samples = QPushButton("Samples from p_model as CSV…")
+        self.export_samples.setToolTip("The samples drawn from the fitted model (the Samples count), as CSV")
+        column.addWidget(self.export_samples)
         self.generative = QPushButton("Generative process of the mixture…")
         column.addWidget(self.generative)
         column.addStretch(1)

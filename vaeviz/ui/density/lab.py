@@ -19,6 +19,7 @@ from __future__ import annotations
 import html
 import math
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal, Slot
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import QFileDialog, QSplitter, QTabWidget, QVBoxLayout, Q
 from vaeviz.core.data.density_image import load_image_density, sample_image_density
 from vaeviz.core.data.density_presets import DENSITY_PRESETS, DensityInputError, make_density_preset
 from vaeviz.core.data.pointset import PointSet
+from vaeviz.core.data.pointset_io import export_csv
 from vaeviz.core.density.lab import (
     ESTIMATOR_NAMES,
     DensitySnapshot,
@@ -40,7 +42,7 @@ from vaeviz.core.density.lab import (
 )
 from vaeviz.core.density.state import CUSTOM_DATA, DataChoice, DensityLabState
 from vaeviz.core.jobs import single
-from vaeviz.ui.data_tools import DataTools
+from vaeviz.ui.data_tools import CSV_FILTER, DataTools
 from vaeviz.ui.density.controller import DensityController
 from vaeviz.ui.density.controls import DensityControls
 from vaeviz.ui.density.explain import ExplainPane, explain_html
@@ -140,6 +142,7 @@ class DensityLab(QWidget):
         c.redo.clicked.connect(self.tools.redo)
         c.import_csv.clicked.connect(self.tools.import_dialog)
         c.export_csv.clicked.connect(self.tools.export_dialog)
+        c.export_samples.clicked.connect(self.export_samples_dialog)
         c.generative.clicked.connect(self.show_generative)
         for name, button in c.tools.items():
             button.toggled.connect(lambda on, name=name: on and self.set_tool(name))  # GUI-thread signal
@@ -578,6 +581,28 @@ class DensityLab(QWidget):
             cursor = (*self.cursor, value, elbo)
         self.explain.show_html(explain_html(self.state, self.heat.snapshot if self.heat else None, self.table,
                                             cursor))
+
+    # ----- the model's samples as CSV --------------------------------------------------------------------
+    def export_samples_dialog(self) -> None:
+        path = self.ask_save_path("Export samples from p_model", CSV_FILTER, "p_model-samples.csv")
+        if path:
+            self.export_samples(path if Path(path).suffix else path + ".csv")
+
+    def export_samples(self, path: str) -> None:
+        """The samples of the fitted model on show (p_model, the "Samples" count) as CSV, written in the
+        worker, atomically."""
+        snapshot = None if self.heat is None else self.heat.snapshot
+        samples = getattr(snapshot, "samples", None)
+        if self.state.mode != "2d" or samples is None or len(samples) == 0:
+            self.controller.report("There are no samples from the model to export: set Samples above 0 "
+                                   "(2-D, a fitted estimator).", "info")
+            return
+        self.controller.request("samples-csv", single(lambda ctx: str(export_csv(path, samples))),
+                                self._on_samples_written)
+
+    @Slot(str)
+    def _on_samples_written(self, path: str) -> None:
+        self.controller.report(f"Wrote the model's samples to {Path(path).name}.", "info")
 
     # ----- dialogs (replaced in tests) ---------------------------------------------------------------------
     def ask_open_path(self, title: str, filters: str) -> str:

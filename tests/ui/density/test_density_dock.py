@@ -304,3 +304,12 @@ def test_back_from_one_d_the_shared_points_are_kept(dock):
     lab.controls.mode.setCurrentIndex(lab.controls.mode.findData("2d"))
     assert lab.state.mode == "2d" and lab.state.data.preset == "custom"
     assert np.array_equal(lab.points.points, before) and lab.heat is not None
+
+
+def test_the_sideways_marginal_is_filled_to_its_own_axis(dock):
+    # a fill to y = 0 (pyqtgraph's fillLevel) would paint bands across the x₂ marginal: it fills to x = 0
+    figure = dock.lab.figure
+    density, ys = figure.right_curve.getData()
+    zero, ys_again = figure.right_axis_line.getData()
+    assert len(ys) > 0 and np.all(zero == 0) and np.array_equal(ys, ys_again)
+    assert figure.right_fill.curves == [figure.right_curve, figure.right_axis_line]

@@ -219,10 +219,14 @@ class DensityFigure(QWidget):
         self.right.getAxis("left").setStyle(showValues=False)
         self.cond.getAxis("left").setStyle(showValues=False)
         self.top_curve = pg.PlotCurveItem(fillLevel=0.0)
-        self.right_curve = pg.PlotCurveItem(fillLevel=0.0)
+        self.right_curve = pg.PlotCurveItem()
+        # fillLevel fills down to y = level: for this sideways curve the fill must reach x = 0 instead
+        self.right_axis_line = pg.PlotCurveItem()
+        self.right_fill = pg.FillBetweenItem(self.right_curve, self.right_axis_line)
         self.cond_curve = pg.PlotCurveItem()
         self.cond_outline = pg.PlotCurveItem()  # the marginal p(x₂) for comparison, dashed
         self.top.addItem(self.top_curve)
+        self.right.addItem(self.right_fill)
         self.right.addItem(self.right_curve)
         self.cond.addItem(self.cond_outline)
         self.cond.addItem(self.cond_curve)
@@ -312,12 +316,14 @@ class DensityFigure(QWidget):
         if mx is None or my is None:
             self.top_curve.setData([], [])
             self.right_curve.setData([], [])
+            self.right_axis_line.setData([], [])
             return
         x0, y0, x1, y1 = rect
         xs = x0 + (np.arange(res) + 0.5) * (x1 - x0) / res
         ys = y0 + (np.arange(res) + 0.5) * (y1 - y0) / res
         self.top_curve.setData(xs, np.nan_to_num(mx, posinf=0.0))
         self.right_curve.setData(np.nan_to_num(my, posinf=0.0), ys)
+        self.right_axis_line.setData(np.zeros_like(ys), ys)
         _fit_range(self.top, 1, float(np.max(mx)))
         _fit_range(self.right, 0, float(np.max(my)))
 
@@ -413,6 +419,8 @@ class DensityFigure(QWidget):
         for item in (self.top_curve, self.right_curve):
             item.setPen(pg.mkPen(curve, width=1.5))
             item.setBrush(pg.mkBrush(fill))
+        self.right_fill.setBrush(pg.mkBrush(fill))
+        self.right_axis_line.setPen(pg.mkPen(None))
         self.cond_curve.setPen(pg.mkPen(c["slice"], width=2.5))
         self.cond_outline.setPen(pg.mkPen(curve, width=1, style=Qt.PenStyle.DashLine))
         self.slice.setPen(pg.mkPen(c["slice"], width=2.5))

@@ -222,3 +222,20 @@ def test_density_image_sampling_checks_its_arguments():
         density_from_brightness(np.zeros((3, 3)))
     with pytest.raises(DensityInputError, match="finite"):
         density_from_brightness(np.array([[np.nan, 1.0]]))
+
+
+def test_density_a_jpeg_over_the_pixel_limit_is_read_at_a_fraction_of_its_size(tmp_path, monkeypatch):
+    from PIL import Image
+
+    monkeypatch.setattr(density_image, "MAX_IMAGE_PIXELS", 100_000)  # stands for 24 megapixels
+    big = np.zeros((1000, 1000), np.uint8)
+    big[:500, :500] = 255  # bright top left
+    Image.fromarray(big).save(tmp_path / "big.jpg", quality=90)
+    Image.fromarray(big).save(tmp_path / "big.png")
+    density = load_image_density(tmp_path / "big.jpg", max_side=100)
+    assert "downsampled from 1000x1000" in density.note and density.probabilities.shape == (100, 100)
+    assert density.probabilities[:50, :50].sum() > 0.95  # the bright quarter is where the mass is
+    with pytest.raises(DensityInputError, match="1000x1000.*megapixels"):
+        load_image_density(tmp_path / "big.png", max_side=100)  # a PNG has no cheap reduced decode
+    with pytest.raises(DensityInputError, match="reduced size a JPEG"):
+        load_image_density(tmp_path / "big.jpg", max_side=900)  # no reduction asked: too many pixels

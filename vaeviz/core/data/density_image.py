@@ -2,9 +2,11 @@
 
 :func:`load_image_density` reads a PNG/JPEG (any Pillow mode: 16-bit, palette, grey, RGB, with alpha
 composited over black) through the input limits: a regular file of at most ``limits.IMAGE`` bytes, decoded
-from memory, its pixel count checked on the header before any pixel is decoded (a 20000 × 20000
-"decompression bomb" is refused, never decoded), and anything larger than :data:`MAX_DENSITY_SIDE` on its
-long side downsampled while it is decoded (JPEG draft mode, then Pillow's box ``reduce``) with a note.
+from memory, its pixel count checked on the header before any pixel is decoded (a 20000 × 20000 PNG
+"decompression bomb" is refused, never decoded; a JPEG is checked at the size draft mode decodes it at, down
+to 1/8 of its own, so a 20000 × 20000 JPEG is read as 2500 × 2500), and anything larger than
+:data:`MAX_DENSITY_SIDE` on its long side downsampled while it is decoded (JPEG draft mode, then Pillow's
+box ``reduce``) with a note.
 The brightness (0 black … 1 white) normalised to sum 1 is the probability of each pixel.
 
 :func:`sample_image_density` draws points: a pixel by its probability, then a uniform point inside it,
@@ -83,6 +85,17 @@ def density_from_brightness(brightness, source_size: tuple[int, int] | None = No
     return ImageDensity(probabilities, size, note)
 
 
+def _open(data: bytes):
+    """The image in ``data``, not decoded yet. A JPEG is opened by its plugin directly: Image.open refuses
+    a header above Pillow's bomb limit, but a JPEG can be decoded at 1/8 of its size (draft mode), so a
+    20,000² scan costs 2,500² pixels; its decoded size is checked against ours before any pixel is read."""
+    from PIL import Image, JpegImagePlugin
+
+    if data[:3] == b"\xff\xd8\xff":
+        return JpegImagePlugin.JpegImageFile(io.BytesIO(data))
+    return Image.open(io.BytesIO(data))
+
+
 def load_image_density(path: str | os.PathLike, max_side: int = MAX_DENSITY_SIDE) -> ImageDensity:
     """Read an image file as a density (brightness → probability).
 
@@ -109,17 +122,20 @@ def load_image_density(path: str | os.PathLike, max_side: int = MAX_DENSITY_SIDE
     try:
         with warnings.catch_warnings():  # Pillow's own bomb warning: the size is checked below instead
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(data))
+            img = _open(data)
         with img:
             width, height = img.size
-            if width * height > MAX_IMAGE_PIXELS:  # from the header, before any pixel is decoded
-                raise DensityInputError(f"{name} is {width}x{height} pixels; the limit is "
-                                        f"{MAX_IMAGE_PIXELS / 1e6:g} megapixels")
             target = None
             if max(width, height) > max_side:
                 scale = max_side / max(width, height)
                 target = (max(1, round(width * scale)), max(1, round(height * scale)))
-                img.draft(img.mode, target)  # JPEG: decode at a reduced size already
+                img.draft(img.mode, target)  # JPEG: decoded at down to 1/8 of its size (img.size says)
+            decoded = img.size[0] * img.size[1]
+            if decoded > MAX_IMAGE_PIXELS:  # from the header (and the draft), before any pixel is decoded
+                raise DensityInputError(f"{name} is {width}x{height} pixels; the limit is "
+                                        f"{MAX_IMAGE_PIXELS / 1e6:g} megapixels"
+                                        + (" (counted at the reduced size a JPEG can be read at)"
+                                           if img.format == "JPEG" else ""))
             img.load()
             if target is not None:
                 factor = min(img.size[0] // target[0], img.size[1] // target[1])

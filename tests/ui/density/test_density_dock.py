@@ -313,3 +313,19 @@ def test_the_sideways_marginal_is_filled_to_its_own_axis(dock):
     zero, ys_again = figure.right_axis_line.getData()
     assert len(ys) > 0 and np.all(zero == 0) and np.array_equal(ys, ys_again)
     assert figure.right_fill.curves == [figure.right_curve, figure.right_axis_line]
+
+
+def test_the_generative_process_exports_from_its_animation_button(dock, qtbot, tmp_path, monkeypatch):
+    from PIL import Image
+
+    lab = dock.lab
+    assert lab.show_generative()
+    view = lab.generative
+    gif = tmp_path / "process.gif"
+    monkeypatch.setattr(view, "ask_save_path", lambda *args: str(gif))
+    view.animation_button.click()
+    assert not view.animation_button.isEnabled()  # no second export (or Play) while frames are grabbed
+    qtbot.waitUntil(lambda: "Animation written" in lab.messages.text(), timeout=30000)
+    with Image.open(gif) as image:
+        assert image.n_frames > 10
+    assert view.animation_button.isEnabled()

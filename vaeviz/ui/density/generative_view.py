@@ -35,12 +35,12 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
 
 from vaeviz.core.contours import contour_segments, segments_to_xy
 from vaeviz.core.density.generative import DEFAULT_BINS, GenerativeSnapshot, GenerativeStream
 from vaeviz.core.video import find_mp4_encoder
-from vaeviz.ui.animation import FrameAnimation, animation_target
+from vaeviz.ui.animation import FrameAnimation, animation_filters, animation_target
 from vaeviz.ui.density.generative_colours import (
     CONTOUR_HEX,
     component_hex,
@@ -123,6 +123,7 @@ class GenerativeView(QWidget):
 
     drawn = Signal(int)
     running_changed = Signal(bool)
+    exported = Signal(str, str)  # (path, error): an export from the Animation… button ended ('' = written)
 
     def __init__(self, parent: QWidget | None = None, compute=None, seed: int = 0) -> None:
         super().__init__(parent)
@@ -237,12 +238,17 @@ class GenerativeView(QWidget):
         self.speed_label.setMinimumWidth(self.speed_label.fontMetrics().horizontalAdvance("20,000 draws/s "))
         self.controls = QHBoxLayout()
         self.controls.setContentsMargins(6, 0, 6, 4)
+        self.animation_button = QPushButton("Animation…")
+        self.animation_button.setToolTip("The process as a GIF (an MP4 when ffmpeg is installed): the first "
+                                         "draws one by one, then faster to a converged histogram")
+        self.animation_button.clicked.connect(self.export_dialog)
         for widget in (self.play_button, self.step_button, self.reset_button):
             self.controls.addWidget(widget)
         self.controls.addSpacing(12)
         self.controls.addWidget(QLabel("Speed"))
         self.controls.addWidget(self.speed_slider, 1)
         self.controls.addWidget(self.speed_label)
+        self.controls.addWidget(self.animation_button)
 
     # ----- public API --------------------------------------------------------------------------------
     def figure_widget(self) -> QWidget:
@@ -350,6 +356,18 @@ class GenerativeView(QWidget):
             self._packed = component_packed(self.stream.n_components, self.dark)
             self._raster_key = self._bars_key = self._ellipse_key = None
             self._redraw()
+
+    def ask_save_path(self, title: str, filters: str, name: str) -> str:
+        """The save dialog (replaced in tests)."""
+        return QFileDialog.getSaveFileName(self, title, name, filters)[0]
+
+    @Slot()
+    def export_dialog(self) -> None:
+        """The Animation… button: ask where, export, and say how it went through :attr:`exported`."""
+        path = self.ask_save_path("Export the generative process", animation_filters(find_mp4_encoder()),
+                                  "generative-process.gif")
+        if path:
+            self.export_animation(path, then=self.exported.emit)
 
     def export_animation(self, path: str, then: Callable[[str, str], None] | None = None, compute=None,
                          ffmpeg: str | None = None,
@@ -569,7 +587,8 @@ class GenerativeView(QWidget):
             self.pause()
 
     def _enable_controls(self, enabled: bool) -> None:
-        for widget in (self.play_button, self.step_button, self.reset_button, self.speed_slider):
+        for widget in (self.play_button, self.step_button, self.reset_button, self.speed_slider,
+                       self.animation_button):
             widget.setEnabled(enabled)
 
     def _sync_play_button(self, running: bool) -> None:

@@ -520,6 +520,7 @@ class DensityLab(QWidget):
         if self.generative is None:
             self.generative = GenerativeView(self, self.controller.compute)
             self.generative.set_dark(self.dark)
+            self.generative.exported.connect(self._on_generative_exported)
             self.views.addTab(self.generative, "Generative process")
         gmm = fitted.gmm
         self.generative.set_mixture(gmm.weights, gmm.means, gmm.covariances)
@@ -527,6 +528,13 @@ class DensityLab(QWidget):
             self.generative._show_until(n_draws, lit=True)  # the view's own jump, as its export uses
         self.views.setCurrentWidget(self.generative)
         return True
+
+    @Slot(str, str)
+    def _on_generative_exported(self, path: str, error: str) -> None:
+        if error:
+            self.controller.report(f"The animation could not be exported: {error}")
+        else:
+            self.controller.report(f"Animation written to {Path(path).name}.", "info")
 
     def current_figure(self) -> QWidget:
         if self.generative is not None and self.views.currentWidget() is self.generative:

@@ -17,24 +17,17 @@
 from __future__ import annotations
 
 import math
-import statistics
 import time
 
 import numpy as np
 
+from benchmarks._dock_frames import close_dock, frame_stats_ms
 from benchmarks._qt_wait import spin
 
 DOCK_SIZE = (1280, 760)
 MOVES = 100
 TIMEOUT_S = 60.0
 GMM_FRAMES = 60
-
-
-def _ms(values: list[float]) -> dict:
-    ordered = sorted(values)
-    return {"median_ms": round(statistics.median(values) * 1000, 3),
-            "p90_ms": round(ordered[int(0.9 * (len(ordered) - 1))] * 1000, 3),
-            "max_ms": round(ordered[-1] * 1000, 3), "n": len(values)}
 
 
 def open_dock(bridge):
@@ -107,19 +100,10 @@ def drag_times(dock) -> list[float]:
     return times
 
 
-def close_dock(dock) -> None:
-    from PySide6.QtWidgets import QApplication
-
-    dock.shutdown()
-    dock.close()
-    dock.deleteLater()
-    QApplication.processEvents()
-
-
 def measure_drag(bridge) -> dict:
     dock = open_dock(bridge)
     try:
-        return _ms(drag_times(dock))
+        return frame_stats_ms(drag_times(dock))
     finally:
         close_dock(dock)
 

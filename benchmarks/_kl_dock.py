@@ -16,22 +16,15 @@ A :class:`~vaeviz.ui.kl.dock.KlDock` on the real compute worker, shown at ``DOCK
 from __future__ import annotations
 
 import math
-import statistics
 import time
 
+from benchmarks._dock_frames import close_dock, frame_stats_ms
 from benchmarks._qt_wait import spin
 
 DOCK_SIZE = (1280, 760)
 FRAMES = 100
 MOVES = 100
 TIMEOUT_S = 60.0
-
-
-def _ms(values: list[float]) -> dict:
-    ordered = sorted(values)
-    return {"median_ms": round(statistics.median(values) * 1000, 3),
-            "p90_ms": round(ordered[int(0.9 * (len(ordered) - 1))] * 1000, 3),
-            "max_ms": round(ordered[-1] * 1000, 3), "n": len(values)}
 
 
 def open_dock(bridge):
@@ -127,15 +120,6 @@ def drag_times(dock) -> list[float]:
     return times
 
 
-def close_dock(dock) -> None:
-    from PySide6.QtWidgets import QApplication
-
-    dock.shutdown()
-    dock.close()
-    dock.deleteLater()
-    QApplication.processEvents()
-
-
 def measure(bridge) -> dict:
     """Both figures on one dock: ``{"frame": stats, "drag": stats}`` in milliseconds."""
     dock = open_dock(bridge)
@@ -144,4 +128,4 @@ def measure(bridge) -> dict:
         drags = drag_times(dock)
     finally:
         close_dock(dock)
-    return {"frame": _ms(frames), "drag": _ms(drags)}
+    return {"frame": frame_stats_ms(frames), "drag": frame_stats_ms(drags)}

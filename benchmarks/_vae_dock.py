@@ -183,12 +183,3 @@ def stop_training(dock) -> None:
     dock.session.stop()
     if not _spin(lambda: not dock.session.training, TIMEOUT_S):
         raise RuntimeError("training in the latent dock did not stop")
-
-
-def close_dock(dock) -> None:
-    from PySide6.QtWidgets import QApplication
-
-    dock.shutdown()
-    dock.close()
-    dock.deleteLater()
-    QApplication.processEvents()

@@ -39,7 +39,8 @@ import time
 
 import numpy as np
 
-from benchmarks._vae_dock import DockDrag, close_dock, heartbeat, open_dock, stop_training, train_in_dock
+from benchmarks._dock_frames import close_dock
+from benchmarks._vae_dock import DockDrag, heartbeat, open_dock, stop_training, train_in_dock
 from benchmarks._vae_jobs import (
     CHECKPOINT,
     DRAG_S,

@@ -21,3 +21,26 @@ def close_dock(dock) -> None:
     dock.close()
     dock.deleteLater()
     QApplication.processEvents()
+
+
+def on_real_worker(measure):
+    """``measure(bridge)`` on the app's real compute worker (CPU), started and stopped around it."""
+    import os
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from benchmarks._qt_wait import spin
+    from vaeviz.app import make_application
+    from vaeviz.workers.bridge import WorkerBridge
+    from vaeviz.workers.compute_worker import ComputeWorker
+
+    app = make_application()  # as the app: its name, its garbage-collection policy
+    worker = ComputeWorker(device="cpu")
+    bridge = WorkerBridge(worker)
+    worker.start()
+    try:
+        if not spin(lambda: bool(bridge.device_name), 30.0):
+            raise RuntimeError("the compute worker did not report a device")
+        return measure(bridge)
+    finally:
+        worker.shutdown(5.0)
+        app.processEvents()  # deliver the last queued signals while the bridge still exists

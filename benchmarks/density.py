@@ -97,26 +97,10 @@ def _measure_speedup() -> dict:
 
 
 def _measure_dock_drag() -> dict:
-    import os
-
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from benchmarks._density_dock import measure_drag
-    from benchmarks._qt_wait import spin
-    from vaeviz.app import make_application
-    from vaeviz.workers.bridge import WorkerBridge
-    from vaeviz.workers.compute_worker import ComputeWorker
+    from benchmarks._dock_frames import on_real_worker
 
-    app = make_application()
-    worker = ComputeWorker(device="cpu")
-    bridge = WorkerBridge(worker)
-    worker.start()
-    try:
-        if not spin(lambda: bool(bridge.device_name), 30.0):
-            raise RuntimeError("the compute worker did not report a device")
-        drag = measure_drag(bridge)
-    finally:
-        worker.shutdown(5.0)
-        app.processEvents()
+    drag = on_real_worker(measure_drag)
     return {"density_drag_frame_ms": drag["median_ms"], "details": {"density_drag_frame": drag}}
 
 

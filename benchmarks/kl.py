@@ -68,26 +68,10 @@ def _converge_s(state) -> dict:
 
 
 def _dock_figures() -> dict:
-    import os
-
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from benchmarks._dock_frames import on_real_worker
     from benchmarks._kl_dock import measure
-    from benchmarks._qt_wait import spin
-    from vaeviz.app import make_application
-    from vaeviz.workers.bridge import WorkerBridge
-    from vaeviz.workers.compute_worker import ComputeWorker
 
-    app = make_application()
-    worker = ComputeWorker(device="cpu")
-    bridge = WorkerBridge(worker)
-    worker.start()
-    try:
-        if not spin(lambda: bool(bridge.device_name), 30.0):
-            raise RuntimeError("the compute worker did not report a device")
-        return measure(bridge)
-    finally:
-        worker.shutdown(5.0)
-        app.processEvents()
+    return on_real_worker(measure)
 
 
 def run() -> dict:

@@ -10,13 +10,11 @@ Sessions are the lab's :class:`~vaeviz.core.density.state.DensityLabState` as JS
 
 from __future__ import annotations
 
-import atexit
-import weakref
 from typing import Any, ClassVar
 
 from PySide6.QtWidgets import QWidget
 
-from vaeviz.ui.docks.base import LabDock, Preset
+from vaeviz.ui.docks.base import LabDock, Preset, delete_at_exit
 
 STATE_VERSION = 1  # vaeviz.core.density.state.STATE_VERSION (checked by the tests; not imported at start-up)
 
@@ -42,7 +40,7 @@ class DensityDock(LabDock):
             points.clear_history()
         self.lab = DensityLab(self.compute, points, [(p.name, p.description) for p in self.presets()], start)
         self.lab.controls.apply_preset.clicked.connect(self._on_apply_preset)
-        atexit.register(_delete_at_exit, weakref.ref(self.lab.figure), weakref.ref(self))
+        delete_at_exit(self.lab.figure, self)
         return self.lab
 
     def _on_apply_preset(self) -> None:
@@ -93,13 +91,3 @@ class DensityDock(LabDock):
 
         return density_presets()
 
-
-def _delete_at_exit(*refs) -> None:
-    """Delete the figure and the dock while Python is still whole (see vaeviz.ui.em.dock: PySide would
-    otherwise tear down pyqtgraph items during interpreter shutdown, which crashes the process)."""
-    import shiboken6
-
-    for ref in refs:
-        obj = ref()
-        if obj is not None and shiboken6.isValid(obj):
-            shiboken6.delete(obj)

@@ -7,6 +7,8 @@ first paint. Anything that needs the content (export, sessions, self-check) call
 
 from __future__ import annotations
 
+import atexit
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -122,3 +124,23 @@ class LabDock(QDockWidget):
     def presets(cls) -> list[Preset]:
         """Presets registered with the export CLI."""
         return []
+
+
+def delete_at_exit(*objects) -> None:
+    """Delete these Qt objects (a lab's figure, its dock) at exit, while Python is still whole.
+
+    Otherwise PySide deletes them during interpreter shutdown, and the layouts of their pyqtgraph items
+    call Python overrides as they are torn down, which crashes the process (seen after ``vaeviz export``,
+    whose figure is a top-level widget). atexit runs this before PySide's own clean-up (registered earlier).
+    Weak references: an object deleted before then is left alone.
+    """
+    atexit.register(_delete_now, *(weakref.ref(obj) for obj in objects))
+
+
+def _delete_now(*refs) -> None:
+    import shiboken6
+
+    for ref in refs:
+        obj = ref()
+        if obj is not None and shiboken6.isValid(obj):
+            shiboken6.delete(obj)

@@ -8,15 +8,11 @@ are the window's shared :class:`~vaeviz.core.data.pointset.PointSet` (:mod:`vaev
 
 from __future__ import annotations
 
-import atexit
-import weakref
-
-import shiboken6
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QWidget
 
 from vaeviz.core.em.state import STATE_VERSION
-from vaeviz.ui.docks.base import LabDock, Preset
+from vaeviz.ui.docks.base import LabDock, Preset, delete_at_exit
 
 
 class EmDock(LabDock):
@@ -33,7 +29,7 @@ class EmDock(LabDock):
         points = shared_pointset(self)
         self.lab = EmLab(self.compute, points, [(p.name, p.description) for p in self.presets()])
         self.lab.side.apply_preset.clicked.connect(self._on_apply_preset)
-        atexit.register(_delete_at_exit, weakref.ref(self.lab.figure), weakref.ref(self))
+        delete_at_exit(self.lab.figure, self)
         if len(points) == 0:  # first lab to open: start with data to play with (not an undoable edit)
             apply_preset(points, "blobs")
             points.clear_history()
@@ -93,15 +89,3 @@ class EmDock(LabDock):
 
         return em_presets()
 
-
-def _delete_at_exit(*refs) -> None:
-    """Delete the figure and the dock while Python is still whole.
-
-    Otherwise PySide deletes them during interpreter shutdown, and the layouts of their pyqtgraph items
-    call Python overrides as they are torn down, which crashes the process (seen after ``vaeviz export``,
-    whose figure is a top-level widget). atexit runs this before PySide's own clean-up (registered earlier).
-    """
-    for ref in refs:
-        obj = ref()
-        if obj is not None and shiboken6.isValid(obj):
-            shiboken6.delete(obj)

@@ -7,13 +7,11 @@ Sessions are the lab's :class:`~vaeviz.core.kl.state.KLLabState` as JSON, applie
 
 from __future__ import annotations
 
-import atexit
-import weakref
 from typing import Any, ClassVar
 
 from PySide6.QtWidgets import QWidget
 
-from vaeviz.ui.docks.base import LabDock, Preset
+from vaeviz.ui.docks.base import LabDock, Preset, delete_at_exit
 
 STATE_VERSION = 1  # vaeviz.core.kl.state.STATE_VERSION (checked by the tests; not imported at start-up)
 
@@ -32,7 +30,7 @@ class KlDock(LabDock):
         start = self.start_state or preset("overview").state
         self.lab = KlLab(self.compute, [(p.name, p.description) for p in self.presets()], start)
         self.lab.controls.apply_preset.clicked.connect(self._on_apply_preset)
-        atexit.register(_delete_at_exit, weakref.ref(self.lab.figure), weakref.ref(self))
+        delete_at_exit(self.lab.figure, self)
         return self.lab
 
     def _on_apply_preset(self) -> None:
@@ -84,13 +82,3 @@ class KlDock(LabDock):
 
         return kl_presets()
 
-
-def _delete_at_exit(*refs) -> None:
-    """Delete the figure and the dock while Python is still whole (see vaeviz.ui.em.dock: PySide would
-    otherwise tear down pyqtgraph items during interpreter shutdown, which crashes the process)."""
-    import shiboken6
-
-    for ref in refs:
-        obj = ref()
-        if obj is not None and shiboken6.isValid(obj):
-            shiboken6.delete(obj)

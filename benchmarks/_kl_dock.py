@@ -71,27 +71,17 @@ def drag_times(dock) -> list[float]:
 
     lab = dock.lab
     view = lab.view
-    arrived = {"heat": 0, "grid": 0}
-    want = [(0, 0)]
+    arrived = [0]
     loop = QEventLoop()
-    on_heat, on_grid = view._on_heat, view._on_drag_grid
+    on_preview = view._on_drag_preview
 
-    def check() -> None:  # the wait ends the moment the second answer is in (no polling delay)
-        if (arrived["heat"], arrived["grid"]) >= want[0]:
-            loop.quit()
+    def preview(value) -> None:  # the wait ends the moment the answer is in (no polling delay)
+        on_preview(value)
+        arrived[0] += 1
+        loop.quit()
 
-    def heat(value) -> None:
-        on_heat(value)
-        arrived["heat"] += 1
-        check()
-
-    def grid(value) -> None:
-        on_grid(value)
-        arrived["grid"] += 1
-        check()
-
-    # the view asks for them by attribute at each request: these wrappers note each answer's arrival
-    view._on_heat, view._on_drag_grid = heat, grid
+    # the view asks for it by attribute at each request: this wrapper notes each answer's arrival
+    view._on_drag_preview = preview
     plot = lab.figure.plots["forward"]
     x0, y0 = lab.state.target.means[0]
     times = []
@@ -99,24 +89,24 @@ def drag_times(dock) -> list[float]:
         for i in range(MOVES):
             angle = 2 * math.pi * i / MOVES
             x, y = x0 + 1.5 * math.sin(angle), y0 + 1.0 - math.cos(angle)
-            want[0] = (arrived["heat"] + 1, arrived["grid"] + 1)
+            want = arrived[0] + 1
             t0 = time.perf_counter()
             plot.mean_dragged.emit(0, x, y, False)
             timeout = QTimer()
             timeout.setSingleShot(True)
             timeout.timeout.connect(loop.quit)
             timeout.start(int(TIMEOUT_S * 1000))
-            if (arrived["heat"], arrived["grid"]) < want[0]:
+            if arrived[0] < want:
                 loop.exec()
             timeout.stop()
-            if (arrived["heat"], arrived["grid"]) < want[0]:
-                raise RuntimeError("a drag move's heatmap or KL values did not arrive")
+            if arrived[0] < want:
+                raise RuntimeError("a drag move's heatmap and KL values did not arrive")
             dock.repaint()
             times.append(time.perf_counter() - t0)
         plot.mean_dragged.emit(0, x0, y0, True)
         QApplication.processEvents()
     finally:
-        view._on_heat, view._on_drag_grid = on_heat, on_grid
+        view._on_drag_preview = on_preview
     return times
 
 

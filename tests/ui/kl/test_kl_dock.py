@@ -134,6 +134,26 @@ def test_a_mean_drag_updates_both_kl_values_of_the_q_on_show(dock):
     assert table.value(0, 0) != "—"
 
 
+def test_a_mean_drag_redraws_p_and_a_late_answer_after_the_release_is_not_shown(dock):
+    from vaeviz.ui.kl.layers import DragPreview, grid_values, heat_of
+
+    lab = dock.lab
+    view, table, plot = lab.view, lab.figure.table, lab.figure.plots["forward"]
+    lab.runner.goto_step(12)
+    before = plot.heat.image.copy()
+    plot.mean_dragged.emit(1, 4.5, -2.0, False)
+    dragged = plot.heat.image.copy()
+    assert dragged.shape != before.shape or not np.array_equal(dragged, before)  # p's heatmap follows
+    late_p = lab.drags.preview.build()
+    plot.mean_dragged.emit(1, -1.0, 1.0, True)  # released somewhere else
+    shown = (plot.heat.image.copy(), [table.value(0, c) for c in range(4)])
+    late = DragPreview(heat_of(late_p, view.extent, lab.dark, 40),
+                       grid_values(late_p, tuple(r.q for r in view.rows), view.extent, 40))
+    view._on_drag_preview(late)  # the answer to a move before the release, delivered after it
+    assert np.array_equal(plot.heat.image, shown[0])
+    assert [table.value(0, c) for c in range(4)] == shown[1]
+
+
 def test_dragging_q_start_restarts_the_fit_there(dock):
     lab = dock.lab
     lab.figure.plots["forward"].start_dragged.emit(-1.0, 2.0, True)

@@ -22,7 +22,7 @@ import numpy as np
 from vaeviz.core.jobs import JobContext, JobFactory, single
 from vaeviz.core.kl.fit import FitStep, KLEstimate, fit_steps, forward_kl, moment_match, reverse_kl
 from vaeviz.core.kl.posterior import elbo_monte_carlo
-from vaeviz.core.kl.quadrature import grid_points
+from vaeviz.core.kl.quadrature import grid_axes
 from vaeviz.core.kl.state import KLLabState
 from vaeviz.core.kl.targets import Gaussian, Target
 
@@ -193,9 +193,9 @@ class DensityGrid:
 
 
 def density(target: Target, extent: tuple[tuple[float, float], ...], n: int = 200) -> DensityGrid:
-    points, _ = grid_points(extent, n)
-    values = target.log_prob(points)
-    return DensityGrid(extent, values if len(extent) == 1 else values.reshape(n, n).T)
+    axes, _ = grid_axes(extent, n)
+    values = target.log_prob_grid(axes)  # [i, j] at (x₁ᵢ, x₂ⱼ)
+    return DensityGrid(extent, values if len(extent) == 1 else values.T)
 
 
 def density_job(target: Target, extent: tuple[tuple[float, float], ...], n: int = 200) -> JobFactory:

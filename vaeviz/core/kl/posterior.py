@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from vaeviz.core.kl.quadrature import grid_points
-from vaeviz.core.kl.targets import Gaussian, TargetError
+from vaeviz.core.kl.targets import Gaussian, TargetError, on_grid
 
 _LOG_2PI = math.log(2.0 * math.pi)
 EXTENT = ((-6.0, 6.0), (-6.0, 6.0))  # holds all but ~1e-8 of the prior's mass
@@ -72,6 +72,9 @@ class Posterior:
 
     def log_prob(self, z: np.ndarray) -> np.ndarray:
         return self.model.log_joint(z) - self.log_evidence
+
+    def log_prob_grid(self, axes: tuple[np.ndarray, ...]) -> np.ndarray:
+        return on_grid(self.log_prob, axes)
 
     def log_prob_torch(self, z):
         return self.model.log_joint_torch(z) - self.log_evidence

@@ -2,8 +2,9 @@
 
 Channels ``"kl:fit"`` (both fits in lockstep), ``"kl:vi"`` (the ELBO fit) and ``"kl:starts"`` (several
 starts); latest-wins requests ``"kl:heat"`` (p's heatmap), ``"kl:grid"`` (KL values by quadrature) and
-``"kl:check"`` (the "q = p" numbers); the drag of p's means and covariances streams ``"kl:heat:drag"``, a
-key of its own so a drag's preview never supersedes the heatmap of a committed state.
+``"kl:check"`` (the "q = p" numbers); the drag of p's means and covariances streams ``"kl:drag"`` (p's
+heatmap and the table's values in one answer), a key of its own so a drag's preview never supersedes what
+a committed state asked for.
 """
 
 from __future__ import annotations

@@ -167,9 +167,13 @@ class DensityPlot(pg.PlotWidget):
                 self._place(cov, cov_points[j])
 
     def _place(self, handle: pg.TargetItem, xy) -> None:
+        x, y = float(xy[0]), float(xy[1])
+        here = handle.pos()
+        if here.x() == x and here.y() == y:
+            return  # a drag moves one handle: the others stay put without a relayout each
         self._placing = True
         try:
-            handle.setPos(float(xy[0]), float(xy[1]))
+            handle.setPos(x, y)
         finally:
             self._placing = False
 

@@ -1,7 +1,7 @@
 """Dragging in the KL lab: q's start (⊕), p's means (●) and covariance handles (◆).
 
 A drag's moves preview p (its heatmap and the table's KL values of the q's on show streamed from the worker,
-``kl:heat:drag`` and ``kl:grid:drag``; the handles follow in every plot); the release applies the new state
+``kl:drag``, one request per move; the handles follow in every plot); the release applies the new state
 through the lab's ``apply_state``, which restarts the fits. The covariance handle sits at mean + L e₁ (L:
 Σ's Cholesky factor), on p's 1σ ellipse: it sets L₁₁ and L₂₁ and keeps L₂₂, so Σ = L Lᵀ stays positive
 definite as long as L₁₁ > 0 — a drag across the mean would break that, so L₁₁ is clamped at

@@ -1,6 +1,7 @@
 """What the lab draws from its state and the shown frame: p's heatmap, the fitted q's, the traces, the
 table and the Explain pane's numbers, and the requests that compute them in the worker (``kl:heat``,
-``kl:grid``, ``kl:optima``, ``kl:check``). Several starts and the "q = p" check are drawn here too."""
+``kl:grid``, ``kl:optima``, ``kl:check``; ``kl:drag`` while p is dragged). Several starts and the "q = p"
+check are drawn here too."""
 
 from __future__ import annotations
 
@@ -19,11 +20,11 @@ from vaeviz.core.kl.state import KLLabState
 from vaeviz.core.kl.targets import Gaussian
 from vaeviz.ui.kl.explain import explain_html
 from vaeviz.ui.kl.layers import (
-    DRAG_HEAT_CELLS,
-    DRAG_QUADRATURE_CELLS,
     HEAT_CELLS,
     QUADRATURE_CELLS,
+    DragPreview,
     GridValues,
+    drag_job,
     grid_job,
     heat_job,
     heat_of,
@@ -92,7 +93,7 @@ class FrameView(QObject):
         self.optima: list[Row] = []
         self.frame = None
         self._grid_for: tuple | None = None
-        self._grid_target = None
+        self._previewing = False  # a drag of p is under way: its answers are shown until the release
 
     @property
     def figure(self):
@@ -113,18 +114,15 @@ class FrameView(QObject):
             for plot in self.figure.plots.values():
                 plot.set_range(extent)
 
-    def request_heat(self, target=None, drag: bool = False) -> None:
-        """p's heatmap and contours for the state (or ``target``, a drag's preview), from the worker."""
+    def request_heat(self) -> None:
+        """p's heatmap and contours for the state, from the worker."""
         state, dark, extent = self.state, self.lab.dark, self.extent
+        self._previewing = False
         if state.mode == "vi":
             factory = single(lambda ctx: heat_of(state.vi.model().posterior(), extent, dark))
         else:
-            factory = heat_job(target if target is not None else state.target.build(), extent, dark,
-                               DRAG_HEAT_CELLS if drag else HEAT_CELLS)
-        if drag:
-            self.lab.controller.stream(("heat", "drag"), factory, self._on_heat)
-        else:
-            self.lab.controller.request("heat", factory, self._on_heat)
+            factory = heat_job(state.target.build(), extent, dark, HEAT_CELLS)
+        self.lab.controller.request("heat", factory, self._on_heat)
 
     @Slot(object)
     def _on_heat(self, heat) -> None:
@@ -185,13 +183,12 @@ class FrameView(QObject):
         self._request_grid()
         self.update_explain()
 
-    def _request_grid(self, target=None) -> None:
-        """Both KL values of every row's q by quadrature, against p (or ``target``, a drag's preview of p:
-        streamed, so the table follows the drag)."""
+    def _request_grid(self) -> None:
+        """Both KL values of every row's q by quadrature, against p."""
         state, extent = self.state, self.extent
         qs = tuple(r.q for r in self.rows)
         shown = tuple(None if q is None else (q.mean.tobytes(), q.cov.tobytes()) for q in qs)
-        key = (state, id(target), shown)
+        key = (state, shown)
         if key == self._grid_for:
             return
         self._grid_for = key
@@ -201,26 +198,24 @@ class FrameView(QObject):
             q, evidence = self.frame.q, self.frame.log_evidence
             factory = single(lambda ctx: vi_grid(state, q, evidence))
         else:
-            factory = grid_job(target if target is not None else state.target.build(), qs, extent,
-                               QUADRATURE_CELLS if target is None else DRAG_QUADRATURE_CELLS)
-        self._grid_target = target  # kept alive, so its id stays its own while the key holds it
-        if target is not None:
-            self.lab.controller.stream(("grid", "drag"), factory, self._on_drag_grid)
-        else:
-            self.lab.controller.request("grid", factory, self._on_grid)
-
-    @Slot(object)
-    def _on_drag_grid(self, values: GridValues) -> None:
-        if self._grid_target is not None:  # a late answer to a drag that has been released is not shown
-            self._on_grid(values)
+            factory = grid_job(state.target.build(), qs, extent, QUADRATURE_CELLS)
+        self.lab.controller.request("grid", factory, self._on_grid)
 
     def preview_target(self, target) -> None:
-        """A drag moves p: its heatmap and the table's KL values for the q's on show follow it."""
-        self.request_heat(target, drag=True)
-        if self.state.mode != "vi":
-            # the fits' Monte Carlo values are of the p before the drag: "—" until its release refits
-            self.figure.table.set_rows([replace(r, forward=None, reverse=None) for r in self.rows])
-            self._request_grid(target)
+        """A drag moves p (``target``): its heatmap and the table's KL values for the q's on show follow it,
+        streamed (one request per move, the newest wins) until the release applies the state."""
+        self._previewing = True
+        self._grid_for = None  # the release asks for the values of the p it applies, even if p is back
+        # the fits' Monte Carlo values are of the p before the drag: "—" until its release refits
+        self.figure.table.set_rows([replace(r, forward=None, reverse=None) for r in self.rows])
+        factory = drag_job(target, tuple(r.q for r in self.rows), self.extent, self.lab.dark)
+        self.lab.controller.stream("drag", factory, self._on_drag_preview)
+
+    @Slot(object)
+    def _on_drag_preview(self, preview: DragPreview) -> None:
+        if self._previewing:  # a late answer to a drag that has been released is not shown
+            self._on_heat(preview.heat)
+            self._on_grid(preview.grid)
 
     @Slot(object)
     def _on_grid(self, values: GridValues) -> None:

@@ -7,6 +7,7 @@ requests, and hand back packed pixels and contour lines ready to draw. Nothing h
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -15,7 +16,7 @@ import numpy as np
 from vaeviz.core.contours import contour_segments, segments_to_xy
 from vaeviz.core.jobs import JobFactory, single
 from vaeviz.core.kl.lab import density
-from vaeviz.core.kl.quadrature import grid_kl, grid_points
+from vaeviz.core.kl.quadrature import grid_axes, grid_kl
 from vaeviz.core.kl.targets import Gaussian, Mixture, Target
 from vaeviz.ui.items.pixels import pack_rgb32
 from vaeviz.ui.theme import plot_colours, rgb
@@ -29,6 +30,7 @@ DRAG_HEAT_CELLS = 150  # p's heatmap while dragged (the release draws it at HEAT
 Q_BOX_SIGMAS = 7.0  # KL(q‖p) is integrated over q's mean ± this many of its standard deviations
 CONTOUR_FRACTIONS = (0.7, 0.4, 0.15, 0.04)  # of p's peak: the contours drawn over the heatmap
 HEAT_COLOUR = {False: "#3b6fb6", True: "#7fb0ff"}  # the density's colour at its peak, per theme (dark?)
+HEAT_LEVELS = 256  # shades from the background to the peak's colour (what 8-bit channels can show)
 
 
 @dataclass(frozen=True)
@@ -53,12 +55,11 @@ def heat_of(target: Target, extent: tuple[tuple[float, float], ...], dark: bool,
     grid = density(target, extent, n)  # log p, rows: x₂ from low to high
     log_p = np.where(np.isfinite(grid.log_density), grid.log_density, -np.inf)
     top = float(log_p.max())
-    shade = np.exp(log_p - top) if math.isfinite(top) else np.zeros_like(log_p)
-    shade = np.sqrt(shade)  # the tails stay visible
-    background = np.asarray(rgb(plot_colours(dark)["background"]), dtype=np.float64)
-    colour = np.asarray(rgb(HEAT_COLOUR[dark]), dtype=np.float64)
-    pixels = background + shade[..., None] * (colour - background)
-    packed = pack_rgb32(np.clip(pixels[::-1], 0, 255).astype(np.uint8))  # row 0 at the top
+    if math.isfinite(top):
+        shade = np.exp(0.5 * (log_p[::-1] - top))  # √(p / peak): the tails stay visible; row 0 at the top
+        packed = _heat_colours(dark)[(shade * (HEAT_LEVELS - 1) + 0.5).astype(np.intp)]
+    else:
+        packed = np.full(log_p.shape, _heat_colours(dark)[0], np.uint32)
     (x0, x1), (y0, y1) = extent
     if math.isfinite(top):
         levels = [top + math.log(f) for f in CONTOUR_FRACTIONS]
@@ -67,6 +68,17 @@ def heat_of(target: Target, extent: tuple[tuple[float, float], ...], dark: bool,
     else:
         x = y = np.empty(0)
     return Heat(packed, (x0, y0, x1, y1), x, y)
+
+
+@functools.cache
+def _heat_colours(dark: bool) -> np.ndarray:
+    """The heatmap's colour table: :data:`HEAT_LEVELS` packed colours from the background to the peak's."""
+    background = np.asarray(rgb(plot_colours(dark)["background"]), dtype=np.float64)
+    colour = np.asarray(rgb(HEAT_COLOUR[dark]), dtype=np.float64)
+    shade = np.linspace(0.0, 1.0, HEAT_LEVELS)[:, None]
+    table = pack_rgb32(np.clip(np.rint(background + shade * (colour - background)), 0, 255))
+    table.setflags(write=False)
+    return table
 
 
 def heat_job(target: Target, extent, dark: bool, n: int = HEAT_CELLS) -> JobFactory:
@@ -99,8 +111,8 @@ def mass_box(p: Target, extent) -> tuple[tuple[float, float], ...]:
 def grid_values(p: Target, qs: tuple[Gaussian | None, ...], extent, n: int = QUADRATURE_CELLS) -> GridValues:
     """KL(p‖q) on a box holding p's mass (p's log-density computed once for every q) and KL(q‖p) on q's own
     ±:data:`Q_BOX_SIGMAS` σ box, where all of q's mass is, so a narrow q is resolved as well as a wide one."""
-    points, cell = grid_points(mass_box(p, extent), n)
-    log_p = p.log_prob(points)
+    axes, cell = grid_axes(mass_box(p, extent), n)
+    log_p = p.log_prob_grid(axes)
     p_weight = np.exp(log_p)
     forward, reverse = [], []
     for q in qs:
@@ -108,7 +120,7 @@ def grid_values(p: Target, qs: tuple[Gaussian | None, ...], extent, n: int = QUA
             forward.append(math.nan)
             reverse.append(math.nan)
             continue
-        forward.append(float(np.sum(p_weight * (log_p - q.log_prob(points))) * cell))
+        forward.append(float(np.sum(p_weight * (log_p - q.log_prob_grid(axes))) * cell))
         reverse.append(grid_kl(q, p, _own_box(q), n))
     return GridValues(tuple(forward), tuple(reverse))
 
@@ -116,3 +128,18 @@ def grid_values(p: Target, qs: tuple[Gaussian | None, ...], extent, n: int = QUA
 def grid_job(p: Target, qs: tuple[Gaussian | None, ...], extent, n: int = QUADRATURE_CELLS) -> JobFactory:
     """Latest-wins request: :func:`grid_values` (several ms: always in the worker)."""
     return single(lambda ctx: grid_values(p, qs, extent, n))
+
+
+@dataclass(frozen=True)
+class DragPreview:
+    """A dragged p drawn and measured: its heatmap and the table's KL values, answered together."""
+
+    heat: Heat
+    grid: GridValues
+
+
+def drag_job(p: Target, qs: tuple[Gaussian | None, ...], extent, dark: bool) -> JobFactory:
+    """Latest-wins request while p is dragged: :func:`heat_of` and :func:`grid_values` at the drag's
+    resolutions, in one round trip to the worker (and never one without the other)."""
+    return single(lambda ctx: DragPreview(heat_of(p, extent, dark, DRAG_HEAT_CELLS),
+                                          grid_values(p, qs, extent, DRAG_QUADRATURE_CELLS)))

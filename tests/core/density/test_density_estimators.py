@@ -53,6 +53,19 @@ def test_density_binned_fft_kde_equals_the_direct_sum_on_the_grid(blobs, bandwid
     assert np.abs(binned - exact).max() <= 1e-3 * exact.max()
 
 
+@pytest.mark.parametrize("bandwidth", [0.15, 0.4, (0.2, 0.6)])
+def test_density_draft_kde_is_within_a_colour_step_of_the_direct_sum(blobs, bandwidth):
+    # A drag's frames: coarser nodes (h/3), off by less than one of 256 colour steps of the peak; its
+    # values at points stay the exact sums.
+    kde = KdeSettings(bandwidth).fit(blobs)
+    draft = kde.draft()
+    res = 128
+    exact = np.exp(kde.log_density(_grid_points(RECT, res))).reshape(res, res)
+    binned = np.exp(draft.log_density_grid(RECT, res))
+    assert np.abs(binned - exact).max() <= exact.max() / 256
+    np.testing.assert_array_equal(draft.log_density(blobs[:50]), kde.log_density(blobs[:50]))
+
+
 def test_density_binned_kde_rows_are_y_and_columns_x(blobs):
     kde = KdeSettings(0.3).fit(blobs)
     rect, res = (-6.0, -4.0, 2.0, 6.0), 64  # not square, so a transpose would show

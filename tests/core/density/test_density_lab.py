@@ -69,10 +69,19 @@ def test_the_conditional_follows_the_slice(moons):
     assert not np.allclose(moved, snap.conditional)
 
 
-def test_live_frames_leave_the_numbers_out(moons):
+def test_live_frames_leave_the_numbers_out_and_draw_the_kde_within_a_colour_step(moons):
     state, train, held, rect = moons
-    snap = fit_layer(state, train, held, rect, 64, numbers=False)
+    state = replace(state, estimator="kde")
+    snap = fit_layer(state, train, held, rect, 64, live=True)
     assert math.isnan(snap.train_ll) and math.isnan(snap.held_ll)
+    final = fit_layer(state, train, held, rect, 64)
+    assert math.isfinite(final.train_ll)
+    # the drag's coarser binning is off by less than one of 256 colour steps of the peak, everywhere
+    p_live, p_final = np.exp(snap.log_density), np.exp(final.log_density)
+    assert np.abs(p_live - p_final).max() < p_final.max() / 256
+    assert not np.array_equal(p_live, p_final)  # (and it is the draft that was drawn)
+    for live, fine in ((snap.marginal_x, final.marginal_x), (snap.conditional, final.conditional)):
+        assert np.abs(live - fine).max() < fine.max() / 256
 
 
 def test_held_out_table_ranks_small_and_large_bandwidths_below_scott(moons):

@@ -310,9 +310,11 @@ def test_the_sideways_marginal_is_filled_to_its_own_axis(dock):
     # a fill to y = 0 (pyqtgraph's fillLevel) would paint bands across the x₂ marginal: it fills to x = 0
     figure = dock.lab.figure
     density, ys = figure.right_curve.getData()
-    zero, ys_again = figure.right_axis_line.getData()
-    assert len(ys) > 0 and np.all(zero == 0) and np.array_equal(ys, ys_again)
-    assert figure.right_fill.curves == [figure.right_curve, figure.right_axis_line]
+    fill_x, fill_y = figure.right_fill.getData()
+    assert len(ys) > 0 and figure.right_fill.opts["fillLevel"] == "enclosed"
+    # the filled polygon: from x = 0 along the curve and back to x = 0, closed along the x₂ axis
+    assert fill_x[0] == 0 and fill_x[-1] == 0 and np.array_equal(fill_x[1:-1], density)
+    assert np.array_equal(fill_y[1:-1], ys) and fill_y[0] == ys[0] and fill_y[-1] == ys[-1]
 
 
 def test_the_generative_process_exports_from_its_animation_button(dock, qtbot, tmp_path, monkeypatch):

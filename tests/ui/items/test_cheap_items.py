@@ -7,7 +7,7 @@ import pyqtgraph as pg
 import pytest
 from PySide6.QtGui import QColor
 
-from vaeviz.ui.items.cheap_items import BoundsCachedScatter, FixedSizeLabel, Markers, Polylines
+from vaeviz.ui.items.cheap_items import BoundsCachedScatter, FixedSizeLabel, Markers, Polylines, StillScatter
 
 
 @pytest.fixture
@@ -37,6 +37,42 @@ def test_cached_scatter_bounds_follow_data_and_zoom(plot):
     assert item.boundingRect() == pg.ScatterPlotItem.boundingRect(item)
     item.clear()
     assert item.boundingRect() == pg.ScatterPlotItem.boundingRect(item)
+
+
+def _count_red(plot) -> int:
+    image = plot.grab().toImage()
+    return sum(QColor(image.pixel(x, y)).red() > 200 and QColor(image.pixel(x, y)).green() < 60
+               for x in range(0, image.width(), 2) for y in range(0, image.height(), 2))
+
+
+def test_still_scatter_is_drawn_from_its_pixmap_until_it_changes(plot):
+    """Cached between repaints of what lies under it, yet never stale: new points and a new brush show."""
+    from PySide6.QtWidgets import QGraphicsItem
+
+    item = StillScatter(size=14, pen=None, brush="#ff0000")
+    plot.addItem(item)
+    plot.setRange(xRange=(0, 10), yRange=(0, 10), padding=0)
+    item.setData(pos=[(2, 2)])
+    assert item.cacheMode() == QGraphicsItem.CacheMode.DeviceCoordinateCache
+    painted = []
+    paint = item.paint
+    item.paint = lambda *args: (painted.append(1), paint(*args))  # noqa: B023
+    one = _count_red(plot)
+    drawn = len(painted)
+    assert drawn > 0
+    under = pg.PlotCurveItem([0, 10], [5, 5], pen="#0000ff")  # something under it changes: no new drawing
+    under.setZValue(-1)
+    plot.addItem(under)
+    plot.grab()
+    assert len(painted) == drawn and one > 0
+    item.setData(pos=[(2, 2), (7, 7)])  # new points are drawn
+    assert _count_red(plot) > 1.5 * one
+    item.setBrush("#00ff00")
+    assert _count_red(plot) == 0
+    item.setExportMode(True)  # exports paint it afresh (an SVG would get the pixmap)
+    assert item.cacheMode() == QGraphicsItem.CacheMode.NoCache
+    item.setExportMode(False)
+    assert item.cacheMode() == QGraphicsItem.CacheMode.DeviceCoordinateCache
 
 
 def test_fixed_size_label_keeps_its_size_and_layout(qtbot):

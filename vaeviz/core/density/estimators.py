@@ -145,6 +145,11 @@ class FittedDensity:
         """The average log p(x_n) over points, e.g. a held-out part (-inf if any point has density 0)."""
         return float(np.mean(self.log_density(check_points(x, self.dim))))
 
+    def draft(self) -> FittedDensity:
+        """The same density for a drag's frames: it may evaluate grids, marginals and conditionals less
+        accurately than a figure can show, for speed. Itself unless an estimator has such a mode."""
+        return self
+
     # -- evaluated on a grid -------------------------------------------------------------------------
 
     def log_density_grid(self, rect: Rect, res: int) -> np.ndarray:

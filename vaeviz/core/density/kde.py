@@ -59,6 +59,10 @@ COARSE_BINS_PER_BANDWIDTH = 8  # bin spacing h/8 on the matrix path (finer than 
 # FFT path: nodes at most h/9 apart (cells subdivided if wider). What the average correction leaves is
 # |f (1 - f) - 1/6| Δ² / 2 · φ'' per point: for a lone point at most (Δ/h)² / 12 of its peak, < 1e-3.
 FINE_BINS_PER_BANDWIDTH = 9
+# A drag's frames (FittedKde.draft): nodes at most h/3 apart, at most 1/108 of a lone point's peak off
+# (less where points overlap: the errors of points at random offsets from the nodes average out), and a
+# 2-D FFT several times smaller; the release draws the fine grid.
+DRAFT_BINS_PER_BANDWIDTH = 3
 MAX_NODES = 4096  # per axis on the FFT path: the subdivision stops here (2-D spectra of 4096² are 128 MB)
 CHUNK_ELEMENTS = 1 << 20  # point pairs per chunk of the exact sum (8 MB of float64 per temporary)
 HELD_OUT_FACTORS = tuple(float(c) for c in 10.0 ** np.linspace(-1.5, 0.5, 21))
@@ -274,13 +278,13 @@ class _Axis:
     stride: int = 1  # FFT path: nodes per cell (the output is every stride-th node after the reach)
 
 
-def _plan_axis(centres: np.ndarray, h: float) -> _Axis:
+def _plan_axis(centres: np.ndarray, h: float, bins_per_bandwidth: int = FINE_BINS_PER_BANDWIDTH) -> _Axis:
     res = centres.size
     step = float(centres[1] - centres[0]) if res > 1 else 1.0
     if res == 1:  # one cell: no spacing to speak of; bin finely for the one value
         step = h / COARSE_BINS_PER_BANDWIDTH
     if math.ceil(TAIL * h / step) <= res and res > 1:
-        stride = max(1, min(math.ceil(step * FINE_BINS_PER_BANDWIDTH / h), MAX_NODES // (3 * res)))
+        stride = max(1, min(math.ceil(step * bins_per_bandwidth / h), MAX_NODES // (3 * res)))
         node = step / stride
         reach = math.ceil(TAIL * h / node)
         return _Axis(centres, float(centres[0]) - reach * node, node, stride * (res - 1) + 1 + 2 * reach,
@@ -379,7 +383,8 @@ def _kernel_matrix(ax: _Axis, h: float) -> np.ndarray:
 
 
 def binned_density(columns: list[np.ndarray], bandwidth: np.ndarray, centres: list[np.ndarray],
-                   cache: dict | None = None, weights: np.ndarray | None = None) -> np.ndarray:
+                   cache: dict | None = None, weights: np.ndarray | None = None,
+                   bins_per_bandwidth: int = FINE_BINS_PER_BANDWIDTH) -> np.ndarray:
     """The binned KDE (a density, not its log) on the product of ``centres`` (one array per axis).
 
     Parameters
@@ -393,6 +398,8 @@ def binned_density(columns: list[np.ndarray], bandwidth: np.ndarray, centres: li
         Keeps kernel spectra between calls with the same grid and bandwidth.
     weights : numpy.ndarray, optional
         1-D only: a weight per point (a weighted KDE, normalised by the weights' sum).
+    bins_per_bandwidth : int
+        FFT path: the nodes are at most h / this apart (the cells subdivided if wider).
 
     Returns
     -------
@@ -400,7 +407,7 @@ def binned_density(columns: list[np.ndarray], bandwidth: np.ndarray, centres: li
         Shape (len(centres[0]), …), the density before the floor.
     """
     d = len(columns)
-    axes = [_plan_axis(c, float(h)) for c, h in zip(centres, bandwidth, strict=True)]
+    axes = [_plan_axis(c, float(h), bins_per_bandwidth) for c, h in zip(centres, bandwidth, strict=True)]
     counts = _linear_bins(columns, axes, weights)
     n = columns[0].shape[0] if weights is None else float(weights.sum())
     if all(ax.reach >= 0 for ax in axes):
@@ -468,8 +475,18 @@ class FittedKde(FittedDensity):
         self.rule = rule
         self.note = note
         self._spectra: dict = {}
+        self._bins = FINE_BINS_PER_BANDWIDTH
         # Contiguous coordinate arrays for the binning (strided columns make it ~2x slower).
         self._columns = [np.ascontiguousarray(self.points[:, j]) for j in range(self.dim)]
+
+    def draft(self) -> FittedKde:
+        """This KDE binned on nodes h/:data:`DRAFT_BINS_PER_BANDWIDTH` apart for its grids, marginals and
+        conditionals (its exact values at points are unchanged): a drag's frames."""
+        copy = FittedKde.__new__(FittedKde)
+        copy.__dict__.update(self.__dict__)
+        copy._spectra = {}
+        copy._bins = DRAFT_BINS_PER_BANDWIDTH
+        return copy
 
     def log_density(self, x) -> np.ndarray:
         """Exact log p(x), float64 log-sum-exp over the points (see :func:`kde_log_density`)."""
@@ -484,14 +501,16 @@ class FittedKde(FittedDensity):
         xs, ys = cell_centres(check_rect(rect), check_res(res))
         # Axis 0 of the result is y: bin (y, x) so no transpose is needed.
         h = self.bandwidth[::-1]
-        density = binned_density(self._columns[::-1], h, [ys, xs], self._spectra)
+        density = binned_density(self._columns[::-1], h, [ys, xs], self._spectra,
+                                 bins_per_bandwidth=self._bins)
         return _floored_log(density, self.points.shape[0], h)
 
     def log_density_line(self, x0: float, x1: float, res: int) -> np.ndarray:
         """Binned-FFT log p on ``res`` cell centres over [x0, x1] (d = 1); floored like the grid."""
         self._need(1, "log_density_line")
         xs = line_centres(x0, x1, res)
-        return _floored_log(binned_density(self._columns, self.bandwidth, [xs], self._spectra),
+        return _floored_log(binned_density(self._columns, self.bandwidth, [xs], self._spectra,
+                                           bins_per_bandwidth=self._bins),
                             self.points.shape[0], self.bandwidth)
 
     def sample(self, n: int, rng=None) -> np.ndarray:
@@ -518,7 +537,8 @@ class FittedKde(FittedDensity):
         w /= w.sum()
         centres = self.points[keep, 1]
         if _evenly_spaced(ys):
-            return np.maximum(binned_density([centres], self.bandwidth[1:], [ys], weights=w), 0.0)
+            return np.maximum(binned_density([centres], self.bandwidth[1:], [ys], weights=w,
+                                             bins_per_bandwidth=self._bins), 0.0)
         out = np.empty(ys.size)
         rows = max(1, CHUNK_ELEMENTS // centres.size)
         for start in range(0, ys.size, rows):
@@ -530,5 +550,6 @@ class FittedKde(FittedDensity):
         """The 1-D KDEs of x₁ and x₂ with their bandwidths (exactly the 2-D KDE's marginals), binned."""
         self._need(2, "marginals")
         xs, ys = cell_centres(check_rect(rect), check_res(res))
-        return tuple(np.maximum(binned_density([self._columns[j]], self.bandwidth[j:j + 1], [c]), 0.0)
+        return tuple(np.maximum(binned_density([self._columns[j]], self.bandwidth[j:j + 1], [c],
+                                               bins_per_bandwidth=self._bins), 0.0)
                      for j, c in enumerate((xs, ys)))

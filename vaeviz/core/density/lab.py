@@ -120,11 +120,16 @@ class DensitySnapshot:
 
 
 def fit_layer(state: DensityLabState, train: np.ndarray, held: np.ndarray, rect: Rect,
-              res: int = HEAT_RES, numbers: bool = True) -> DensitySnapshot:
-    """Fit the state's estimator (not the VAE: :func:`vae_job`) and evaluate it on the figure's grid;
-    ``numbers=False`` (a drag's frames) leaves the log-likelihoods out (NaN): the exact sums cost more than
-    the grid, and the table follows on release."""
+              res: int = HEAT_RES, live: bool = False) -> DensitySnapshot:
+    """Fit the state's estimator (not the VAE: :func:`vae_job`) and evaluate it on the figure's grid.
+
+    ``live`` (a drag's frames) leaves the log-likelihoods out (NaN): the exact sums cost more than the grid,
+    and the table follows on release; and evaluates the fit's :meth:`~FittedDensity.draft` (a KDE binned
+    more coarsely, within 1e-3 of its peak), which the release replaces.
+    """
     fitted = estimator_of(state.estimator, state.settings, rect, state.view.split_seed).fit(train)
+    if live:
+        fitted = fitted.draft()
     log_p = fitted.log_density_grid(rect, res)
     mx, my = fitted.marginals(rect, res)
     v = state.view
@@ -134,15 +139,15 @@ def fit_layer(state: DensityLabState, train: np.ndarray, held: np.ndarray, rect:
     return DensitySnapshot(state.estimator, rect, res, _frozen(log_p), _frozen(mx), _frozen(my),
                            v.slice_at if v.slice_on else None,
                            None if conditional is None else _frozen(conditional), _frozen(samples),
-                           _mean_ll(fitted, train) if numbers else math.nan,
-                           _mean_ll(fitted, held) if numbers else math.nan, len(train), len(held),
+                           math.nan if live else _mean_ll(fitted, train),
+                           math.nan if live else _mean_ll(fitted, held), len(train), len(held),
                            fitted.note, fitted)
 
 
 def fit_job(state: DensityLabState, train: np.ndarray, held: np.ndarray, rect: Rect,
-            res: int = HEAT_RES, numbers: bool = True) -> JobFactory:
+            res: int = HEAT_RES, live: bool = False) -> JobFactory:
     """Latest-wins request: :func:`fit_layer` (a few ms to tens of ms: always in the worker)."""
-    return single(lambda ctx: fit_layer(state, train, held, rect, res, numbers))
+    return single(lambda ctx: fit_layer(state, train, held, rect, res, live))
 
 
 def conditional_of(snapshot: DensitySnapshot, a: float) -> np.ndarray:

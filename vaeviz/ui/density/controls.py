@@ -78,6 +78,13 @@ def switch_mode(state: DensityLabState, mode: str) -> DensityLabState:
     return replace(state, mode="2d", data=DataChoice(CUSTOM_DATA))
 
 
+def _show_value(widget, value) -> None:
+    """Set a spin box's or slider's value if it differs: setting the same value still repaints the box, and
+    every move of a held slider shows the whole state again."""
+    if widget.value() != value:
+        widget.setValue(value)
+
+
 def _spin(low: int, high: int, step: int = 1) -> QSpinBox:
     spin = QSpinBox()
     spin.setRange(low, high)
@@ -277,28 +284,29 @@ class DensityControls(QScrollArea):
             self.estimator.setCurrentIndex(self.estimator.findData(state.estimator))
             for i, key in enumerate(ESTIMATORS):  # the 1-D mode fits histogram, KDE and GMM only
                 self.estimator.model().item(i).setEnabled(state.mode == "2d" or key in ESTIMATORS_1D)
-            self.bins.setValue(min(s.bins, self.bins.maximum()))
-            self.bins_spin.setValue(s.bins)
+            _show_value(self.bins, min(s.bins, self.bins.maximum()))
+            _show_value(self.bins_spin, s.bins)
             self.rule.setCurrentIndex(self.rule.findData(s.bandwidth_rule))
-            self.bandwidth.setValue(slider_of_bandwidth(s.bandwidth))
-            self.bandwidth_spin.setValue(s.bandwidth)
-            self.components.setValue(s.components)
+            _show_value(self.bandwidth, slider_of_bandwidth(s.bandwidth))
+            _show_value(self.bandwidth_spin, s.bandwidth)
+            _show_value(self.components, s.components)
             self.covariance.setCurrentIndex(self.covariance.findData(s.covariance_type))
             self.ar_marginal.setCurrentIndex(self.ar_marginal.findData(s.ar_marginal))
             self.ar_conditional.setCurrentIndex(self.ar_conditional.findData(s.ar_conditional))
-            self.ar_bins.setValue(s.ar_bins)
+            _show_value(self.ar_bins, s.ar_bins)
             self.vae_latent.setCurrentIndex(self.vae_latent.findData(s.vae_latent))
-            self.vae_k.setValue(s.vae_k)
-            self.vae_steps.setValue(s.vae_steps)
+            _show_value(self.vae_k, s.vae_k)
+            _show_value(self.vae_steps, s.vae_steps)
             self.scale.setCurrentIndex(self.scale.findData(v.scale))
-            self.slice_on.setChecked(v.slice_on)
-            self.slice_at.setValue(v.slice_at)
-            self.samples.setValue(v.samples)
-            self.held_out.setValue(v.held_out)
-            self.split_seed.setValue(v.split_seed)
+            if self.slice_on.isChecked() != v.slice_on:
+                self.slice_on.setChecked(v.slice_on)
+            _show_value(self.slice_at, v.slice_at)
+            _show_value(self.samples, v.samples)
+            _show_value(self.held_out, v.held_out)
+            _show_value(self.split_seed, v.split_seed)
             self.data_preset.setCurrentIndex(self.data_preset.findData(d.preset))
-            self.n.setValue(d.n)
-            self.data_seed.setValue(d.seed)
+            _show_value(self.n, d.n)
+            _show_value(self.data_seed, d.seed)
             two = state.mode == "2d"
             for w in (self.slice_on, self.slice_at, self.samples, self.data_box, self.ar_marginal,
                       self.ar_conditional, self.ar_bins, self.vae_latent, self.vae_k, self.vae_steps,

@@ -19,7 +19,6 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
-    QLabel,
     QStackedWidget,
     QTableWidget,
     QTableWidgetItem,
@@ -28,6 +27,8 @@ from PySide6.QtWidgets import (
 )
 
 from vaeviz.ui.data_tools import DataEditViewBox
+from vaeviz.ui.items.caption import Caption
+from vaeviz.ui.items.cheap_items import StillScatter
 from vaeviz.ui.items.fast_image import FastImage
 from vaeviz.ui.items.plot_grid import setup_data_plot
 from vaeviz.ui.theme import plot_colours
@@ -143,9 +144,10 @@ class MainPlot(pg.PlotItem):
         self.addItem(self.heat)
         self.contours = pg.PlotCurveItem(connect="pairs")
         self.addItem(self.contours)
-        self.train = pg.ScatterPlotItem(size=3.5, pen=None)
-        self.held = pg.ScatterPlotItem(size=6, brush=None)
-        self.samples = pg.ScatterPlotItem(size=6, symbol="x", pen=None)
+        # (the points stay put while a drag repaints the heatmap under them at every move)
+        self.train = StillScatter(size=3.5, pen=None)
+        self.held = StillScatter(size=6, brush=None)
+        self.samples = StillScatter(size=6, symbol="x", pen=None)
         for item in (self.train, self.held, self.samples):
             self.addItem(item)
         self.note = pg.TextItem(anchor=(0.5, 0.5))
@@ -186,9 +188,7 @@ class DensityFigure(QWidget):
         self.dark = False
         self.side: str | None = None
         self._samples: np.ndarray | None = None
-        self.title = QLabel()
-        self.title.setWordWrap(True)
-        self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.title = Caption()  # (says h while the bandwidth slider is dragged: no relayout per move)
         self.graphics = pg.GraphicsLayoutWidget()
         layout = self.graphics.ci
         layout.setSpacing(2)
@@ -220,9 +220,9 @@ class DensityFigure(QWidget):
         self.cond.getAxis("left").setStyle(showValues=False)
         self.top_curve = pg.PlotCurveItem(fillLevel=0.0)
         self.right_curve = pg.PlotCurveItem()
-        # fillLevel fills down to y = level: for this sideways curve the fill must reach x = 0 instead
-        self.right_axis_line = pg.PlotCurveItem()
-        self.right_fill = pg.FillBetweenItem(self.right_curve, self.right_axis_line)
+        # fillLevel fills down to y = level: for this sideways curve the fill must reach x = 0 instead, so it
+        # is the curve closed along x = 0, filled as one polygon (a FillBetweenItem rebuilt two per change)
+        self.right_fill = pg.PlotCurveItem(fillLevel="enclosed", pen=None)
         self.cond_curve = pg.PlotCurveItem()
         self.cond_outline = pg.PlotCurveItem()  # the marginal p(x₂) for comparison, dashed
         self.top.addItem(self.top_curve)
@@ -309,21 +309,25 @@ class DensityFigure(QWidget):
         self._samples = samples
         shown = samples if samples is not None and len(samples) else np.empty((0, 2))
         beside = self.side == "samples"
-        self.main.samples.setData(pos=np.empty((0, 2)) if beside else shown)
-        self.elbo.samples.setData(pos=shown if beside else np.empty((0, 2)))
+        for plot, points in ((self.main, np.empty((0, 2)) if beside else shown),
+                             (self.elbo, shown if beside else np.empty((0, 2)))):
+            if len(points) or len(plot.samples.data):  # (none before and none now: its drawing is kept)
+                plot.samples.setData(pos=points)
 
     def set_marginals(self, rect, res: int, mx: np.ndarray | None, my: np.ndarray | None) -> None:
         if mx is None or my is None:
             self.top_curve.setData([], [])
             self.right_curve.setData([], [])
-            self.right_axis_line.setData([], [])
+            self.right_fill.setData([], [])
             return
         x0, y0, x1, y1 = rect
         xs = x0 + (np.arange(res) + 0.5) * (x1 - x0) / res
         ys = y0 + (np.arange(res) + 0.5) * (y1 - y0) / res
         self.top_curve.setData(xs, np.nan_to_num(mx, posinf=0.0))
-        self.right_curve.setData(np.nan_to_num(my, posinf=0.0), ys)
-        self.right_axis_line.setData(np.zeros_like(ys), ys)
+        density = np.nan_to_num(my, posinf=0.0)
+        self.right_curve.setData(density, ys)
+        self.right_fill.setData(np.concatenate(([0.0], density, [0.0])),
+                                np.concatenate(([ys[0]], ys, [ys[-1]])))
         _fit_range(self.top, 1, float(np.max(mx)))
         _fit_range(self.right, 0, float(np.max(my)))
 
@@ -420,7 +424,6 @@ class DensityFigure(QWidget):
             item.setPen(pg.mkPen(curve, width=1.5))
             item.setBrush(pg.mkBrush(fill))
         self.right_fill.setBrush(pg.mkBrush(fill))
-        self.right_axis_line.setPen(pg.mkPen(None))
         self.cond_curve.setPen(pg.mkPen(c["slice"], width=2.5))
         self.cond_outline.setPen(pg.mkPen(curve, width=1, style=Qt.PenStyle.DashLine))
         self.slice.setPen(pg.mkPen(c["slice"], width=2.5))

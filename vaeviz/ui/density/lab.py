@@ -339,7 +339,7 @@ class DensityLab(QWidget):
             else:
                 self.show_untrained()
         else:
-            factory = fit_heat_job(state, self.train, self.held, self.rect, self.dark, numbers=not live,
+            factory = fit_heat_job(state, self.train, self.held, self.rect, self.dark, live=live,
                                    res=LIVE_RES if live else None)
             if live:
                 self.controller.stream(("heat", "drag"), factory, self._on_heat,

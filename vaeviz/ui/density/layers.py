@@ -99,13 +99,14 @@ def heat_of(snapshot: DensitySnapshot, scale: str, dark: bool, peak: float | Non
     return Heat(pixels, snapshot.rect, x, y, top, snapshot)
 
 
-def fit_heat_job(state, train: np.ndarray, held: np.ndarray, rect: Rect, dark: bool, numbers: bool = True,
+def fit_heat_job(state, train: np.ndarray, held: np.ndarray, rect: Rect, dark: bool, live: bool = False,
                  res: int | None = None) -> JobFactory:
-    """Latest-wins request: fit the state's estimator and colour it (the drag's frames: ``numbers=False``)."""
+    """Latest-wins request: fit the state's estimator and colour it (a drag's frames: ``live``, see
+    :func:`~vaeviz.core.density.lab.fit_layer`)."""
     from vaeviz.core.density.lab import HEAT_RES
 
     def compute(ctx):
-        snapshot = fit_layer(state, train, held, rect, res or HEAT_RES, numbers)
+        snapshot = fit_layer(state, train, held, rect, res or HEAT_RES, live)
         return heat_of(snapshot, state.view.scale, dark)
 
     return single(compute)

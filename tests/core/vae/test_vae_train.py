@@ -246,6 +246,8 @@ def test_urgent_hold_and_pause_after_the_optimiser(monkeypatch):
         return len(calls) == 1
 
     config = TrainConfig(batch_size=64, epochs=2, seed=0)
+    # a hold longer than any run (the real one lasts 0.25 s: a slow machine may take longer for 4 steps)
+    monkeypatch.setattr(train_module, "URGENT_HOLD_S", 3600.0)
     _, items = reports_and_nones(train_steps(mlp(), config, images, urgent=once))
     assert items.count(None) == 4  # held: all 4 steps split (one chunk each for this tiny model)
     _, items = reports_and_nones(train_steps(mlp(), dataclasses.replace(config, report_every=2), images,

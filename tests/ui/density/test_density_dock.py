@@ -53,12 +53,13 @@ def test_a_bandwidth_slider_changes_the_picture_while_held_and_the_table_on_rele
     assert not np.array_equal(held, before)
     assert lab.state.settings.bandwidth == pytest.approx(bandwidth_of_slider(BANDWIDTH_STEPS // 6))
     assert math.isnan(lab.heat.snapshot.held_ll)  # live frames leave the exact sums for the release
+    assert not lab.figure.table.isEnabled()  # (greyed: its numbers are of the fit before the drag)
     slider.setValue(BANDWIDTH_STEPS // 2)
     assert not np.array_equal(pixels(lab), held)
     slider.setSliderDown(False)
     slider.sliderReleased.emit()
     assert math.isfinite(lab.heat.snapshot.held_ll)
-    assert lab.table.row("kde").label.startswith("KDE, h = ")
+    assert lab.table.row("kde").label.startswith("KDE, h = ") and lab.figure.table.isEnabled()
 
 
 def test_bins_and_k_and_the_scale_change_the_picture(dock):

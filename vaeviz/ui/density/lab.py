@@ -331,6 +331,8 @@ class DensityLab(QWidget):
         state = self.state
         if self.data_problem:
             return
+        # a held slider's frames have no numbers: the table is of the fit before, greyed until the release
+        self.figure.table.setEnabled(not live)
         self.figure.main.set_note("")
         if state.estimator == "vae":
             if self.vae_heat is not None and self._vae_key == self._vae_key_now():

@@ -42,6 +42,16 @@ class GaussianFamily:
     def __init__(self, family: str, dim: int) -> None:
         self.family = check_family(family)
         self.dim = dim
+        # A full L (d > 1) is gathered, row by row, from [its diagonal..., its entries below it..., 0]: one
+        # gather where a diagonal matrix and an index_put cost more (a fit makes L every step).
+        self._gather: np.ndarray | None = None
+        if self.family == "full" and dim > 1:
+            rows, cols = np.tril_indices(dim, -1)
+            where = np.full((dim, dim), dim + len(rows))  # (the 0)
+            where[np.arange(dim), np.arange(dim)] = np.arange(dim)
+            where[rows, cols] = dim + np.arange(len(rows))
+            self._gather = where.ravel()
+        self._tensors: dict = {}
 
     def cholesky(self, params):
         """(d, d) lower-triangular factor L of the covariance (Σ = L Lᵀ) as a torch tensor."""
@@ -51,11 +61,14 @@ class GaussianFamily:
         log_diag = params[d:] if self.family != "full" else params[d: 2 * d]
         if self.family == "isotropic":
             log_diag = log_diag.expand(d)
-        chol = torch.diag_embed(log_diag.exp())
-        if self.family == "full" and d > 1:
-            rows, cols = torch.tril_indices(d, d, -1)
-            chol = chol.index_put((rows, cols), params[2 * d:])
-        return chol
+        if self._gather is None:
+            return torch.diag_embed(log_diag.exp())
+        key = (params.dtype, str(params.device))
+        if key not in self._tensors:
+            self._tensors[key] = (torch.as_tensor(self._gather, device=params.device),
+                                  torch.zeros(1, dtype=params.dtype, device=params.device))
+        gather, zero = self._tensors[key]
+        return torch.cat([log_diag.exp(), params[2 * d:], zero])[gather].view(d, d)
 
     def sample(self, params, eps, chol=None):
         """z = μ + L ε for standard-normal ε (n, d): the reparameterisation trick (``chol``: L, if made)."""

@@ -154,7 +154,7 @@ def fit_steps(p: Target, start: Gaussian, family: str = "full", objective: str =
         value = float(loss_of(params).cpu())
     yield snapshot(0, q, value)
     for step in range(1, steps + 1):
-        optimiser.zero_grad()
+        params.grad = None  # (what zero_grad does, without the optimiser's per-call bookkeeping)
         loss = loss_of(params)
         value = float(loss.detach().cpu())
         if not math.isfinite(value):

@@ -161,29 +161,37 @@ class Mixture:
         return top + np.log(total)
 
     def _torch_constants(self, dtype, device):
-        """Batched (means (K, d), precisions (K, d, d), log π_k + normalisers (K, 1)) of the components with
-        weight, made once per device."""
+        """Per component with weight, as (K,) tensors on the device, made once per device: the means' x₁
+        (and x₂), log π_k + the normaliser, and the log-density's quadratic coefficients −½P₁₁ (and −P₁₂,
+        −½P₂₂) of the precision P."""
         import torch
 
         cache = self.__dict__.setdefault("_torch_cache", {})
         key = (dtype, str(device))
         if key not in cache:
             used = [(w, c) for w, c in zip(self.weights, self.components, strict=True) if w > 0]
-            means = np.stack([c.mean for _, c in used])
             precisions = np.stack([np.linalg.inv(c.cov) for _, c in used])
-            offsets = np.array([math.log(w) - 0.5 * (np.linalg.slogdet(c.cov)[1] + self.dim * _LOG_2PI)
-                                for w, c in used])
-            cache[key] = tuple(torch.as_tensor(a, dtype=dtype, device=device)
-                               for a in (means, precisions, offsets[:, None]))
+            columns = [np.array([c.mean[i] for _, c in used]) for i in range(self.dim)]
+            columns.append(np.array([math.log(w) - 0.5 * (np.linalg.slogdet(c.cov)[1] + self.dim * _LOG_2PI)
+                                     for w, c in used]))
+            columns.append(-0.5 * precisions[:, 0, 0])
+            if self.dim == 2:
+                columns += [-precisions[:, 0, 1], -0.5 * precisions[:, 1, 1]]
+            cache[key] = tuple(torch.as_tensor(a, dtype=dtype, device=device) for a in columns)
         return cache[key]
 
     def log_prob_torch(self, x):
         import torch
 
-        means, precisions, offsets = self._torch_constants(x.dtype, x.device)
-        diff = x[None, :, :] - means[:, None, :]  # (K, n, d): all components in one batched product
-        quad = (torch.bmm(diff, precisions) * diff).sum(dim=2)
-        return torch.logsumexp(offsets - 0.5 * quad, dim=0)
+        # (n, K) quadratic forms written out for d ≤ 2: a few elementwise operations, where a batched matrix
+        # product costs more than they do (and autograd keeps fewer nodes): a fit evaluates this every step
+        if self.dim == 1:
+            m1, offset, a = self._torch_constants(x.dtype, x.device)
+            d1 = x - m1
+            return torch.logsumexp(offset + a * d1 * d1, dim=1)
+        m1, m2, offset, a, b, c = self._torch_constants(x.dtype, x.device)
+        d1, d2 = x[:, :1] - m1, x[:, 1:] - m2
+        return torch.logsumexp(offset + d1 * (a * d1 + b * d2) + c * d2 * d2, dim=1)
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         counts = rng.multinomial(n, self.weights)

@@ -169,6 +169,17 @@ def test_density_every_1d_estimator_integrates_to_one_on_its_line(line_points, s
     assert fitted.sample(5, 0).shape == (5, 1)
 
 
+def test_density_gmm_grid_is_exact_where_every_component_underflows(blobs):
+    # far from the mixture each π_k N(x | μ_k, Σ_k) underflows relative to the highest peak: those cells are
+    # evaluated again by the log-sum-exp (log p ≈ -2e4 there, not -inf)
+    fitted = GmmSettings(3, "full", seed=0).fit(blobs)
+    rect, res = (-200.0, -5.0, 200.0, 8.0), 64
+    grid = fitted.log_density_grid(rect, res)
+    pointwise = fitted.log_density(_grid_points(rect, res)).reshape(res, res)
+    assert np.isfinite(grid).all() and grid.min() < -2000
+    np.testing.assert_allclose(grid, pointwise, rtol=1e-10)
+
+
 def test_density_kde_grid_is_finite_far_from_the_data(blobs):
     kde = KdeSettings(0.2).fit(blobs)
     far = kde.log_density_grid((100.0, 100.0, 110.0, 110.0), 32)

@@ -37,6 +37,8 @@ COVARIANCE_TYPES = ("full", "diag", "spherical", "tied")
 INITS = ("kmeans", "kmeans++")
 KMEANS_MAX_ITER = 100
 MAX_RESTARTS = 20
+FAR_TAIL = 1e-300  # a grid cell whose summed density (relative to the highest peak) is below this is
+# evaluated again by the per-point log-sum-exp: its terms may have underflowed (e^-690 ≈ 1e-300)
 
 
 @dataclass(frozen=True)
@@ -217,29 +219,38 @@ class FittedGmm(FittedDensity):
         """log p on the cell centres, ``out[iy, ix]`` (row = y index), exact.
 
         Each component's quadratic form is built from per-axis (res,) offsets by broadcasting, which is
-        several times cheaper than evaluating res² points one by one; then a log-sum-exp over K.
+        several times cheaper than evaluating res² points one by one. The components' densities are summed
+        relative to the highest peak any of them has (π_k N(μ_k | μ_k, Σ_k)), one plane at a time: no
+        per-cell maximum over K planes. Cells where every term underflows (p below e^-690 of that peak,
+        far from all components) are evaluated again by the per-point log-sum-exp.
         """
         self._need(2, "log_density_grid")
         xs, ys = cell_centres(check_rect(rect), check_res(res))
         gmm = self.gmm
-        planes = np.empty((gmm.n_components, res, res))
+        parts = []
         for k in range(gmm.n_components):
-            p = np.linalg.inv(gmm.covariances[k])
+            if np.isfinite(self._log_weights[k]):  # (a component of weight 0 adds nothing)
+                p = np.linalg.inv(gmm.covariances[k])
+                parts.append((k, p, self._log_weights[k] - LOG_2PI + 0.5 * math.log(np.linalg.det(p))))
+        peak = max(log_norm for _, _, log_norm in parts)  # exp(term - peak) ≤ 1 everywhere
+        total = np.zeros((res, res))
+        plane = np.empty((res, res))
+        for k, p, log_norm in parts:
             dx = xs - gmm.means[k, 0]
             dy = ys - gmm.means[k, 1]
-            plane = planes[k]
-            np.multiply((2.0 * p[0, 1]) * dy[:, None], dx[None, :], out=plane)
-            plane += (p[0, 0] * dx * dx)[None, :]
-            plane += (p[1, 1] * dy * dy)[:, None]
-            log_norm = self._log_weights[k] - LOG_2PI + 0.5 * math.log(np.linalg.det(p))
-            plane *= -0.5
-            plane += log_norm
-        top = planes.max(axis=0)
-        safe = np.where(np.isfinite(top), top, 0.0)
-        planes -= safe
-        np.exp(planes, out=planes)
+            np.multiply(-p[0, 1] * dy[:, None], dx[None, :], out=plane)
+            plane += (log_norm - peak - 0.5 * p[0, 0] * dx * dx)[None, :]
+            plane += (-0.5 * p[1, 1] * dy * dy)[:, None]
+            np.exp(plane, out=plane)
+            total += plane
+        far = total < FAR_TAIL
         with np.errstate(divide="ignore"):
-            return safe + np.log(planes.sum(axis=0))
+            out = np.log(total)
+        out += peak
+        if far.any():
+            gx, gy = np.meshgrid(xs, ys)
+            out[far] = self.log_density(np.column_stack([gx[far], gy[far]]))
+        return out
 
     def sample(self, n: int, rng=None) -> np.ndarray:
         """Ancestral sampling: a component by its weight, then its Gaussian."""

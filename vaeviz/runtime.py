@@ -1,4 +1,4 @@
-"""How the vaeviz process is tuned: thread counts, GIL hand-over, the allocator and the garbage collector.
+"""How the vaeviz process is tuned: thread counts, GIL hand-over and the garbage collector.
 
 The app applies :func:`configure_process` at its entry point, before anything imports numpy; the
 benchmarks do the same, so they measure the process the user runs. Standard library only, for that
@@ -15,11 +15,6 @@ import sys
 # drag frame: a decoded image finished in the compute thread could wait that long for the GUI thread's
 # Python to let go (and vice versa). 0.5 ms halved the drag benchmark's p99 tail.
 GIL_SWITCH_INTERVAL_S = 0.0005
-# glibc's allocator keeps this much freed memory at the top of a heap before giving it back to the OS, and
-# maps blocks this large or larger on their own (returned at once when freed). See keep_freed_memory.
-KEEP_FREED_BYTES = 256 << 20
-OWN_MAPPING_BYTES = 64 << 20
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt's parameter numbers (malloc.h)
 
 
 def compute_threads() -> int:
@@ -39,35 +34,9 @@ def limit_blas_threads() -> None:
     os.environ.setdefault("OPENBLAS_NUM_THREADS", str(compute_threads()))
 
 
-def keep_freed_memory() -> bool:
-    """Have glibc's allocator keep freed memory for reuse (Linux with glibc; elsewhere nothing, False).
-
-    By default a freed block of more than 128 kB goes back to the OS and the next one is mapped afresh, so
-    every numpy temporary of a grid (a 512² float64 plane is 2 MB) is page-faulted in again on every call:
-    on the virtual machines measured that cost more than the arithmetic (a 512² KDE of 10⁵ points took
-    18 ms, 8 ms with the memory kept; its binning, 10 ms and 1.4 ms). The process keeps up to
-    :data:`KEEP_FREED_BYTES` of freed heap per arena instead; blocks of :data:`OWN_MAPPING_BYTES` or more
-    are still mapped on their own and returned when freed.
-    """
-    if not sys.platform.startswith("linux"):
-        return False
-    import ctypes
-
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):  # not glibc (musl has no mallopt)
-        return False
-    mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
-    return bool(mallopt(_M_MMAP_THRESHOLD, OWN_MAPPING_BYTES)) and bool(mallopt(_M_TRIM_THRESHOLD,
-                                                                                KEEP_FREED_BYTES))
-
-
 def configure_process() -> None:
-    """Everything the app sets for the whole process at start-up: BLAS threads, the GIL switch interval and
-    the allocator's handling of freed memory."""
+    """Everything the app sets for the whole process at start-up: BLAS threads and the GIL switch interval."""
     limit_blas_threads()
-    keep_freed_memory()
     sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_INTERVAL_S))
 
 

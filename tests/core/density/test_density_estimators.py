@@ -66,6 +66,28 @@ def test_density_draft_kde_is_within_a_colour_step_of_the_direct_sum(blobs, band
     np.testing.assert_array_equal(draft.log_density(blobs[:50]), kde.log_density(blobs[:50]))
 
 
+def test_density_kde_grids_do_not_depend_on_the_work_arrays_kept_between_calls(blobs):
+    # the binning keeps its work arrays per thread: grids of KDEs of other sizes, computed in between in
+    # this thread or at the same time in another, change nothing
+    import threading
+
+    big, small = KdeSettings(0.3).fit(blobs), KdeSettings(0.5).fit(blobs[:700])
+    first_big, first_small = big.log_density_grid(RECT, 96), small.log_density_grid(RECT, 64)
+    other_thread = []
+
+    def elsewhere() -> None:
+        for _ in range(20):
+            other_thread.append(KdeSettings(0.2).fit(blobs[::2]).log_density_grid(RECT, 80))
+
+    worker = threading.Thread(target=elsewhere)
+    worker.start()
+    for _ in range(20):
+        np.testing.assert_array_equal(small.log_density_grid(RECT, 64), first_small)
+        np.testing.assert_array_equal(big.log_density_grid(RECT, 96), first_big)
+    worker.join()
+    assert all(np.array_equal(g, other_thread[0]) for g in other_thread)
+
+
 def test_density_binned_kde_rows_are_y_and_columns_x(blobs):
     kde = KdeSettings(0.3).fit(blobs)
     rect, res = (-6.0, -4.0, 2.0, 6.0), 64  # not square, so a transpose would show

@@ -5,7 +5,7 @@ VENV ?= .venv
 TORCH ?= torch==2.13.0
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.vaeviz-installed
-BENCHES ?= startup worker em vae kl robustness
+BENCHES ?= startup worker em vae kl density robustness
 BENCH_DIR ?= bench-results
 PYTEST_ARGS ?=
 

@@ -8,10 +8,11 @@
   contours — is in the dock and the event loop has delivered what that posted: the paint of every view that
   changed (each paints once; the rest of the dock is not repainted). Each move waits for its answer before
   the next one, so every figure is one move's whole round trip (a real drag drops the answers it overtakes).
-- ``gmm_heatmap_512_fps``: the dock has no component dragging (its mixture is fitted by EM), so this times
-  what one frame of such a drag would cost in the worker: a K = 10 mixture with one mean moved a little
-  each frame, its log-density on 512² cells (``FittedGmm.log_density_grid``), coloured with its contours
-  (``ui.density.layers``); frames per second = 1000 / the median frame in ms.
+- ``gmm_heatmap_512_fps``: what the worker computes for one frame while a component of a K = 10 mixture
+  (EM's fit to 3,750 two-moons points) is dragged, on 512² cells: the moved mixture's log-density, its
+  marginals, the conditional and both log-likelihoods (``moved_component_layer``, as the dock's drag asks
+  for them), coloured with its contours (``ui.density.layers``); frames per second = 1000 / the median
+  frame in ms. (The dock's drag draws 128² cells while the handle is held; 512² is the issue's figure.)
 """
 
 from __future__ import annotations
@@ -109,29 +110,30 @@ def measure_drag(bridge) -> dict:
 
 
 def gmm_frame_times() -> list[float]:
-    """One K = 10 mixture redrawn on 512² cells per frame, one mean moved each time (see the notes)."""
+    """What the worker computes for one frame of a component drag, on 512² cells (see the notes)."""
+    from dataclasses import replace
+
     from vaeviz.core.data.density_presets import make_density_preset
-    from vaeviz.core.density.lab import DensitySnapshot, plot_rect
-    from vaeviz.core.density.mixture import FittedGmm, GmmSettings
-    from vaeviz.core.em.gmm import GaussianMixture
+    from vaeviz.core.density.lab import fit_layer, moved_component_layer, plot_rect
+    from vaeviz.core.density.presets import preset
     from vaeviz.ui.density.layers import heat_of
 
     x = make_density_preset("two moons", 5000, 0).points
-    fitted = GmmSettings(n_components=10, seed=0).fit(x)
+    train, held = x[:3750], x[3750:]
+    state = preset("pdata-vs-pmodel").state
+    state = replace(state, estimator="gmm", settings=replace(state.settings, components=10),
+                    view=replace(state.view, samples=0))
     rect = plot_rect(x)
-    g = fitted.gmm
+    fit = fit_layer(state, train, held, rect, 512)
+    start = fit.fitted.gmm.means[0]
     times = []
     for i in range(GMM_FRAMES + 1):
-        means = g.means.copy()
-        means[0] += 0.5 * np.array([math.cos(i / 5), math.sin(i / 5)])  # the dragged component
+        mean = start + 0.5 * np.array([math.cos(i / 5), math.sin(i / 5)])  # where the handle is now
         t0 = time.perf_counter()
-        moved = FittedGmm(GaussianMixture(g.weights, means, g.covariances, g.covariance_type))
-        log_p = moved.log_density_grid(rect, 512)
-        snapshot = DensitySnapshot("gmm", rect, 512, log_p, np.zeros(512), np.zeros(512), None, None,
-                                   np.empty((0, 2)), math.nan, math.nan, 0, 0, "", moved)
-        heat = heat_of(snapshot, "linear", False)
+        moved = moved_component_layer(fit, state, train, held, 0, mean, 512)
+        heat = heat_of(moved, state.view.scale, False)
         elapsed = time.perf_counter() - t0
-        assert np.isfinite(log_p).all() and heat.pixels.shape == (512, 512)
+        assert np.isfinite(moved.log_density).all() and heat.pixels.shape == (512, 512)
         if i:  # (the first frame warms the caches)
             times.append(elapsed)
     return times

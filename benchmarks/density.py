@@ -12,9 +12,9 @@
 3. ``density_drag_frame_ms``: the real Density dock on the real compute worker: one move of the held
    bandwidth slider until the refitted KDE's heatmap, contours and marginals are painted (median of 100
    moves); see :mod:`benchmarks._density_dock`.
-4. ``gmm_heatmap_512_fps``: a K = 10 mixture's heatmap on 512² cells (log-density, colours, contours)
-   redrawn per frame while one mean moves; the dock has no component dragging, so this is the worker's
-   cost of such a frame, not a dock's round trip (see :mod:`benchmarks._density_dock`).
+4. ``gmm_heatmap_512_fps``: a K = 10 mixture's picture on 512² cells (log-density, marginals,
+   conditional, log-likelihoods, colours, contours) redrawn per frame while a component is dragged: the
+   worker's cost of such a frame of the dock's drag (see :mod:`benchmarks._density_dock`).
 """
 
 from __future__ import annotations

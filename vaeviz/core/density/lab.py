@@ -26,7 +26,7 @@ from vaeviz.core.density.autoregressive import AutoregressiveSettings
 from vaeviz.core.density.estimators import FittedDensity, check_points, split_held_out
 from vaeviz.core.density.histogram import HistogramSettings
 from vaeviz.core.density.kde import KdeSettings
-from vaeviz.core.density.mixture import GmmSettings
+from vaeviz.core.density.mixture import FittedGmm, GmmSettings
 from vaeviz.core.density.state import ESTIMATORS_1D, DensityLabState, EstimatorSettings
 from vaeviz.core.grid import Rect, cell_centres
 from vaeviz.core.jobs import JobContext, JobFactory, single
@@ -128,8 +128,22 @@ def fit_layer(state: DensityLabState, train: np.ndarray, held: np.ndarray, rect:
     more coarsely, within 1e-3 of its peak), which the release replaces.
     """
     fitted = estimator_of(state.estimator, state.settings, rect, state.view.split_seed).fit(train)
-    if live:
-        fitted = fitted.draft()
+    return layer_of(fitted.draft() if live else fitted, state, train, held, rect, res, numbers=not live)
+
+
+def moved_component_layer(snapshot: DensitySnapshot, state: DensityLabState, train: np.ndarray,
+                          held: np.ndarray, k: int, mean, res: int) -> DensitySnapshot:
+    """The snapshot's Gaussian mixture with component k's mean at ``mean`` (nothing refitted), evaluated
+    as a fit is, with its log-likelihoods: what a drag of a component shows."""
+    if not isinstance(snapshot.fitted, FittedGmm):
+        raise DensityInputError("only a Gaussian mixture's components can be moved")
+    return layer_of(snapshot.fitted.with_mean(k, mean), state, train, held, snapshot.rect, res)
+
+
+def layer_of(fitted: FittedDensity, state: DensityLabState, train: np.ndarray, held: np.ndarray, rect: Rect,
+             res: int, numbers: bool = True) -> DensitySnapshot:
+    """A fitted density evaluated for the figure: its grid, marginals, the state's conditional and samples,
+    and (``numbers``) its mean log-likelihoods on the training and held-out points (else NaN)."""
     log_p = fitted.log_density_grid(rect, res)
     mx, my = fitted.marginals(rect, res)
     v = state.view
@@ -139,8 +153,8 @@ def fit_layer(state: DensityLabState, train: np.ndarray, held: np.ndarray, rect:
     return DensitySnapshot(state.estimator, rect, res, _frozen(log_p), _frozen(mx), _frozen(my),
                            v.slice_at if v.slice_on else None,
                            None if conditional is None else _frozen(conditional), _frozen(samples),
-                           math.nan if live else _mean_ll(fitted, train),
-                           math.nan if live else _mean_ll(fitted, held), len(train), len(held),
+                           _mean_ll(fitted, train) if numbers else math.nan,
+                           _mean_ll(fitted, held) if numbers else math.nan, len(train), len(held),
                            fitted.note, fitted)
 
 

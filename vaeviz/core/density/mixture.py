@@ -211,6 +211,19 @@ class FittedGmm(FittedDensity):
         with np.errstate(divide="ignore"):
             self._log_weights = np.log(gmm.weights)
 
+    def with_mean(self, k: int, mean) -> FittedGmm:
+        """This mixture with component k's mean moved to ``mean`` (everything else as fitted): what the
+        Density lab draws while a component is dragged."""
+        if not 0 <= k < self.gmm.n_components:
+            raise DensityInputError(f"the mixture has no component {k}")
+        mean = np.asarray(mean, dtype=np.float64)
+        if mean.shape != (self.dim,) or not np.all(np.isfinite(mean)):
+            raise DensityInputError(f"a component's mean must be {self.dim} finite numbers")
+        means = np.array(self.gmm.means, dtype=np.float64)
+        means[k] = mean
+        moved = GaussianMixture(self.gmm.weights, means, self.gmm.covariances, self.gmm.covariance_type)
+        return FittedGmm(moved, self.note, self.n_points)
+
     def log_density(self, x) -> np.ndarray:
         """log Σ_k π_k N(x | μ_k, Σ_k), exact (the EM lab's log_prob)."""
         return np.asarray(self.gmm.log_prob(check_points(x, self.dim)), dtype=np.float64)

@@ -36,10 +36,10 @@ from vaeviz.ui.theme import plot_colours
 COLOURS = {  # per theme (dark?)
     False: {"train": "#1b1b1b", "held": "#d9480f", "samples": "#c2255c", "contours": "#0b2a55",
             "curve": "#1c5aa6", "slice": "#e8590c", "truth": "#1b1b1b",
-            "histogram": "#868e96", "kde": "#1c7ed6", "gmm": "#e8590c"},
+            "histogram": "#868e96", "kde": "#1c7ed6", "gmm": "#e8590c", "component": "#0b7285"},
     True: {"train": "#f1f3f5", "held": "#ffa94d", "samples": "#f783ac", "contours": "#e7f5ff",
            "curve": "#74c0fc", "slice": "#ffa94d", "truth": "#f1f3f5",
-           "histogram": "#adb5bd", "kde": "#74c0fc", "gmm": "#ffa94d"},
+           "histogram": "#adb5bd", "kde": "#74c0fc", "gmm": "#ffa94d", "component": "#66d9e8"},
 }
 CURVE_NAMES = {"histogram": "histogram", "kde": "KDE", "gmm": "Gaussian mixture", "truth": "true density"}
 
@@ -130,7 +130,9 @@ class HeldOutTable(QTableWidget):
 
 
 class MainPlot(pg.PlotItem):
-    """The heatmap plot: density, contours, data, samples, the slice line."""
+    """The heatmap plot: density, contours, data, samples, the slice line, a mixture's component handles."""
+
+    component_dragged = Signal(int, float, float, bool)  # k, x, y, finished
 
     def __init__(self, title: str, editable: bool) -> None:
         self.box = DataEditViewBox() if editable else pg.ViewBox()
@@ -157,6 +159,46 @@ class MainPlot(pg.PlotItem):
         self.probe.setZValue(60)
         self.addItem(self.probe)
         self.probe.hide()
+        self.component_handles: list[pg.TargetItem] = []
+        self.components_shown = False
+        self._component_colour = "#0b7285"
+        self._background = "#ffffff"
+        self._placing = False
+
+    # ----- a mixture's components: one handle (◎) at each mean ------------------------------------------
+    def show_components(self, means) -> None:
+        """A draggable handle at each mean of ``means`` ((K, 2)); None hides them."""
+        means = [] if means is None else [tuple(float(v) for v in m) for m in means]
+        self.components_shown = bool(means)
+        while len(self.component_handles) < len(means):
+            k = len(self.component_handles)
+            handle = pg.TargetItem(size=13, movable=True, symbol="o")
+            handle.setZValue(35)
+            self.addItem(handle)
+            # (the plot's own items' GUI-thread signals: a lambda is fine here)
+            handle.sigPositionChanged.connect(lambda h, k=k: self._component_moved(h, k, False))
+            handle.sigPositionChangeFinished.connect(lambda h, k=k: self._component_moved(h, k, True))
+            self.component_handles.append(handle)
+        self.style_components(self._component_colour, self._background)
+        for k, handle in enumerate(self.component_handles):
+            handle.setVisible(k < len(means))
+            if k < len(means) and (handle.pos().x(), handle.pos().y()) != means[k]:
+                self._placing = True
+                try:
+                    handle.setPos(*means[k])
+                finally:
+                    self._placing = False
+
+    def style_components(self, colour: str, background: str) -> None:
+        self._component_colour, self._background = colour, background
+        for handle in self.component_handles:
+            handle.setPen(pg.mkPen(colour, width=2.5))
+            handle.setHoverPen(pg.mkPen(colour, width=4))
+            handle.setBrush(pg.mkBrush(None))
+
+    def _component_moved(self, handle, k: int, finished: bool) -> None:
+        if not self._placing:
+            self.component_dragged.emit(k, handle.pos().x(), handle.pos().y(), finished)
 
     def set_heat(self, heat) -> None:
         if heat is None:
@@ -417,6 +459,7 @@ class DensityFigure(QWidget):
             plot.note.setColor(fg)
             plot.probe.setColor(fg)
             plot.probe.fill = pg.mkBrush(bg)
+            plot.style_components(c["component"], bg)
         curve = pg.mkColor(c["curve"])
         fill = pg.mkColor(c["curve"])
         fill.setAlpha(70)

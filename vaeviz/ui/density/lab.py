@@ -6,8 +6,10 @@ presets, sessions): it validates the state, shows it in the widgets and asks the
 the fitted density as a coloured heatmap with its marginals, conditional and samples (``density:heat``;
 a slider still held streams ``density:heat:drag`` without the exact log-likelihoods), the held-out table
 (``density:table``), the 1-D page (``density:oned``). A drag of the slice streams only the conditional
-(``density:slice``). The VAE trains on the ``density:vae`` channel (Train button), its maps then shown
-beside each other. Data edits (the point set's notifications) refit the shown estimator.
+(``density:slice``); a drag of a mixture's component streams the moved mixture's picture
+(``density:heat:component``, :mod:`~vaeviz.ui.density.component_drag`). The VAE trains on the
+``density:vae`` channel (Train button), its maps then shown beside each other. Data edits (the point
+set's notifications) refit the shown estimator.
 
 Bad input never draws NaN: a state the lab cannot show (bins 0, bandwidth 0, N < 2, K = 0) is refused
 whole with a sentence in the message bar; data a fit cannot use (all points identical, K > N, one point)
@@ -43,6 +45,7 @@ from vaeviz.core.density.lab import (
 from vaeviz.core.density.state import CUSTOM_DATA, DataChoice, DensityLabState
 from vaeviz.core.jobs import single
 from vaeviz.ui.data_tools import CSV_FILTER, DataTools
+from vaeviz.ui.density.component_drag import ComponentDrag
 from vaeviz.ui.density.controller import DensityController
 from vaeviz.ui.density.controls import DensityControls
 from vaeviz.ui.density.explain import ExplainPane, explain_html
@@ -150,6 +153,7 @@ class DensityLab(QWidget):
         self.figure.slice_dragged.connect(self._on_slice_dragged)
         self.figure.mouse_moved.connect(self._on_mouse_moved)
         self.figure.main.box.data_edit.connect(self._on_data_edit)
+        self.component_drag = ComponentDrag(self)
         self._unsubscribe = points.subscribe(self._on_points_changed)
         self._applied: DensityLabState | None = None
         self._live = False  # the picture on show is a held slider's quick frame (no numbers, no table)
@@ -276,6 +280,7 @@ class DensityLab(QWidget):
         self.figure.set_conditional(self.rect, 1, None, None)
         self.figure.set_samples(None)
         self.figure.main.set_note(f"No density: {text}")
+        self.component_drag.show_handles(None)
         self.table = None
         self.figure.table.show_table(None, None)
         self.controller.report(html.escape(f"{text[:1].upper()}{text[1:]}.", quote=False), "error")
@@ -353,6 +358,7 @@ class DensityLab(QWidget):
 
     def show_untrained(self) -> None:
         self.heat = None
+        self.component_drag.show_handles(None)
         for plot in (self.figure.main, self.figure.elbo):
             plot.set_heat(None)
         self.figure.set_marginals(self.rect, 1, None, None)
@@ -390,6 +396,11 @@ class DensityLab(QWidget):
 
     @Slot(object)
     def _on_heat(self, heat) -> None:
+        if not self.component_drag.fit_arrived(heat):
+            self.show_heat(heat)
+
+    def show_heat(self, heat) -> None:
+        """Draw a picture: the density, its marginals and conditional, samples, handles, titles."""
         self.heat = heat
         snap: DensitySnapshot = heat.snapshot
         self.figure.main.set_heat(heat)
@@ -398,6 +409,7 @@ class DensityLab(QWidget):
         self.figure.set_marginals(snap.rect, snap.res, snap.marginal_x, snap.marginal_y)
         self.figure.set_conditional(snap.rect, snap.res, snap.slice_at, snap.conditional, snap.marginal_y)
         self.figure.set_samples(snap.samples)
+        self.component_drag.show_handles(heat)
         if snap.note:
             self.controller.report(html.escape(f"Note: {snap.note}.", quote=False), "info")
         self.update_titles()
@@ -480,7 +492,7 @@ class DensityLab(QWidget):
     def _on_vae_heat(self, vae_heat) -> None:
         self.vae_heat = vae_heat
         self.figure.main.set_note("")
-        self._on_heat(vae_heat.density)
+        self.show_heat(vae_heat.density)
         self.figure.elbo.set_heat(vae_heat.elbo)
         snap = vae_heat.snapshot
         gap = snap.density.held_ll - snap.held_elbo  # at the held-out points: where the data are
@@ -552,8 +564,12 @@ class DensityLab(QWidget):
                                   "0.5 N(−10, 2²) + 0.5 N(10, 3²), over the true density (dashed); ticks: "
                                   "training (top) and held-out points")
             return
-        self.figure.set_title(_fit_title(state, self.heat) + f" — {len(self.train):,} training points (●), "
-                              f"{len(self.held):,} held out (○)")
+        moved = self.component_drag.caption()
+        if not moved and self.figure.main.components_shown:
+            moved = "its means ◎ (drag one)"
+        self.figure.set_title(_fit_title(state, self.heat) + (f"; {moved}" if moved else "")
+                              + f" — {len(self.train):,} training points (●), "
+                                f"{len(self.held):,} held out (○)")
 
 
     @Slot(float, float)

@@ -76,15 +76,6 @@ class DensityDock(LabDock):
         problems = self.content_problems()
         check_lab(self.lab, lambda found: done(problems + found))
 
-    def apply_theme(self, dark: bool) -> None:
-        super().apply_theme(dark)
-        if self.built:
-            self.lab.apply_theme(dark)
-
-    def shutdown(self) -> None:
-        if self.built:
-            self.lab.shutdown()
-
     @classmethod
     def presets(cls) -> list[Preset]:
         from vaeviz.ui.density.presets import density_presets

@@ -49,6 +49,7 @@ class LabDock(QDockWidget):
         self.setObjectName(type(self).__name__)  # saveState() needs stable object names
         self.setAllowedAreas(Qt.DockWidgetArea.AllDockWidgetAreas)
         self.compute = compute  # WorkerBridge in the app, InlineRunner in the export CLI
+        self.lab: Any = None  # a lab dock's lab, once built: themed and shut down with the dock
         self.dark = False
         self._built = False
         waiting = QLabel("Loading…")
@@ -75,7 +76,9 @@ class LabDock(QDockWidget):
         raise NotImplementedError
 
     def shutdown(self) -> None:
-        """Cancel the dock's jobs; called when the window closes."""
+        """Cancel the dock's jobs; called when the window closes (its lab's, if it has one)."""
+        if self._built and self.lab is not None:
+            self.lab.shutdown()
 
     # ----- hooks used by the main window, export, sessions and self-test ------------------
     def figure_widget(self) -> QWidget:
@@ -117,8 +120,10 @@ class LabDock(QDockWidget):
         return []
 
     def apply_theme(self, dark: bool) -> None:
-        """Follow the light/dark theme (pyqtgraph items do not read the Qt palette)."""
+        """Follow the light/dark theme (pyqtgraph items do not read the Qt palette); its lab too."""
         self.dark = dark
+        if self._built and self.lab is not None:
+            self.lab.apply_theme(dark)
 
     @classmethod
     def presets(cls) -> list[Preset]:

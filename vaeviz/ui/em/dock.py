@@ -74,15 +74,6 @@ class EmDock(LabDock):
         problems = self.content_problems()
         check_lab(self.lab, lambda found: done(problems + found))
 
-    def apply_theme(self, dark: bool) -> None:
-        super().apply_theme(dark)
-        if self.built:
-            self.lab.apply_theme(dark)
-
-    def shutdown(self) -> None:
-        if self.built:
-            self.lab.shutdown()
-
     @classmethod
     def presets(cls) -> list[Preset]:
         from vaeviz.ui.em.presets import em_presets

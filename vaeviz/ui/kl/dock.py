@@ -67,15 +67,6 @@ class KlDock(LabDock):
         problems = self.content_problems()
         check_lab(self.lab, lambda found: done(problems + found))
 
-    def apply_theme(self, dark: bool) -> None:
-        super().apply_theme(dark)
-        if self.built:
-            self.lab.apply_theme(dark)
-
-    def shutdown(self) -> None:
-        if self.built:
-            self.lab.shutdown()
-
     @classmethod
     def presets(cls) -> list[Preset]:
         from vaeviz.ui.kl.presets import kl_presets

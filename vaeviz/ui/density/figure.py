@@ -30,6 +30,7 @@ from vaeviz.ui.data_tools import DataEditViewBox
 from vaeviz.ui.items.caption import Caption
 from vaeviz.ui.items.cheap_items import StillScatter
 from vaeviz.ui.items.fast_image import FastImage
+from vaeviz.ui.items.handles import HandleRow
 from vaeviz.ui.items.plot_grid import setup_data_plot
 from vaeviz.ui.theme import plot_colours
 
@@ -159,46 +160,20 @@ class MainPlot(pg.PlotItem):
         self.probe.setZValue(60)
         self.addItem(self.probe)
         self.probe.hide()
-        self.component_handles: list[pg.TargetItem] = []
+        self.components = HandleRow(self, size=13, z=35)
+        self.components.moved.connect(self.component_dragged)
         self.components_shown = False
-        self._component_colour = "#0b7285"
-        self._background = "#ffffff"
-        self._placing = False
 
     # ----- a mixture's components: one handle (◎) at each mean ------------------------------------------
     def show_components(self, means) -> None:
         """A draggable handle at each mean of ``means`` ((K, 2)); None hides them."""
-        means = [] if means is None else [tuple(float(v) for v in m) for m in means]
+        means = [] if means is None else list(means)
         self.components_shown = bool(means)
-        while len(self.component_handles) < len(means):
-            k = len(self.component_handles)
-            handle = pg.TargetItem(size=13, movable=True, symbol="o")
-            handle.setZValue(35)
-            self.addItem(handle)
-            # (the plot's own items' GUI-thread signals: a lambda is fine here)
-            handle.sigPositionChanged.connect(lambda h, k=k: self._component_moved(h, k, False))
-            handle.sigPositionChangeFinished.connect(lambda h, k=k: self._component_moved(h, k, True))
-            self.component_handles.append(handle)
-        self.style_components(self._component_colour, self._background)
-        for k, handle in enumerate(self.component_handles):
-            handle.setVisible(k < len(means))
-            if k < len(means) and (handle.pos().x(), handle.pos().y()) != means[k]:
-                self._placing = True
-                try:
-                    handle.setPos(*means[k])
-                finally:
-                    self._placing = False
+        self.components.show(means)
 
-    def style_components(self, colour: str, background: str) -> None:
-        self._component_colour, self._background = colour, background
-        for handle in self.component_handles:
-            handle.setPen(pg.mkPen(colour, width=2.5))
-            handle.setHoverPen(pg.mkPen(colour, width=4))
-            handle.setBrush(pg.mkBrush(None))
-
-    def _component_moved(self, handle, k: int, finished: bool) -> None:
-        if not self._placing:
-            self.component_dragged.emit(k, handle.pos().x(), handle.pos().y(), finished)
+    @property
+    def component_handles(self) -> list[pg.TargetItem]:
+        return self.components.handles
 
     def set_heat(self, heat) -> None:
         if heat is None:
@@ -459,7 +434,7 @@ class DensityFigure(QWidget):
             plot.note.setColor(fg)
             plot.probe.setColor(fg)
             plot.probe.fill = pg.mkBrush(bg)
-            plot.style_components(c["component"], bg)
+            plot.components.style(pg.mkPen(c["component"], width=2.5), pg.mkPen(c["component"], width=4))
         curve = pg.mkColor(c["curve"])
         fill = pg.mkColor(c["curve"])
         fill.setAlpha(70)

@@ -15,6 +15,7 @@ from PySide6.QtCore import Qt, Signal
 
 from vaeviz.core.kl.targets import Gaussian
 from vaeviz.ui.items.fast_image import FastImage
+from vaeviz.ui.items.handles import HandleRow
 from vaeviz.ui.items.plot_grid import setup_data_plot
 from vaeviz.ui.kl.layers import Heat
 from vaeviz.ui.theme import plot_colours
@@ -79,8 +80,10 @@ class DensityPlot(pg.PlotWidget):
         plot.addItem(self.start_handle)
         self.start_handle.sigPositionChanged.connect(self._start_moved)
         self.start_handle.sigPositionChangeFinished.connect(self._start_released)
-        self.mean_handles: list[pg.TargetItem] = []
-        self.cov_handles: list[pg.TargetItem] = []
+        self.means = HandleRow(plot, size=11, symbol="o")
+        self.covs = HandleRow(plot, size=9, symbol="d")
+        self.means.moved.connect(self.mean_dragged)
+        self.covs.moved.connect(self.cov_dragged)
         self._placing = False
         self.apply_theme(False)
 
@@ -143,45 +146,23 @@ class DensityPlot(pg.PlotWidget):
 
     def show_p_handles(self, means, cov_points) -> None:
         """One mean handle and one covariance handle per component of p (none for a banana or a ring)."""
-        plot = self.getPlotItem()
-        while len(self.mean_handles) < len(means):
-            j = len(self.mean_handles)
-            mean = pg.TargetItem(size=11, movable=True, symbol="o")
-            cov = pg.TargetItem(size=9, movable=True, symbol="d")
-            for handle, signal in ((mean, self.mean_dragged), (cov, self.cov_dragged)):
-                handle.setZValue(15)
-                plot.addItem(handle)
-                handle.sigPositionChanged.connect(
-                    lambda h, j=j, s=signal: self._handle_moved(h, j, s, False))
-                handle.sigPositionChangeFinished.connect(
-                    lambda h, j=j, s=signal: self._handle_moved(h, j, s, True))
-            self.mean_handles.append(mean)
-            self.cov_handles.append(cov)
-            self._style_handles()
-        for j, (mean, cov) in enumerate(zip(self.mean_handles, self.cov_handles, strict=True)):
-            on = j < len(means)
-            mean.setVisible(on)
-            cov.setVisible(on)
-            if on:
-                self._place(mean, means[j])
-                self._place(cov, cov_points[j])
+        self.means.show(means)
+        self.covs.show(cov_points)
+
+    @property
+    def mean_handles(self) -> list[pg.TargetItem]:
+        return self.means.handles
 
     def _place(self, handle: pg.TargetItem, xy) -> None:
         x, y = float(xy[0]), float(xy[1])
         here = handle.pos()
         if here.x() == x and here.y() == y:
-            return  # a drag moves one handle: the others stay put without a relayout each
+            return  # (unmoved: no relayout)
         self._placing = True
         try:
             handle.setPos(x, y)
         finally:
             self._placing = False
-
-    def _handle_moved(self, handle, j: int, signal, finished: bool) -> None:
-        # (connected with a lambda: these are GUI-thread signals of the plot's own items, never a worker's)
-        if not self._placing:
-            pos = handle.pos()
-            signal.emit(j, pos.x(), pos.y(), finished)
 
     def _start_moved(self, handle) -> None:
         if not self._placing:
@@ -193,9 +174,8 @@ class DensityPlot(pg.PlotWidget):
     # ----- theme ----------------------------------------------------------------------------------------
     def _style_handles(self) -> None:
         colour = ROLE_COLOURS[self.dark]["p"]
-        for handle in self.mean_handles + self.cov_handles:
-            handle.setPen(pg.mkPen(colour, width=2))
-            handle.setBrush(pg.mkBrush(plot_colours(self.dark)["background"]))
+        for row in (self.means, self.covs):
+            row.style(pg.mkPen(colour, width=2), brush=pg.mkBrush(plot_colours(self.dark)["background"]))
 
     def apply_theme(self, dark: bool) -> None:
         self.dark = dark

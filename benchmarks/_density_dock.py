@@ -22,10 +22,9 @@ import time
 
 import numpy as np
 
-from benchmarks._dock_frames import close_dock, frame_stats_ms
+from benchmarks._dock_frames import close_dock, frame_stats_ms, shown_dock
 from benchmarks._qt_wait import spin
 
-DOCK_SIZE = (1280, 760)
 MOVES = 100
 TIMEOUT_S = 60.0
 GMM_FRAMES = 60
@@ -40,10 +39,7 @@ def open_dock(bridge):
 
     state = preset("lecture-2d-density").state
     state = replace(state, settings=replace(state.settings, bandwidth_rule="manual", bandwidth=0.3))
-    dock = DensityDock(bridge)
-    dock.resize(*DOCK_SIZE)
-    dock.show()
-    dock.ensure_built()
+    dock = shown_dock(DensityDock, bridge)
     lab = dock.lab
     lab.apply_state(state, reload_data=True)
     if not spin(lambda: lab.heat is not None and not lab.controller.busy and len(lab.points) == 1500,

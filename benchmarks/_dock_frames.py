@@ -13,6 +13,18 @@ def frame_stats_ms(values: list[float]) -> dict:
             "max_ms": round(ordered[-1] * 1000, 3), "n": len(values)}
 
 
+DOCK_SIZE = (1280, 760)  # the measured docks' size: a laptop window's dock area
+
+
+def shown_dock(dock_class, bridge):
+    """A lab dock of ``dock_class`` on ``bridge``, at :data:`DOCK_SIZE`, shown and built."""
+    dock = dock_class(bridge)
+    dock.resize(*DOCK_SIZE)
+    dock.show()
+    dock.ensure_built()
+    return dock
+
+
 def close_dock(dock) -> None:
     """Shut a measured dock down (its jobs cancelled) and let Qt delete it."""
     from PySide6.QtWidgets import QApplication

@@ -20,10 +20,9 @@ from __future__ import annotations
 import math
 import time
 
-from benchmarks._dock_frames import close_dock, frame_stats_ms
+from benchmarks._dock_frames import close_dock, frame_stats_ms, shown_dock
 from benchmarks._qt_wait import spin
 
-DOCK_SIZE = (1280, 760)
 FRAMES = 100
 MOVES = 100
 TIMEOUT_S = 60.0
@@ -40,10 +39,7 @@ def open_dock(bridge):
     # one frame per step, so the fit has more than FRAMES frames to show
     state = replace(state, fit=replace(state.fit, steps_per_frame=1, max_steps=max(state.fit.max_steps,
                                                                                    FRAMES + 20)))
-    dock = KlDock(bridge)
-    dock.resize(*DOCK_SIZE)
-    dock.show()
-    dock.ensure_built()
+    dock = shown_dock(KlDock, bridge)
     lab = dock.lab
     lab.apply_state(state)
     if not spin(lambda: lab.runner.frames and lab.runner.frames[-1].done, TIMEOUT_S):

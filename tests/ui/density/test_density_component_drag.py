@@ -76,3 +76,45 @@ def test_only_a_mixtures_components_move():
     for k, mean in ((3, (0.0, 0.0)), (0, (np.nan, 0.0)), (0, (1.0,))):
         with pytest.raises(DensityInputError):
             fitted.with_mean(k, mean)
+
+
+@pytest.mark.parametrize("tool", ["select", "add", "erase"])
+def test_a_mouse_drag_of_a_handle_moves_its_component(dock, qtbot, tool):
+    # the whole path a user takes: press on the handle, move, release (mouse events on the plot's view)
+    from PySide6.QtCore import QEvent, QPointF, Qt
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication
+
+    lab = dock.lab
+    dock.resize(1100, 800)
+    with qtbot.waitExposed(dock):
+        dock.show()
+    assert lab.apply_state(small(estimator="gmm"))
+    lab.set_tool(tool)  # whatever data tool is on, a press on a handle takes the handle
+    QApplication.processEvents()
+    view, box = lab.figure.graphics, lab.figure.main.getViewBox()
+    fit = lab.heat.snapshot
+    start = fit.fitted.gmm.means[0]
+    points = lab.points.points.copy()
+
+    def at(x: float, y: float):
+        return view.mapFromScene(box.mapViewToScene(QPointF(x, y)))
+
+    def send(kind, pos, buttons):
+        event = QMouseEvent(kind, QPointF(pos), QPointF(view.viewport().mapToGlobal(pos)),
+                            Qt.MouseButton.LeftButton, buttons, Qt.KeyboardModifier.NoModifier)
+        QApplication.sendEvent(view.viewport(), event)
+
+    held = Qt.MouseButton.LeftButton
+    send(QEvent.Type.MouseButtonPress, at(*start), held)
+    for f in (0.25, 0.5, 0.75, 1.0):
+        send(QEvent.Type.MouseMove, at(start[0] + 2.0 * f, start[1] - 2.0 * f), held)
+    QApplication.processEvents()
+    moved = lab.heat.snapshot
+    assert moved is not fit and "component 1 moved by hand" in lab.figure.title.text()
+    assert moved.fitted.gmm.means[0] == pytest.approx(start + np.array([2.0, -2.0]), abs=0.15)
+    send(QEvent.Type.MouseButtonRelease, at(start[0] + 2.0, start[1] - 2.0), Qt.MouseButton.NoButton)
+    QApplication.processEvents()
+    assert lab.heat.snapshot is fit and lab.figure.table.isEnabled()
+    np.testing.assert_allclose(visible_handles(lab)[0], start)
+    assert np.array_equal(lab.points.points, points)  # (the drag took the handle, not the data tools)

@@ -38,10 +38,10 @@ class ComponentDrag(QObject):
         self.lab.figure.main.show_components(fitted.gmm.means if shown else None)
 
     def caption(self) -> str:
-        """What the title adds while a component is moved: the moved mixture's held-out log-likelihood
-        beside the fit's ("" when no drag is under way or its first frame has not come)."""
+        """What the title adds: while a component is moved, the moved mixture's held-out log-likelihood
+        beside the fit's; else what the handles are, when they are shown ("" without them)."""
         if self.moving is None or self.fit_heat is None or self.lab.heat is self.fit_heat:
-            return ""
+            return "its means ◎ (drag one)" if self.lab.figure.main.components_shown else ""
         moved, fitted = self.lab.heat.snapshot.held_ll, self.fit_heat.snapshot.held_ll
         if not (math.isfinite(moved) and math.isfinite(fitted)):
             return f"component {self.moving + 1} moved by hand"

@@ -564,10 +564,8 @@ class DensityLab(QWidget):
                                   "0.5 N(−10, 2²) + 0.5 N(10, 3²), over the true density (dashed); ticks: "
                                   "training (top) and held-out points")
             return
-        moved = self.component_drag.caption()
-        if not moved and self.figure.main.components_shown:
-            moved = "its means ◎ (drag one)"
-        self.figure.set_title(_fit_title(state, self.heat) + (f"; {moved}" if moved else "")
+        handles = self.component_drag.caption()
+        self.figure.set_title(_fit_title(state, self.heat) + (f"; {handles}" if handles else "")
                               + f" — {len(self.train):,} training points (●), "
                                 f"{len(self.held):,} held out (○)")
 
